@@ -1,0 +1,6 @@
+"""`python -m redislint`."""
+
+from redislint.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""Which files to check: explicit paths, directory walks, excludes and .gitignore.
+
+- An explicitly named file is always checked (whatever its name, even when excluded or
+  gitignored): the user asked for it, as in ruff without `--force-exclude`.
+- A directory (explicit or found) is walked for `*.py` and `*.pyi`, skipping the
+  built-in tool/VCS/virtualenv directories (`DEFAULT_EXCLUDED_DIRS`, and any directory
+  holding a `pyvenv.cfg`), the config's `exclude` patterns (relative to the config root)
+  and whatever `.gitignore` files ignore. An explicitly named directory is walked even if
+  its own name would be excluded.
+- `.gitignore` semantics come from `pathspec` (gitwildmatch, git's precedence: a deeper
+  .gitignore overrides a shallower one, the last matching line wins, `!` re-includes).
+  The files read are every .gitignore from the walked directory up to the git root (the
+  nearest directory holding `.git`; its `.git/info/exclude` too), or up to the config
+  root when there is no repository or when the config says `root = true`; below it, each
+  nested .gitignore applies to its own subtree.
+- Symlinked directories are followed, after the real tree, and each real directory is
+  walked once: a symlink loop cannot hang the walk, and a file reachable twice is listed
+  once, under its real location when the walk saw that.
+- Problems (a path that does not exist, a directory that cannot be read) become entries in
+  `DiscoveryResult.errors`; discovery itself never raises for them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from redislint.config import Config, display_path
+
+PYTHON_SUFFIXES: tuple[str, ...] = (".py", ".pyi")
+
+# Never worth walking: VCS metadata, virtualenvs, caches, build output, vendored JS.
+DEFAULT_EXCLUDED_DIRS: frozenset[str] = frozenset(
+    {
+        ".bzr",
+        ".direnv",
+        ".eggs",
+        ".git",
+        ".hg",
+        ".ipynb_checkpoints",
+        ".mypy_cache",
+        ".nox",
+        ".pytest_cache",
+        ".redislint_cache",
+        ".ruff_cache",
+        ".svn",
+        ".tox",
+        ".venv",
+        "__pycache__",
+        "__pypackages__",
+        "_build",
+        "buck-out",
+        "build",
+        "dist",
+        "node_modules",
+        "site-packages",
+        "venv",
+    }
+)
+
+_IgnoreStack = tuple[tuple[str, pathspec.PathSpec], ...]
+
+
+@dataclass
+class DiscoveryResult:
+    """The files to check (absolute, sorted, unique by real path) and what went wrong.
+
+    `errors` holds (path as the user should read it, message) pairs, e.g.
+    ("missing.py", "No such file or directory").
+    """
+
+    files: list[Path] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(paths: Sequence[str], config: Config, cwd: Path) -> DiscoveryResult:
+    """Expand the command-line paths (relative to `cwd`; none means ".") into files.
+
+    Returned paths are absolute and normalised but not symlink-resolved, so reports can
+    show them as the user knows them; duplicates (the same real file reached twice) are
+    dropped.
+    """
+    walker = _Walker(config, cwd)
+    for arg in paths or ["."]:
+        walker.explicit(arg)
+    return walker.result()
+
+
+def is_python_file(name: str) -> bool:
+    """Whether a walked file is one we check (explicit files are checked whatever the name)."""
+    return name.endswith(PYTHON_SUFFIXES)
+
+
+def prefilter(text: str, config: Config, exported_names: Collection[str] = ()) -> bool:
+    """Whether the source could touch Redis at all; False means: do not even parse it.
+
+    Plain substring tests (the parse costs far more than this): "redis" in any case
+    (imports, `Redis(`, `get_redis_connection`, `RedisCluster`), the last component of each
+    configured factory and client name (a file may use them with no import of redis), and
+    the names other modules of the project export as clients or factories. It may say
+    True for a file that has nothing to do with Redis; it must never say False for one
+    that does.
+    """
+    if "redis" in text.lower():
+        return True
+    for dotted in (*config.client_factories, *config.client_names):
+        needle = dotted.rpartition(".")[2]
+        if needle and needle in text:
+            return True
+    return any(name and name in text for name in exported_names)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+class _Walker:
+    """The state of one discovery run: files found so far, errors, directories walked."""
+
+    def __init__(self, config: Config, cwd: Path) -> None:
+        self.config = config
+        self.cwd = Path(os.path.abspath(cwd))
+        self.config_root = os.path.normpath(os.path.abspath(config.root))
+        self.files: dict[str, str] = {}  # real path -> path as walked
+        self.errors: list[tuple[str, str]] = []
+        self.visited: set[str] = set()  # real paths of directories already walked
+        self.deferred: list[tuple[str, str, _IgnoreStack]] = []  # symlinked dirs
+
+    def result(self) -> DiscoveryResult:
+        return DiscoveryResult(
+            files=sorted(Path(p) for p in self.files.values()), errors=self.errors
+        )
+
+    def display(self, path: str) -> str:
+        return display_path(path, self.cwd)
+
+    def add_file(self, path: str, real: str) -> None:
+        known = self.files.get(real)
+        # Prefer the file's own location over a path through a symlink.
+        if known is None or (known != real and path == real):
+            self.files[real] = path
+
+    # -- explicit arguments ---------------------------------------------------------
+
+    def explicit(self, arg: str) -> None:
+        path = os.path.normpath(os.path.join(self.cwd, arg))
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            self.errors.append((arg, _reason(exc)))
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self.walk(path)
+        elif stat.S_ISREG(info.st_mode):
+            self.add_file(path, os.path.realpath(path))
+        else:
+            self.errors.append((arg, "not a regular file or directory"))
+
+    # -- walking --------------------------------------------------------------------
+
+    def walk(self, top: str) -> None:
+        stack: list[tuple[str, str, _IgnoreStack]] = [
+            (top, os.path.realpath(top), self.ancestor_ignores(top))
+        ]
+        while stack or self.deferred:
+            if not stack:  # the real tree is done: now follow symlinked directories
+                stack.append(self.deferred.pop(0))
+            directory, real, ignores = stack.pop()
+            if real in self.visited:
+                continue
+            self.visited.add(real)
+            stack.extend(reversed(self.walk_one(directory, real, ignores)))
+
+    def walk_one(
+        self, directory: str, real: str, ignores: _IgnoreStack
+    ) -> list[tuple[str, str, _IgnoreStack]]:
+        """List one directory: record its files, return its subdirectories to walk."""
+        try:
+            with os.scandir(directory) as iterator:
+                entries = sorted(iterator, key=lambda e: e.name)
+        except OSError as exc:
+            self.errors.append((self.display(directory), _reason(exc)))
+            return []
+        if any(e.name == ".gitignore" for e in entries):
+            spec = self.read_ignore_file(os.path.join(directory, ".gitignore"))
+            if spec is not None:
+                ignores = (*ignores, (directory, spec))
+        subdirs: list[tuple[str, str, _IgnoreStack]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+                is_link = entry.is_symlink()
+            except OSError:  # e.g. a symlink loop pointing at itself
+                continue
+            if is_dir:
+                if entry.name in DEFAULT_EXCLUDED_DIRS or self.ignored(entry.path, True, ignores):
+                    continue
+                if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    continue  # a virtualenv under any name
+                child_real = (
+                    os.path.realpath(entry.path) if is_link else os.path.join(real, entry.name)
+                )
+                if child_real in self.visited:
+                    continue
+                if is_link:
+                    self.deferred.append((entry.path, child_real, ignores))
+                else:
+                    subdirs.append((entry.path, child_real, ignores))
+            elif is_python_file(entry.name):
+                try:
+                    if not entry.is_file():
+                        continue  # a broken symlink, a socket...
+                except OSError:
+                    continue
+                if self.ignored(entry.path, False, ignores):
+                    continue
+                child_real = (
+                    os.path.realpath(entry.path) if is_link else os.path.join(real, entry.name)
+                )
+                self.add_file(entry.path, child_real)
+        return subdirs
+
+    def ignored(self, path: str, is_dir: bool, ignores: _IgnoreStack) -> bool:
+        """Whether `exclude` or a .gitignore leaves this walked path out."""
+        if self.config.exclude and self.config.is_excluded(self.config.relative_path(path), is_dir):
+            return True
+        # The deepest .gitignore with an opinion decides (git's precedence).
+        for base, spec in reversed(ignores):
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if rel.startswith("../"):
+                continue
+            if is_dir:
+                rel += "/"
+            include = spec.check_file(rel).include
+            if include is not None:
+                return include
+        return False
+
+    # -- .gitignore files above the walked directory ----------------------------------
+
+    def ancestor_ignores(self, top: str) -> _IgnoreStack:
+        """The ignore specs that apply to `top` from directories above it (and the
+        repository's .git/info/exclude), shallowest first."""
+        git_root = _find_git_root(top)
+        boundary: str | None = git_root
+        config_root = self.config_root
+        config_contains_top = _is_within(top, config_root)
+        if config_contains_top and (
+            git_root is None or (self.config.is_root and _is_within(config_root, git_root))
+        ):
+            boundary = config_root
+        stack: list[tuple[str, pathspec.PathSpec]] = []
+        if git_root is not None and boundary == git_root:
+            info_exclude = os.path.join(git_root, ".git", "info", "exclude")
+            if os.path.isfile(info_exclude):
+                spec = self.read_ignore_file(info_exclude)
+                if spec is not None:
+                    stack.append((git_root, spec))
+        if boundary is None:
+            return tuple(stack)
+        chain: list[str] = []
+        current = os.path.dirname(top)
+        if top != boundary:
+            while True:
+                chain.append(current)
+                if current == boundary or os.path.dirname(current) == current:
+                    break
+                current = os.path.dirname(current)
+        for directory in reversed(chain):
+            gitignore = os.path.join(directory, ".gitignore")
+            if os.path.isfile(gitignore):
+                spec = self.read_ignore_file(gitignore)
+                if spec is not None:
+                    stack.append((directory, spec))
+        return tuple(stack)
+
+    def read_ignore_file(self, path: str) -> pathspec.PathSpec | None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError as exc:
+            self.errors.append((self.display(path), _reason(exc)))
+            return None
+        try:
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:  # one bad line must not drop the file: keep the good lines
+            good: list[str] = []
+            for line in lines:
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([line])
+                except Exception:  # git itself skips lines it cannot parse
+                    continue
+                good.append(line)
+            spec = pathspec.GitIgnoreSpec.from_lines(good)
+        return spec if spec.patterns else None
+
+
+def _is_within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _find_git_root(start: str) -> str | None:
+    """The nearest directory at or above `start` holding `.git` (a directory, or a file
+    in worktrees and submodules)."""
+    current = start
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent

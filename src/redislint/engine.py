@@ -1,0 +1,229 @@
+"""One file in, findings out: decode, prefilter, parse once, traverse once, run the rules.
+
+`check_file` is a pure function of the source text, the config and the project's
+other modules (read through the `ProjectIndex`), so files can be checked in parallel
+workers and results cached by content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.catalogue import RuleDoc, load_catalogue
+from redislint.config import Config
+from redislint.discovery import prefilter
+from redislint.findings import Edit, Finding, Fix
+from redislint.positions import Span, spans
+from redislint.rules import all_rules
+from redislint.rules._base import Report
+from redislint.semantics.commands import CommandTable
+from redislint.semantics.model import FileModel
+from redislint.semantics.project import ProjectIndex, decode_source
+from redislint.suppressions import parse_suppressions
+
+# In test paths only parse errors and the client-bug family apply (rules.md "Test paths").
+_TEST_PATH_PREFIXES = ("RL001", "RL5")
+
+
+class InternalError(Exception):
+    """A bug in redislint while checking a file; the message names the file."""
+
+
+@dataclass
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    parsed: bool = False
+    source: str | None = None
+
+
+def default_codes() -> frozenset[str]:
+    return frozenset(code for code, doc in load_catalogue().items() if doc.enabled_by_default)
+
+
+def all_codes() -> frozenset[str]:
+    return frozenset(code for code, doc in load_catalogue().items() if doc.status != "removed")
+
+
+def selected_codes(config: Config) -> frozenset[str]:
+    return config.selected_codes(all_codes(), default_codes())
+
+
+def _parse_error(rel_path: str, doc: RuleDoc, line: int, column: int, message: str) -> Finding:
+    return Finding(
+        code=doc.code,
+        name=doc.name,
+        severity=doc.severity,  # type: ignore[arg-type]
+        message=message,
+        path=rel_path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        hint=None,
+        fix=None,
+    )
+
+
+def check_file(
+    path: Path,
+    rel_path: str,
+    config: Config,
+    index: ProjectIndex,
+    *,
+    data: bytes | None = None,
+    selected: Collection[str] | None = None,
+    exported_names: Collection[str] = (),
+) -> FileResult:
+    """Check one file. `data` is the file's bytes when already read (stdin)."""
+    codes = frozenset(selected if selected is not None else selected_codes(config))
+    config_rel = config.relative_path(path)
+    if config.is_test_path(config_rel):
+        codes = frozenset(c for c in codes if c.startswith(_TEST_PATH_PREFIXES))
+    codes -= config.ignored_for_path(config_rel, all_codes())
+    catalogue = load_catalogue()
+    result = FileResult()
+    if data is None:
+        data = path.read_bytes()
+    try:
+        source = decode_source(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        if "RL001" in codes:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+            result.findings.append(
+                _parse_error(
+                    rel_path, catalogue["RL001"], 1, 1, f"cannot decode the file: {reason}"
+                )
+            )
+        return result
+    result.source = source
+    suppressions = parse_suppressions(source)
+    if suppressions.skip_file:
+        return result
+    if not prefilter(source, config, exported_names):
+        return result
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        if "RL001" in codes:
+            message = f"syntax error: {exc.message}"
+            finding = _parse_error(
+                rel_path, catalogue["RL001"], exc.raw_line, exc.raw_column + 1, message
+            )
+            if suppressions.match("RL001", [finding.line]) is None:
+                result.findings.append(finding)
+        return result
+    except (RecursionError, MemoryError) as exc:
+        if "RL001" in codes:
+            result.findings.append(
+                _parse_error(
+                    rel_path, catalogue["RL001"], 1, 1, f"cannot parse: {type(exc).__name__}"
+                )
+            )
+        return result
+    result.parsed = True
+    facts = index.register(path, module)
+    model = FileModel(
+        facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
+    )
+    reports: list[Report] = []
+    rules = all_rules()
+    for code in sorted(codes):
+        rule_class = rules.get(code)
+        if rule_class is None:
+            continue
+        rule = rule_class(model, catalogue[code])
+        try:
+            rule.check()
+        except Exception as exc:  # a bug in a rule must name the file, never leak a traceback
+            raise InternalError(f"{rel_path}: internal error in {code}: {exc!r}") from exc
+        reports.extend(rule.reports)
+    if not reports:
+        return result
+    result.findings.extend(_located(module, rel_path, reports, catalogue, suppressions))
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
+    """Where the syntax error is, as CPython would say it.
+
+    libcst's native parser sometimes reports the token after the error (an unclosed
+    parameter list is reported on the next line); CPython's own compiler is exact and
+    cheap, and it only runs for files that already failed to parse.
+    """
+    try:
+        compile(source, "<redislint>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        if error.lineno:
+            return error.lineno, max(error.offset or 1, 1), f"syntax error: {error.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, exc.raw_column + 1, f"syntax error: {exc.message}"
+
+
+def _located(module, rel_path, reports, catalogue, suppressions) -> list[Finding]:  # type: ignore[no-untyped-def]
+    wanted: list[cst.CSTNode] = []
+    for report in reports:
+        wanted.append(report.node)
+        if report.statement is not None:
+            wanted.append(report.statement)
+        if report.fix is not None:
+            wanted.extend(edit.node for edit in report.fix.edits)
+    located = spans(module, wanted)
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+    for report in reports:
+        span = located.get(id(report.node))
+        if span is None:
+            continue
+        statement_span = located.get(id(report.statement)) if report.statement is not None else None
+        lines = [span.line] + ([statement_span.line] if statement_span else [])
+        if suppressions.match(report.code, lines) is not None:
+            continue
+        key = (report.code, span.line, span.column)
+        if key in seen:
+            continue
+        seen.add(key)
+        doc = catalogue[report.code]
+        findings.append(
+            Finding(
+                code=report.code,
+                name=doc.name,
+                severity=doc.severity,
+                message=report.message,
+                path=rel_path,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+                hint=report.hint,
+                fix=_fix(report, located),
+                fingerprint=_fingerprint(module, report),
+            )
+        )
+    return findings
+
+
+def _fix(report: Report, located: dict[int, Span]) -> Fix | None:
+    if report.fix is None:
+        return None
+    edits = []
+    for edit in report.fix.edits:
+        span = located.get(id(edit.node))
+        if span is None:
+            return None
+        edits.append(Edit(span.line, span.column, span.end_line, span.end_column, edit.content))
+    return Fix(report.fix.safety, report.fix.description, tuple(sorted(edits)))  # type: ignore[arg-type]
+
+
+def _fingerprint(module: cst.Module, report: Report) -> str:
+    """The statement's text without whitespace: stable when unrelated lines move."""
+    anchor = report.statement if report.statement is not None else report.node
+    text = "".join(module.code_for_node(anchor).split())
+    digest = hashlib.sha256(f"{report.code}\0{text}".encode()).hexdigest()
+    return digest[:16]

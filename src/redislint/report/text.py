@@ -1,0 +1,81 @@
+"""Human output: one `path:line:col: CODE [name] message` line per finding, then a summary.
+
+The first line of each finding is the de-facto editor format (vim's errorformat, VS Code's
+problem matchers and Emacs' compilation mode all parse `path:line:col: message`), so the hint
+and fix go on indented lines below it where they cannot confuse those parsers.
+"""
+
+from __future__ import annotations
+
+from redislint.findings import Finding
+from redislint.report import RunResult
+from redislint.report import statistics as code_statistics
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def format_finding(finding: Finding, *, show_fix: bool = True) -> list[str]:
+    """The lines for one finding: the locator line, then `hint:` and `fix (...)` lines."""
+    lines = [
+        f"{finding.path}:{finding.line}:{finding.column}: "
+        f"{finding.code} [{finding.name}] {finding.message}"
+    ]
+    if finding.hint:
+        lines.append(f"  hint: {finding.hint}")
+    if show_fix and finding.fix is not None:
+        lines.append(f"  fix ({finding.fix.safety}): {finding.fix.description}")
+    return lines
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """`Fixed N findings.` (when fixes were applied) and the `Found ...` / all-clear line."""
+    lines: list[str] = []
+    if result.fixed:
+        lines.append(f"Fixed {_plural(result.fixed, 'finding')}.")
+    total = len(result.findings)
+    if total == 0:
+        lines.append("All checks passed!")
+        return lines
+    safe, unsafe = result.fixable, result.unsafe_fixable
+    if safe and unsafe:
+        detail = f" ({safe} fixable with --fix, {unsafe} more with --unsafe-fixes)"
+    elif safe:
+        detail = f" ({safe} fixable with --fix)"
+    elif unsafe:
+        detail = f" ({unsafe} fixable with --unsafe-fixes)"
+    else:
+        detail = ""
+    lines.append(f"Found {_plural(total, 'finding')}{detail}.")
+    return lines
+
+
+def statistics_lines(result: RunResult) -> list[str]:
+    """ruff-style table: count (right-aligned), code, name, and `[*]` when `--fix` helps."""
+    rows = code_statistics(result.findings)
+    if not rows:
+        return []
+    count_w = max(3, *(len(str(r.count)) for r in rows))
+    code_w = max(len(r.code) for r in rows)
+    name_w = max(len(r.name) for r in rows)
+    return [
+        f"{r.count:>{count_w}}  {r.code:<{code_w}}  {r.name:<{name_w}}  "
+        f"{'[*]' if r.fixable else ''}".rstrip()
+        for r in rows
+    ]
+
+
+def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bool = True) -> str:
+    """The whole text report, ending with a newline."""
+    lines: list[str] = []
+    if statistics:
+        # As `ruff check --statistics`: the table stands in for the per-finding lines.
+        lines.extend(statistics_lines(result))
+    else:
+        for finding in result.findings:
+            lines.extend(format_finding(finding, show_fix=show_source_fixes))
+    if lines:
+        lines.append("")
+    lines.extend(summary_lines(result))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,82 @@
+"""The base of every rule: a rule reads the shared model and reports nodes.
+
+A rule class carries only its `CODE` and its logic; its name, severity, fix
+availability and docs come from its catalogue file (`rules/RLNNN-name.md`). A fresh
+instance is made for every file, so rules may keep per-file state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from redislint.catalogue import RuleDoc
+from redislint.semantics.model import FileModel, RedisCall
+
+
+@dataclass(frozen=True)
+class NodeEdit:
+    """Replace `node`'s source text with `content` (positions are computed later)."""
+
+    node: cst.CSTNode
+    content: str
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    safety: str  # "safe" | "unsafe"
+    description: str
+    edits: tuple[NodeEdit, ...]
+
+
+@dataclass
+class Report:
+    code: str
+    node: cst.CSTNode
+    message: str
+    statement: cst.CSTNode | None = None
+    hint: str | None = None
+    fix: NodeFix | None = None
+    extra_nodes: list[cst.CSTNode] = field(default_factory=list)
+
+
+class Rule:
+    CODE: ClassVar[str]
+
+    def __init__(self, model: FileModel, doc: RuleDoc) -> None:
+        self.model = model
+        self.doc = doc
+        self.reports: list[Report] = []
+
+    def check(self) -> None:
+        """Inspect `self.model` and call `report` for each finding."""
+        raise NotImplementedError
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        statement: cst.CSTNode | None = None,
+        hint: str | None = None,
+        fix: NodeFix | None = None,
+    ) -> None:
+        self.reports.append(Report(self.CODE, node, message, statement, hint, fix))
+
+    def report_call(
+        self,
+        call: RedisCall,
+        message: str,
+        *,
+        hint: str | None = None,
+        fix: NodeFix | None = None,
+    ) -> None:
+        """Report at the command call (where rules.md says most findings point)."""
+        self.report(call.node, message, statement=call.site.statement, hint=hint, fix=fix)
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        module = self.model.facts.module
+        assert module is not None
+        return module.code_for_node(node)

@@ -1,0 +1,1 @@
+"""The semantic model every rule shares: clients, commands, keys and project facts."""

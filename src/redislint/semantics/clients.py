@@ -1,0 +1,541 @@
+"""Which expressions are redis-py clients, pipelines and scripts, proven from their sources.
+
+An expression is a client only when *every* source of it is proven: a redis-py
+constructor or factory, a configured factory or name, an annotation naming a
+redis-py class, or a project function / attribute / module-level name whose own
+sources are all clients. Anything else (a dict, Django's cache, a parameter of
+unknown type, one unknown branch of a conditional) is not a client, and the rules
+stay silent on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from redislint.semantics import ir
+from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Scope
+
+ClientKind = Literal["client", "pipeline", "sentinel", "script", "lock", "pubsub"]
+
+
+@dataclass(frozen=True)
+class Client:
+    """A proven redis-py object and what is known about it."""
+
+    kind: ClientKind
+    is_async: bool = False
+    cluster: bool = False
+    # pipelines: True (MULTI/EXEC), False (transaction=False), None (unknown)
+    transactional: bool | None = None
+    replica: bool = False
+    decode_responses: bool | None = None
+    # the constructor call, for rules about connection settings (not part of identity)
+    origin: ir.Call | None = field(default=None, compare=False)
+    origin_scope: tuple[str, str] | None = field(default=None, compare=False)
+
+    @property
+    def sends_commands(self) -> bool:
+        return self.kind in ("client", "pipeline")
+
+
+@dataclass(frozen=True)
+class External:
+    """Something imported from outside the project: `redis.Redis`, `json.dumps`."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class ProjectModule:
+    name: str
+
+
+@dataclass(frozen=True)
+class Function:
+    path: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Class:
+    path: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Instance:
+    path: str
+    key: str  # the class
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    receiver: Client
+    name: str
+
+
+Value = Client | External | ProjectModule | Function | Class | Instance | BoundMethod
+
+
+def _with_from_url(names: Iterable[str]) -> list[str]:
+    result = []
+    for name in names:
+        result += [name, f"{name}.from_url", f"{name}.from_pool"]
+    return result
+
+
+_SYNC = ["redis.Redis", "redis.StrictRedis", "redis.client.Redis", "redis.client.StrictRedis"]
+_ASYNC = [
+    "redis.asyncio.Redis",
+    "redis.asyncio.StrictRedis",
+    "redis.asyncio.client.Redis",
+    "redis.asyncio.client.StrictRedis",
+]
+_CLUSTER = ["redis.RedisCluster", "redis.cluster.RedisCluster"]
+_ASYNC_CLUSTER = ["redis.asyncio.RedisCluster", "redis.asyncio.cluster.RedisCluster"]
+_SENTINEL = ["redis.Sentinel", "redis.sentinel.Sentinel"]
+_ASYNC_SENTINEL = ["redis.asyncio.Sentinel", "redis.asyncio.sentinel.Sentinel"]
+
+# qualified name of a callable -> the object its call returns
+CONSTRUCTORS: dict[str, Client] = {
+    **{n: Client("client") for n in _with_from_url(_SYNC)},
+    "redis.from_url": Client("client"),
+    "django_redis.get_redis_connection": Client("client"),
+    **{n: Client("client", is_async=True) for n in _with_from_url(_ASYNC)},
+    "redis.asyncio.from_url": Client("client", is_async=True),
+    **{n: Client("client", cluster=True) for n in _with_from_url(_CLUSTER)},
+    **{n: Client("client", is_async=True, cluster=True) for n in _with_from_url(_ASYNC_CLUSTER)},
+    **{n: Client("sentinel") for n in _SENTINEL},
+    **{n: Client("sentinel", is_async=True) for n in _ASYNC_SENTINEL},
+}
+
+# annotation names -> the object they declare
+ANNOTATIONS: dict[str, Client] = {
+    **{n: Client("client") for n in _SYNC},
+    **{n: Client("client", is_async=True) for n in _ASYNC},
+    **{n: Client("client", cluster=True) for n in _CLUSTER},
+    **{n: Client("client", is_async=True, cluster=True) for n in _ASYNC_CLUSTER},
+    "redis.client.Pipeline": Client("pipeline"),
+    "redis.cluster.ClusterPipeline": Client("pipeline", cluster=True),
+    "redis.asyncio.client.Pipeline": Client("pipeline", is_async=True),
+    "redis.asyncio.cluster.ClusterPipeline": Client("pipeline", is_async=True, cluster=True),
+}
+
+_TRANSPARENT_DECORATORS = frozenset(
+    {"lru_cache", "cache", "functools.lru_cache", "functools.cache", "staticmethod", "property"}
+)
+
+
+def merge(values: list[Value | None]) -> Value | None:
+    """One value for several sources: all must be proven and agree."""
+    if not values or any(v is None for v in values):
+        return None
+    first = values[0]
+    if all(v == first for v in values):
+        return first
+    if all(isinstance(v, Client) for v in values):
+        clients = [v for v in values if isinstance(v, Client)]
+        kinds = {(c.kind, c.is_async, c.cluster) for c in clients}
+        if len(kinds) != 1:
+            return None
+        tx = {c.transactional for c in clients}
+        dec = {c.decode_responses for c in clients}
+        return replace(
+            clients[0],
+            transactional=tx.pop() if len(tx) == 1 else None,
+            decode_responses=dec.pop() if len(dec) == 1 else None,
+            replica=any(c.replica for c in clients),
+        )
+    return None
+
+
+def _literal_bool(value: ir.IR | None) -> bool | None:
+    if isinstance(value, ir.Const) and isinstance(value.value, bool):
+        return value.value
+    return None
+
+
+FactsLoader = Callable[[str], ModuleFacts | None]
+
+
+class Resolver:
+    """Evaluates IR expressions in a module's scopes to proven values, with memoisation.
+
+    One resolver serves one run: it sees the module being checked and, through
+    `load_module`, any project module it imports (loaded on demand).
+    """
+
+    def __init__(
+        self,
+        load_module: FactsLoader,
+        facts_by_path: Callable[[str], ModuleFacts | None],
+        factories: Iterable[str] = (),
+        client_names: Iterable[str] = (),
+    ) -> None:
+        self._load_module = load_module
+        self._facts_by_path = facts_by_path
+        self.factories = frozenset(factories)
+        self.client_names = frozenset(client_names)
+        self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
+        self._in_progress: set[tuple[str, str, ir.IR]] = set()
+        self._callers: dict[tuple[str, str], list[tuple[CallSite, int]]] = {}
+
+    # -- public ---------------------------------------------------------------------
+    def value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
+        memo_key = (facts.path, scope, expr)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        if memo_key in self._in_progress:
+            return None  # recursion: not proven
+        self._in_progress.add(memo_key)
+        try:
+            result = self._value(facts, scope, expr)
+        finally:
+            self._in_progress.discard(memo_key)
+        self._memo[memo_key] = result
+        return result
+
+    def client(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Client | None:
+        value = self.value(facts, scope, expr)
+        return value if isinstance(value, Client) else None
+
+    def lookup(
+        self, facts: ModuleFacts, scope_key: str, name: str
+    ) -> tuple[Scope, list[Binding]] | None:
+        """Python's name lookup: local, enclosing functions (not classes), module."""
+        scope: Scope | None = facts.scopes.get(scope_key)
+        first = True
+        while scope is not None:
+            if name in scope.globals:
+                scope = facts.scopes[""]
+                first = True
+                continue
+            if (first or scope.kind != "class") and name in scope.bindings:
+                return scope, scope.bindings[name]
+            first = False
+            scope = facts.scopes.get(scope.parent) if scope.parent is not None else None
+        return None
+
+    def qualified(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> str | None:
+        value = self.value(facts, scope, expr)
+        if isinstance(value, External):
+            return value.qualname
+        if isinstance(value, ProjectModule):
+            return value.name
+        if isinstance(value, Function):
+            target = self._facts_by_path(value.path)
+            if target is not None and target.module_name:
+                return f"{target.module_name}.{value.key}"
+        return None
+
+    # -- evaluation -----------------------------------------------------------------
+    def _value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
+        if self.client_names:
+            name = ir.dotted(expr)
+            if name is not None and name in self.client_names:
+                return Client("client")
+        if isinstance(expr, ir.Name):
+            found = self.lookup(facts, scope, expr.id)
+            if found is None:
+                return None
+            owner, bindings = found
+            return self._bindings(facts, owner, expr.id, bindings)
+        if isinstance(expr, ir.Attr):
+            return self._attribute(facts, scope, expr)
+        if isinstance(expr, ir.Call):
+            return self._call(facts, scope, expr)
+        if isinstance(expr, ir.IfExp):
+            return merge(
+                [self.value(facts, scope, expr.body), self.value(facts, scope, expr.orelse)]
+            )
+        if isinstance(expr, ir.Await):
+            return self.value(facts, scope, expr.value)
+        return None
+
+    def _bindings(
+        self, facts: ModuleFacts, owner: Scope, name: str, bindings: list[Binding]
+    ) -> Value | None:
+        annotated = [b for b in bindings if b.kind == "annotated"]
+        if annotated:
+            declared = merge([self._annotation(facts, b.scope, b.value) for b in annotated])
+            if declared is not None:
+                return declared
+            bindings = [b for b in bindings if b.kind != "annotated"]
+        return merge([self._binding(facts, owner, name, b) for b in bindings])
+
+    def _binding(
+        self, facts: ModuleFacts, owner: Scope, name: str, binding: Binding
+    ) -> Value | None:
+        kind = binding.kind
+        if kind == "assign" and binding.value is not None:
+            return self.value(facts, binding.scope, binding.value)
+        if kind == "import" and binding.qualname:
+            return self._qualname(binding.qualname)
+        if kind == "def" and binding.target:
+            return Function(facts.path, binding.target)
+        if kind == "class" and binding.target:
+            return Class(facts.path, binding.target)
+        if kind == "with" and binding.value is not None:
+            entered = self.value(facts, binding.scope, binding.value)
+            return entered if isinstance(entered, Client) else None
+        if kind == "unknown" and binding.target == "param":
+            return self._param(facts, owner, name)
+        return None
+
+    def _qualname(self, qualname: str) -> Value | None:
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            module_name = ".".join(parts[:cut])
+            target = self._load_module(module_name)
+            if target is None:
+                continue
+            value: Value | None = ProjectModule(module_name)
+            for attr in parts[cut:]:
+                value = self._member(target, value, attr)
+                if value is None:
+                    return None
+            return value
+        return External(qualname)
+
+    def _member(self, facts: ModuleFacts, base: Value | None, attr: str) -> Value | None:
+        if isinstance(base, ProjectModule):
+            target = self._load_module(base.name)
+            if target is None:
+                return None
+            if attr in target.scopes[""].bindings:
+                return self.value(target, "", ir.Name(attr))
+            return self._qualname(f"{base.name}.{attr}")
+        return None
+
+    def _attribute(self, facts: ModuleFacts, scope: str, expr: ir.Attr) -> Value | None:
+        if isinstance(expr.value, ir.Name):
+            owner_class = self._self_class(facts, scope, expr.value.id)
+            if owner_class is not None:
+                return self._class_member(facts, owner_class, expr.attr, include_self=True)
+        base = self.value(facts, scope, expr.value)
+        if base is None:
+            return None
+        if isinstance(base, External):
+            return External(f"{base.qualname}.{expr.attr}")
+        if isinstance(base, ProjectModule):
+            return self._member(facts, base, expr.attr)
+        if isinstance(base, Client):
+            return BoundMethod(base, expr.attr)
+        if isinstance(base, Class | Instance):
+            target = self._facts_by_path(base.path)
+            if target is None:
+                return None
+            return self._class_member(
+                target, target.scopes[base.key], expr.attr, include_self=isinstance(base, Instance)
+            )
+        return None
+
+    def _self_class(self, facts: ModuleFacts, scope_key: str, name: str) -> Scope | None:
+        """The class when `name` is the `self` parameter of a method (or a nested function)."""
+        scope = facts.scopes.get(scope_key)
+        while scope is not None and scope.kind in ("function", "lambda"):
+            if name in scope.bindings and not (scope.params and scope.params[0].name == name):
+                return None
+            if scope.params and scope.params[0].name == name:
+                if scope.parent_kind != "class" or any(
+                    ir.dotted(d) in ("staticmethod", "classmethod") for d in scope.decorators
+                ):
+                    return None
+                return facts.scopes[scope.parent] if scope.parent is not None else None
+            scope = facts.scopes.get(scope.parent) if scope.parent is not None else None
+        return None
+
+    def _class_member(
+        self, facts: ModuleFacts, cls: Scope, attr: str, *, include_self: bool
+    ) -> Value | None:
+        values: list[Value | None] = []
+        if include_self and attr in cls.self_attrs:
+            values += [self._binding(facts, cls, attr, b) for b in cls.self_attrs[attr]]
+        if attr in cls.bindings:
+            values.append(self._bindings(facts, cls, attr, cls.bindings[attr]))
+        if not values:
+            for base in cls.bases:
+                value = self.value(facts, cls.parent or "", base)
+                if isinstance(value, Class):
+                    target = self._facts_by_path(value.path)
+                    if target is not None:
+                        return self._class_member(
+                            target, target.scopes[value.key], attr, include_self=include_self
+                        )
+            return None
+        return merge(values)
+
+    def _annotation(self, facts: ModuleFacts, scope: str, annotation: ir.IR | None) -> Value | None:
+        if annotation is None:
+            return None
+        if isinstance(annotation, ir.Subscript):
+            head = self.qualified(facts, scope, annotation.value) or ir.dotted(annotation.value)
+            if head in ("typing.Optional", "Optional") and len(annotation.index) == 1:
+                return self._annotation(facts, scope, annotation.index[0])
+            if head in ("typing.Union", "Union"):
+                options = [i for i in annotation.index if i != ir.Const(None)]
+                return merge([self._annotation(facts, scope, o) for o in options])
+            return self._annotation(facts, scope, annotation.value)
+        if isinstance(annotation, ir.BinOp) and annotation.op == "BitOr":
+            sides = [s for s in (annotation.left, annotation.right) if s != ir.Const(None)]
+            return merge([self._annotation(facts, scope, s) for s in sides])
+        value = self.value(facts, scope, annotation)
+        if isinstance(value, External):
+            return ANNOTATIONS.get(value.qualname)
+        if isinstance(value, Class):
+            return self._class_instance(value)
+        return None
+
+    def _class_instance(self, cls: Class) -> Value | None:
+        """A project class that subclasses a redis-py client is a client."""
+        target = self._facts_by_path(cls.path)
+        if target is None:
+            return None
+        scope = target.scopes[cls.key]
+        for base in scope.bases:
+            value = self.value(target, scope.parent or "", base)
+            if isinstance(value, External) and value.qualname in ANNOTATIONS:
+                return ANNOTATIONS[value.qualname]
+            if isinstance(value, Class):
+                inherited = self._class_instance(value)
+                if isinstance(inherited, Client):
+                    return inherited
+        return Instance(cls.path, cls.key)
+
+    def _call(self, facts: ModuleFacts, scope: str, call: ir.Call) -> Value | None:
+        func = self.value(facts, scope, call.func)
+        if isinstance(func, External):
+            if func.qualname in CONSTRUCTORS:
+                made = CONSTRUCTORS[func.qualname]
+                return replace(
+                    made,
+                    decode_responses=_literal_bool(call.kwarg("decode_responses")),
+                    origin=call,
+                    origin_scope=(facts.path, scope),
+                )
+            if func.qualname in self.factories:
+                return Client("client", origin=None)
+            return None
+        if isinstance(func, Function):
+            return self._function_result(func)
+        if isinstance(func, Class):
+            return self._class_instance(func)
+        if isinstance(func, BoundMethod):
+            return self._method_result(func, call)
+        return None
+
+    def _function_result(self, func: Function) -> Value | None:
+        target = self._facts_by_path(func.path)
+        if target is None:
+            return None
+        scope = target.scopes[func.key]
+        if target.module_name and f"{target.module_name}.{func.key}" in self.factories:
+            return Client("client")
+        if any(ir.dotted(d) not in _TRANSPARENT_DECORATORS for d in scope.decorators):
+            decorated = [d for d in scope.decorators if not isinstance(d, ir.Call)]
+            if len(decorated) != len(scope.decorators) and not all(
+                isinstance(d, ir.Call) and ir.dotted(d.func) in _TRANSPARENT_DECORATORS
+                for d in scope.decorators
+                if isinstance(d, ir.Call)
+            ):
+                return None
+            if any(ir.dotted(d) not in _TRANSPARENT_DECORATORS for d in decorated):
+                return None
+        if scope.returns_annotation is not None:
+            declared = self._annotation(target, scope.parent or "", scope.returns_annotation)
+            if declared is not None:
+                return declared
+        if scope.is_generator or not scope.returns:
+            return None
+        return merge([self.value(target, func.key, r) for r in scope.returns])
+
+    def _method_result(self, method: BoundMethod, call: ir.Call) -> Value | None:
+        receiver = method.receiver
+        name = method.name
+        if receiver.kind == "client" or receiver.kind == "pipeline" and name == "pipeline":
+            if name == "pipeline":
+                tx = call.kwarg("transaction")
+                if tx is None and call.args:
+                    tx = call.args[0]
+                transactional = True if tx is None else _literal_bool(tx)
+                return Client(
+                    "pipeline",
+                    is_async=receiver.is_async,
+                    cluster=receiver.cluster,
+                    transactional=transactional,
+                    decode_responses=receiver.decode_responses,
+                )
+            if name == "register_script":
+                return Client("script", is_async=receiver.is_async, cluster=receiver.cluster)
+            if name == "lock":
+                return Client("lock", is_async=receiver.is_async)
+            if name == "pubsub":
+                return Client("pubsub", is_async=receiver.is_async)
+        if receiver.kind == "sentinel" and name in ("master_for", "slave_for"):
+            return Client("client", is_async=receiver.is_async, replica=name == "slave_for")
+        return None
+
+    # -- parameters -------------------------------------------------------------------
+    def _param(self, facts: ModuleFacts, scope: Scope, name: str) -> Value | None:
+        param = scope.param(name)
+        if param is None or param.star:
+            return None
+        if param.annotation is not None:
+            return self._annotation(facts, scope.parent or "", param.annotation)
+        return self._from_callers(facts, scope, param)
+
+    def callers(self, facts: ModuleFacts, function_key: str) -> list[tuple[CallSite, int]]:
+        """Call sites in the same module that call this function, with the argument offset.
+
+        The offset is 1 for a method called through an instance (`self.helper(p)`),
+        where the first parameter is bound implicitly.
+        """
+        cache_key = (facts.path, function_key)
+        if cache_key in self._callers:
+            return self._callers[cache_key]
+        target = Function(facts.path, function_key)
+        short = facts.scopes[function_key].name
+        found: list[tuple[CallSite, int]] = []
+        for site in facts.calls:
+            func = site.func
+            last = func.id if isinstance(func, ir.Name) else getattr(func, "attr", None)
+            if last == short and self.value(facts, site.scope, func) == target:
+                bound = isinstance(func, ir.Attr) and facts.scopes[function_key].is_method
+                found.append((site, 1 if bound else 0))
+            elif last == "transaction" and site.ir.args:
+                receiver = site.receiver
+                if receiver is None or self.client(facts, site.scope, receiver) is None:
+                    continue
+                if self.value(facts, site.scope, site.ir.args[0]) == target:
+                    found.append((site, -1))  # marker: transaction() callback
+        self._callers[cache_key] = found
+        return found
+
+    def _from_callers(self, facts: ModuleFacts, scope: Scope, param: Param) -> Value | None:
+        if param.index < 0 or scope.kind != "function":
+            return None
+        sites = self.callers(facts, scope.key)
+        if not sites:
+            return None
+        values: list[Value | None] = []
+        for site, offset in sites:
+            if offset == -1:
+                values.append(Client("pipeline", transactional=True) if param.index == 0 else None)
+                continue
+            index = param.index - offset
+            call = site.ir
+            arg: ir.IR | None = None
+            if 0 <= index < len(call.args) and not call.star:
+                arg = call.args[index]
+            else:
+                arg = call.kwarg(param.name)
+            if arg is None:
+                return None
+            values.append(self.value(facts, site.scope, arg))
+        value = merge(values)
+        return value if isinstance(value, Client) else None
+
+
+from redislint.semantics.scopes import Param  # noqa: E402  (type used above)

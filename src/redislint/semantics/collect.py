@@ -1,0 +1,543 @@
+"""The one traversal of a file: scopes, bindings and call sites, plus rule visitor hooks.
+
+libcst's own visitor rebuilds every node it passes and its Scope/QualifiedName
+providers cost about 8x the parse, so this is a plain recursive walk over the
+dataclass fields that matter (whitespace fields are skipped), recording only what
+the model needs. Rules that want to see raw nodes register `visit_<NodeType>`
+methods and are called from this same walk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+
+from redislint.semantics import ir
+from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Param, Scope
+
+Hook = Callable[[cst.CSTNode], None]
+
+_SKIPPED_FIELDS = frozenset(
+    {
+        "whitespace",
+        "whitespace_before",
+        "whitespace_after",
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "header",
+        "footer",
+        "lines_after_decorators",
+        "whitespace_after_def",
+        "whitespace_after_class",
+        "whitespace_before_colon",
+        "whitespace_after_at",
+        "comma",
+        "semicolon",
+        "trailing_whitespace",
+        "newline",
+        "whitespace_before_params",
+        "whitespace_after_arrow",
+        "whitespace_before_as",
+        "whitespace_after_as",
+        "whitespace_after_star",
+        "whitespace_after_arg",
+        "whitespace_after_await",
+        "whitespace_after_import",
+        "whitespace_after_from",
+        "whitespace_before_import",
+        "whitespace_between",
+        "whitespace_after_lambda",
+        "whitespace_before_expression",
+        "whitespace_after_expression",
+        "whitespace_after_param",
+        "whitespace_before_args",
+        "whitespace_after_func",
+        "whitespace_after_with",
+        "whitespace_before_in",
+        "whitespace_after_in",
+        "whitespace_after_for",
+        "whitespace_after_if",
+        "whitespace_after_while",
+        "whitespace_after_return",
+        "whitespace_after_global",
+        "whitespace_after_nonlocal",
+        "whitespace_after_del",
+        "whitespace_after_walrus",
+        "whitespace_before_walrus",
+        "whitespace_after_equal",
+        "whitespace_before_equal",
+        "whitespace_after_indicator",
+        "whitespace_before_indicator",
+        "whitespace_after_cases",
+        "operator",
+        "equal",
+        "colon",
+        "dot",
+        "star",
+        "asynchronous",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+    }
+)
+_FIELD_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(node: cst.CSTNode) -> tuple[str, ...]:
+    kind = type(node)
+    names = _FIELD_CACHE.get(kind)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node)  # type: ignore[arg-type]
+            if f.name not in _SKIPPED_FIELDS
+        )
+        _FIELD_CACHE[kind] = names
+    return names
+
+
+def _module_package(module_name: str, is_package: bool) -> str:
+    if is_package:
+        return module_name
+    return module_name.rpartition(".")[0]
+
+
+class _Collector:
+    """Walks one module once, filling scopes and call sites and calling rule hooks."""
+
+    def __init__(
+        self,
+        path: str,
+        module_name: str,
+        is_package: bool,
+        hooks: dict[str, list[Hook]],
+        leave_hooks: dict[str, list[Hook]],
+    ) -> None:
+        self.facts = ModuleFacts(path, module_name, is_package, {}, [])
+        self.hooks = hooks
+        self.leave_hooks = leave_hooks
+        self.package = _module_package(module_name, is_package)
+        module_scope = Scope("", "module", module_name, None)
+        self.facts.scopes[""] = module_scope
+        self.scope_stack: list[Scope] = [module_scope]
+        self.statement: cst.CSTNode | None = None
+        self.with_stack: list[ir.IR] = []
+        self.watch_error_depth = 0
+        self.awaited: set[int] = set()
+        self.order = 0
+
+    # -- scopes -------------------------------------------------------------------
+    @property
+    def scope(self) -> Scope:
+        return self.scope_stack[-1]
+
+    def _binding_scope(self, name: str) -> Scope:
+        """The scope a plain assignment to `name` binds in (honours `global`)."""
+        if name in self.scope.globals:
+            return self.facts.scopes[""]
+        return self.scope
+
+    def _new_scope(self, kind: str, name: str, node: cst.CSTNode) -> Scope:
+        parent = self.scope
+        base = f"{parent.key}.{name}" if parent.key else name
+        key = base
+        counter = 2
+        while key in self.facts.scopes:
+            key = f"{base}#{counter}"
+            counter += 1
+        scope = Scope(key, kind, name, parent.key, node)  # type: ignore[arg-type]
+        scope.parent_kind = parent.kind
+        self.facts.scopes[key] = scope
+        return scope
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self._binding_scope(name).bind(name, binding)
+
+    def unknown(self, name: str) -> None:
+        self.bind(name, Binding("unknown", self.scope.key))
+
+    def _class_of_method(self) -> Scope | None:
+        """The class whose method we are in, when `self` is its first parameter."""
+        for scope in reversed(self.scope_stack):
+            if scope.kind == "function":
+                if scope.parent_kind != "class" or not scope.params:
+                    return None
+                if any(
+                    isinstance(d, ir.Name) and d.id in ("staticmethod", "classmethod")
+                    for d in scope.decorators
+                ):
+                    return None
+                assert scope.parent is not None
+                return self.facts.scopes[scope.parent]
+        return None
+
+    # -- traversal ------------------------------------------------------------------
+    def walk(self, node: cst.CSTNode) -> None:
+        name = type(node).__name__
+        hooks = self.hooks.get(name)
+        if hooks:
+            for hook in hooks:
+                hook(node)
+        special = getattr(self, "on_" + name, None)
+        if special is not None:
+            special(node)
+        else:
+            self.walk_children(node)
+        leave = self.leave_hooks.get(name)
+        if leave:
+            for hook in leave:
+                hook(node)
+
+    def walk_children(self, node: cst.CSTNode) -> None:
+        for field_name in _fields(node):
+            value = getattr(node, field_name)
+            if isinstance(value, cst.CSTNode):
+                self.walk(value)
+            elif isinstance(value, Sequence) and not isinstance(value, str):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self.walk(item)
+
+    def walk_all(self, nodes: Sequence[cst.CSTNode]) -> None:
+        for node in nodes:
+            self.walk(node)
+
+    # statements ---------------------------------------------------------------------
+    def _statement(self, node: cst.CSTNode) -> None:
+        saved = self.statement
+        self.statement = node
+        self.walk_children(node)
+        self.statement = saved
+
+    def on_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statement(node)
+
+    def on_If(self, node: cst.If) -> None:
+        self._statement(node)
+
+    def on_While(self, node: cst.While) -> None:
+        self._statement(node)
+
+    def on_Match(self, node: cst.CSTNode) -> None:
+        self._statement(node)
+
+    def on_Try(self, node: cst.Try) -> None:
+        handles = any(_names_watch_error(h.type) for h in node.handlers)
+        saved = self.statement
+        self.statement = node
+        if handles:
+            self.watch_error_depth += 1
+        self.walk(node.body)
+        if handles:
+            self.watch_error_depth -= 1
+        self.walk_all(node.handlers)
+        if node.orelse:
+            self.walk(node.orelse)
+        if node.finalbody:
+            self.walk(node.finalbody)
+        self.statement = saved
+
+    def on_TryStar(self, node: cst.TryStar) -> None:
+        self._statement(node)
+
+    def on_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.unknown(node.name.name.value)
+        self.walk_children(node)
+
+    def on_For(self, node: cst.For) -> None:
+        saved = self.statement
+        self.statement = node
+        self._unknown_targets(node.target)
+        self.walk(node.iter)
+        self.walk(node.body)
+        if node.orelse:
+            self.walk(node.orelse)
+        self.statement = saved
+
+    def on_With(self, node: cst.With) -> None:
+        saved = self.statement
+        self.statement = node
+        pushed = 0
+        for item in node.items:
+            self.walk(item.item)
+            value = ir.from_cst(item.item)
+            if item.asname is not None:
+                target = item.asname.name
+                if isinstance(target, cst.Name):
+                    self.bind(
+                        target.value,
+                        Binding(
+                            "with", self.scope.key, value, is_async=node.asynchronous is not None
+                        ),
+                    )
+                else:
+                    self._unknown_targets(target)
+            self.with_stack.append(value)
+            pushed += 1
+        self.walk(node.body)
+        del self.with_stack[len(self.with_stack) - pushed :]
+        self.statement = saved
+
+    def on_Assign(self, node: cst.Assign) -> None:
+        self.walk(node.value)
+        value = ir.from_cst(node.value)
+        for target in node.targets:
+            self._assign(target.target, value, node.value)
+
+    def on_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.walk(node.value)
+        annotation = _annotation(node.annotation)
+        target = node.target
+        if isinstance(target, cst.Name):
+            self.bind(target.value, Binding("annotated", self.scope.key, annotation))
+            if node.value is not None:
+                self.bind(target.value, Binding("assign", self.scope.key, ir.from_cst(node.value)))
+        elif node.value is not None:
+            self._assign(target, ir.from_cst(node.value), node.value)
+
+    def on_AugAssign(self, node: cst.AugAssign) -> None:
+        self.walk(node.value)
+        self._unknown_targets(node.target)
+
+    def on_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.walk(node.value)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, Binding("assign", self.scope.key, ir.from_cst(node.value)))
+
+    def _assign(self, target: cst.BaseExpression, value: ir.IR, node: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, Binding("assign", self.scope.key, value))
+        elif isinstance(target, cst.Attribute):
+            if isinstance(target.value, cst.Name):
+                cls = self._class_of_method()
+                method = self.scope
+                if (
+                    cls is not None
+                    and method.params
+                    and target.value.value == method.params[0].name
+                ):
+                    cls.self_attrs.setdefault(target.attr.value, []).append(
+                        Binding("assign", method.key, value)
+                    )
+            self.walk(target)
+        elif isinstance(target, cst.Tuple | cst.List):
+            elements = target.elements
+            if (
+                isinstance(value, ir.Seq)
+                and len(value.items) == len(elements)
+                and not any(isinstance(e, cst.StarredElement) for e in elements)
+            ):
+                for element, item in zip(elements, value.items, strict=True):
+                    self._assign(element.value, item, node)
+            else:
+                self._unknown_targets(target)
+        else:
+            self.walk(target)
+
+    def _unknown_targets(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.unknown(target.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._unknown_targets(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._unknown_targets(target.value)
+        else:
+            self.walk(target)
+
+    def on_CompFor(self, node: cst.CompFor) -> None:
+        self._unknown_targets(node.target)
+        self.walk(node.iter)
+        self.walk_all(node.ifs)
+        if node.inner_for_in is not None:
+            self.walk(node.inner_for_in)
+
+    def on_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.scope.globals.add(item.name.value)
+
+    def on_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = _dotted_cst(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.bind(alias.asname.name.value, Binding("import", self.scope.key, qualname=full))
+            else:
+                head = full.split(".")[0]
+                self.bind(head, Binding("import", self.scope.key, qualname=head))
+
+    def on_ImportFrom(self, node: cst.ImportFrom) -> None:
+        base = _dotted_cst(node.module) if node.module is not None else ""
+        if node.relative:
+            package = self.package
+            for _ in range(len(node.relative) - 1):
+                package = package.rpartition(".")[0]
+            base = f"{package}.{base}" if base and package else (base or package)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = _dotted_cst(alias.name)
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            qualname = f"{base}.{name}" if base else name
+            self.bind(local, Binding("import", self.scope.key, qualname=qualname))
+
+    def on_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.walk(node.value)
+            self.scope.returns.append(ir.from_cst(node.value))
+        else:
+            self.scope.returns.append(ir.Const(None))
+
+    def on_Yield(self, node: cst.Yield) -> None:
+        self.scope.is_generator = True
+        self.walk_children(node)
+
+    def on_Await(self, node: cst.Await) -> None:
+        self.awaited.add(id(node.expression))
+        self.walk(node.expression)
+
+    def on_Call(self, node: cst.Call) -> None:
+        site = CallSite(
+            node=node,
+            scope=self.scope.key,
+            func=ir.from_cst(node.func),
+            statement=self.statement or node,
+            order=self.order,
+            awaited=id(node) in self.awaited,
+            with_stack=tuple(self.with_stack),
+            in_watch_error_handler=self.watch_error_depth > 0,
+        )
+        self.order += 1
+        self.facts.calls.append(site)
+        self.scope.calls.append(site)
+        self.walk_children(node)
+
+    # definitions ----------------------------------------------------------------
+    def on_FunctionDef(self, node: cst.FunctionDef) -> None:
+        decorators = [ir.from_cst(d.decorator) for d in node.decorators]
+        for decorator in node.decorators:
+            self.walk(decorator)
+        self._walk_param_defaults(node.params)
+        if node.returns is not None:
+            self.walk(node.returns)
+        scope = self._new_scope("function", node.name.value, node)
+        scope.is_async = node.asynchronous is not None
+        scope.decorators = decorators
+        scope.params = _params(node.params)
+        if node.returns is not None:
+            scope.returns_annotation = _annotation(node.returns)
+        self.bind(node.name.value, Binding("def", self.scope.key, target=scope.key))
+        self._enter(scope, node.body)
+
+    def on_Lambda(self, node: cst.Lambda) -> None:
+        self._walk_param_defaults(node.params)
+        scope = self._new_scope("lambda", "<lambda>", node)
+        scope.params = _params(node.params)
+        self.scope_stack.append(scope)
+        saved_with = self.with_stack
+        self.with_stack = []
+        self.walk(node.body)
+        scope.returns.append(ir.from_cst(node.body))
+        self.with_stack = saved_with
+        self.scope_stack.pop()
+
+    def on_ClassDef(self, node: cst.ClassDef) -> None:
+        for decorator in node.decorators:
+            self.walk(decorator)
+        for arg in node.bases:
+            self.walk(arg.value)
+        scope = self._new_scope("class", node.name.value, node)
+        scope.bases = [ir.from_cst(arg.value) for arg in node.bases]
+        self.bind(node.name.value, Binding("class", self.scope.key, target=scope.key))
+        self._enter(scope, node.body)
+
+    def _enter(self, scope: Scope, body: cst.CSTNode) -> None:
+        self.scope_stack.append(scope)
+        for param in scope.params:
+            scope.bind(param.name, Binding("unknown", scope.key, target="param"))
+        saved_with, saved_watch = self.with_stack, self.watch_error_depth
+        self.with_stack, self.watch_error_depth = [], 0
+        self.walk(body)
+        self.with_stack, self.watch_error_depth = saved_with, saved_watch
+        self.scope_stack.pop()
+
+    def _walk_param_defaults(self, params: cst.Parameters) -> None:
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                self.walk(param.default)
+
+
+def _names_watch_error(node: cst.BaseExpression | None) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, cst.Name):
+        return node.value == "WatchError"
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "WatchError"
+    if isinstance(node, cst.Tuple):
+        return any(_names_watch_error(e.value) for e in node.elements)
+    return False
+
+
+def _dotted_cst(node: cst.BaseExpression) -> str:
+    value = ir.dotted(ir.from_cst(node))
+    return value or ""
+
+
+def _annotation(node: cst.Annotation) -> ir.IR:
+    expr = node.annotation
+    if isinstance(expr, cst.SimpleString):
+        text = ir.from_cst(expr)
+        if isinstance(text, ir.Str):
+            return ir.from_annotation_string(text.value)
+    return ir.from_cst(expr)
+
+
+def _params(params: cst.Parameters) -> list[Param]:
+    result: list[Param] = []
+    index = 0
+    for param in (*params.posonly_params, *params.params):
+        result.append(
+            Param(
+                param.name.value,
+                index,
+                _annotation(param.annotation) if param.annotation else None,
+                ir.from_cst(param.default) if param.default is not None else None,
+            )
+        )
+        index += 1
+    for param in params.kwonly_params:
+        result.append(
+            Param(
+                param.name.value,
+                -1,
+                _annotation(param.annotation) if param.annotation else None,
+                ir.from_cst(param.default) if param.default is not None else None,
+            )
+        )
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            result.append(Param(star.name.value, -1, None, None, star=True))
+    return result
+
+
+def collect(
+    module: cst.Module,
+    path: str,
+    module_name: str = "",
+    is_package: bool = False,
+    hooks: dict[str, list[Hook]] | None = None,
+    leave_hooks: dict[str, list[Hook]] | None = None,
+) -> ModuleFacts:
+    """Run the single traversal over `module` and return what it found."""
+    collector = _Collector(path, module_name, is_package, hooks or {}, leave_hooks or {})
+    collector.walk(module)
+    collector.facts.module = module
+    return collector.facts

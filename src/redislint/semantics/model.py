@@ -1,0 +1,298 @@
+"""The per-file semantic model the rules read: Redis command calls with their client,
+command facts, keys and namespaces.
+
+Everything here is derived once, lazily, from the single traversal (`collect.py`) and
+the shared resolvers. A rule never re-derives any of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+
+from redislint.config import Config, KeyspaceEntry
+from redislint.semantics import ir
+from redislint.semantics.clients import Client, Resolver
+from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
+from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
+from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
+
+
+@dataclass(frozen=True)
+class KeyArg:
+    """One key a command touches: the argument node (None when implicit) and its pattern."""
+
+    node: cst.BaseExpression | None
+    expr: ir.IR
+    pattern: KeyPattern | None
+
+
+@dataclass(eq=False)
+class RedisCall:
+    """A command sent (or queued) through a proven client, pipeline or script."""
+
+    site: CallSite
+    client: Client
+    method: str  # the redis-py method, "execute_command", or "<script>"
+    command: str  # upper-case Redis command ("SET", "CONFIG SET")
+    info: CommandInfo | None
+    method_info: MethodInfo | None
+    keys: tuple[KeyArg, ...]
+
+    @property
+    def node(self) -> cst.Call:
+        return self.site.node
+
+    @property
+    def is_write(self) -> bool:
+        return self.info is not None and self.info.is_write
+
+    @property
+    def in_transaction(self) -> bool:
+        """Queued in MULTI/EXEC: a transactional pipeline (incl. transaction() callbacks)."""
+        return self.client.kind == "pipeline" and self.client.transactional is True
+
+    @property
+    def is_atomic_unit(self) -> bool:
+        """Runs atomically on the server whatever surrounds it (a script, EVAL, FCALL)."""
+        return self.command in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO")
+
+    def arg(self, name: str, position: int | None = None) -> cst.Arg | None:
+        """The call's argument for parameter `name` (keyword, or positional at `position`)."""
+        positional = 0
+        for argument in self.node.args:
+            if argument.star:
+                continue
+            if argument.keyword is not None:
+                if argument.keyword.value == name:
+                    return argument
+            else:
+                if position is not None and positional == position:
+                    return argument
+                positional += 1
+        return None
+
+    def param(self, name: str) -> cst.Arg | None:
+        """The argument bound to redis-py parameter `name` of this method."""
+        position = None
+        if self.method_info is not None and name in self.method_info.params:
+            position = self.method_info.params.index(name)
+        return self.arg(name, position)
+
+
+class FileModel:
+    """What the rules see of one file."""
+
+    def __init__(
+        self,
+        facts: ModuleFacts,
+        source: str,
+        rel_path: str,
+        config: Config,
+        resolver: Resolver,
+        key_resolver: KeyResolver,
+        table: CommandTable,
+    ) -> None:
+        self.facts = facts
+        self.source = source
+        self.path = rel_path
+        self.config = config
+        self.resolver = resolver
+        self.keys = key_resolver
+        self.table = table
+
+    @cached_property
+    def is_test_path(self) -> bool:
+        return self.config.is_test_path(self.path)
+
+    @cached_property
+    def keyspace(self) -> tuple[KeyspaceEntry, ...]:
+        return self.config.effective_keyspace()
+
+    def role(self, pattern: KeyPattern | None) -> str | None:
+        entry = role_of(pattern, self.keyspace)
+        return entry.role if entry is not None else None
+
+    def namespace(self, pattern: KeyPattern | None) -> KeyspaceEntry | None:
+        return role_of(pattern, self.keyspace)
+
+    def client_of(self, scope: str, expr: ir.IR) -> Client | None:
+        return self.resolver.client(self.facts, scope, expr)
+
+    def key_pattern(self, scope: str, expr: ir.IR) -> KeyPattern | None:
+        return self.keys.pattern(self.facts, scope, expr)
+
+    def constant(self, scope: str, expr: ir.IR) -> str | None:
+        return self.keys.constant(self.facts, scope, expr)
+
+    def scope(self, key: str) -> Scope:
+        return self.facts.scopes[key]
+
+    def enclosing_function(self, scope_key: str) -> Scope:
+        """The innermost function (or the module) a scope belongs to."""
+        scope = self.facts.scopes[scope_key]
+        while scope.kind == "class" and scope.parent is not None:
+            scope = self.facts.scopes[scope.parent]
+        return scope
+
+    @cached_property
+    def redis_calls(self) -> list[RedisCall]:
+        calls: list[RedisCall] = []
+        for site in self.facts.calls:
+            call = self._redis_call(site)
+            if call is not None:
+                calls.append(call)
+        return calls
+
+    def calls_by_scope(self) -> dict[str, list[RedisCall]]:
+        """Redis calls grouped by the function (or module body) that makes them."""
+        grouped: dict[str, list[RedisCall]] = {}
+        for call in self.redis_calls:
+            grouped.setdefault(call.site.scope, []).append(call)
+        return grouped
+
+    def iter_calls(self, *commands: str) -> Iterator[RedisCall]:
+        wanted = {c.upper() for c in commands}
+        for call in self.redis_calls:
+            if call.command in wanted:
+                yield call
+
+    # -- building RedisCall -----------------------------------------------------------
+    def _redis_call(self, site: CallSite) -> RedisCall | None:
+        func = site.func
+        if any(
+            a.keyword is not None and a.keyword.value in ("keys", "args") for a in site.node.args
+        ):
+            script = self._script_call(site)
+            if script is not None:
+                return script
+        if isinstance(func, ir.Attr):
+            method = func.attr
+            if method != "execute_command" and self.table.method(method) is None:
+                return None
+            client = self.client_of(site.scope, func.value)
+            if client is None or not client.sends_commands:
+                return None
+            if method == "execute_command":
+                return self._execute_command(site, client)
+            method_info = self.table.method(method)
+            assert method_info is not None
+            info = self.table.command(method_info.command)
+            keys = self._method_keys(site, method_info)
+            return RedisCall(
+                site, client, method, method_info.command.upper(), info, method_info, keys
+            )
+        return None
+
+    def _script_call(self, site: CallSite) -> RedisCall | None:
+        client = self.client_of(site.scope, site.func)
+        if client is None or client.kind != "script":
+            return None
+        keys_arg = site.ir.kwarg("keys")
+        if keys_arg is None and site.ir.args:
+            keys_arg = site.ir.args[0]
+        keys: tuple[KeyArg, ...] = ()
+        if isinstance(keys_arg, ir.Seq):
+            keys = tuple(KeyArg(None, k, self.key_pattern(site.scope, k)) for k in keys_arg.items)
+        return RedisCall(
+            site, client, "<script>", "EVALSHA", self.table.command("EVALSHA"), None, keys
+        )
+
+    def _execute_command(self, site: CallSite, client: Client) -> RedisCall | None:
+        args = site.ir.args
+        if not args:
+            return None
+        first = self.constant(site.scope, args[0])
+        if first is None:
+            return None
+        words = first.upper().split()
+        rest = list(zip(site.node.args[1:], args[1:], strict=False))
+        name = words[0]
+        if len(words) == 1 and rest:
+            sub = self.constant(site.scope, rest[0][1])
+            candidate = f"{name} {sub.upper()}" if sub is not None else ""
+            found = self.table.command(candidate) if candidate else None
+            if found is not None and found.name == candidate:
+                name = candidate
+                rest = rest[1:]
+        elif len(words) > 1:
+            name = " ".join(words[:2])
+        info = self.table.command(name)
+        if info is not None:
+            name = info.name
+        keys: list[KeyArg] = []
+        if info is not None and info.first_key > 0:
+            last = info.last_key if info.last_key >= 0 else len(rest) + info.last_key
+            step = max(info.step, 1)
+            offset = 1 if " " in name else 0
+            for position in range(info.first_key - offset, last - offset + 1, step):
+                index = position - 1
+                if 0 <= index < len(rest):
+                    arg_node, expr = rest[index]
+                    keys.append(KeyArg(arg_node.value, expr, self.key_pattern(site.scope, expr)))
+        return RedisCall(site, client, "execute_command", name, info, None, tuple(keys))
+
+    def _method_keys(self, site: CallSite, info: MethodInfo) -> tuple[KeyArg, ...]:
+        call_ir = site.ir
+        positional: list[tuple[cst.BaseExpression, ir.IR]] = []
+        keyword: dict[str, tuple[cst.BaseExpression, ir.IR]] = {}
+        ir_positional = iter(call_ir.args)
+        ir_keywords = dict(call_ir.kwargs)
+        for argument in site.node.args:
+            if argument.star:
+                continue
+            if argument.keyword is not None:
+                name = argument.keyword.value
+                keyword[name] = (argument.value, ir_keywords.get(name, ir.other()))
+            else:
+                positional.append((argument.value, next(ir_positional, ir.other())))
+        found: list[KeyArg] = []
+        named = list(info.params)
+        for param in info.key_params:
+            bound: tuple[cst.BaseExpression, ir.IR] | None = keyword.get(param)
+            if bound is None and param in named and named.index(param) < len(positional):
+                bound = positional[named.index(param)]
+            if bound is None:
+                continue
+            node, expr = bound
+            if isinstance(expr, ir.Seq):
+                for item, item_node in zip(expr.items, _elements(node), strict=False):
+                    found.append(KeyArg(item_node, item, self.key_pattern(site.scope, item)))
+            else:
+                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr)))
+        if info.varargs is not None and info.varargs_are_keys:
+            extra = positional[len(named) :]
+            if info.numkeys_param is not None:
+                extra = []  # keys counted by an argument: not positional varargs
+            for node, expr in extra:
+                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr)))
+        if info.mapping_keys_param is not None:
+            mapping = keyword.get(info.mapping_keys_param)
+            if mapping is None and info.mapping_keys_param in named:
+                index = named.index(info.mapping_keys_param)
+                if index < len(positional):
+                    mapping = positional[index]
+            if mapping is not None and isinstance(mapping[1], ir.Dict):
+                for key_expr, key_node in zip(
+                    mapping[1].keys, _dict_keys(mapping[0]), strict=False
+                ):
+                    if key_expr is not None:
+                        found.append(
+                            KeyArg(key_node, key_expr, self.key_pattern(site.scope, key_expr))
+                        )
+        return tuple(found)
+
+
+def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
+    if isinstance(node, cst.List | cst.Tuple):
+        return [e.value for e in node.elements]
+    return []
+
+
+def _dict_keys(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
+    if isinstance(node, cst.Dict):
+        return [e.key if isinstance(e, cst.DictElement) else None for e in node.elements]
+    return []

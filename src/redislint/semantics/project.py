@@ -1,0 +1,119 @@
+"""Cross-file facts: which module a file is, and the facts of project modules it imports.
+
+Project modules are analysed on demand, when a checked file imports from one of them
+(a client, a factory, a key builder, a constant), and each is parsed at most once per
+process: a later check of the same file reuses the parsed tree and its facts.
+"""
+
+from __future__ import annotations
+
+import tokenize
+from io import BytesIO
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.config import Config
+from redislint.semantics.clients import Resolver
+from redislint.semantics.collect import collect
+from redislint.semantics.keys import KeyResolver
+from redislint.semantics.scopes import ModuleFacts
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source as the interpreter would (BOM, coding cookie, else UTF-8).
+
+    Raises UnicodeDecodeError or SyntaxError (bad cookie) when it cannot.
+    """
+    encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+    return data.decode(encoding)
+
+
+def module_name_for(path: Path) -> tuple[str, bool, Path]:
+    """(dotted module name, is a package `__init__`, the source root it is relative to)."""
+    path = path.resolve()
+    is_package = path.name in ("__init__.py", "__init__.pyi")
+    parts: list[str] = [] if is_package else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() or (folder / "__init__.pyi").is_file():
+        parts.append(folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return ".".join(reversed(parts)), is_package, folder
+
+
+class ProjectIndex:
+    """The facts of every project module seen in this process, and the shared resolvers."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.roots: list[Path] = []
+        for root in (config.root, config.root / "src"):
+            self.add_root(root)
+        self._facts: dict[str, ModuleFacts] = {}
+        self._module_paths: dict[str, Path | None] = {}
+        self._failed: set[str] = set()
+        self.resolver = Resolver(
+            self.load_module, self.facts_by_path, config.client_factories, config.client_names
+        )
+        self.keys = KeyResolver(self.resolver, self.facts_by_path)
+
+    def add_root(self, root: Path) -> None:
+        root = root.resolve()
+        if root.is_dir() and root not in self.roots:
+            self.roots.append(root)
+
+    def facts_by_path(self, path: str) -> ModuleFacts | None:
+        return self._facts.get(path)
+
+    def find_module(self, name: str) -> Path | None:
+        if name in self._module_paths:
+            return self._module_paths[name]
+        found: Path | None = None
+        if name:
+            relative = Path(*name.split("."))
+            for root in self.roots:
+                for candidate in (
+                    root / relative.with_suffix(".py"),
+                    root / relative / "__init__.py",
+                ):
+                    if candidate.is_file():
+                        found = candidate.resolve()
+                        break
+                if found is not None:
+                    break
+        self._module_paths[name] = found
+        return found
+
+    def load_module(self, name: str) -> ModuleFacts | None:
+        path = self.find_module(name)
+        if path is None:
+            return None
+        return self.facts_for_file(path)
+
+    def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
+        """Parse and collect a file once; None when it cannot be read or parsed."""
+        key = str(path.resolve()) if source is None else str(path)
+        if key in self._facts:
+            return self._facts[key]
+        if key in self._failed:
+            return None
+        try:
+            text = source if source is not None else decode_source(path.read_bytes())
+            module = cst.parse_module(text)
+        except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError):
+            self._failed.add(key)
+            return None
+        return self.register(path, module, key)
+
+    def register(self, path: Path, module: cst.Module, key: str | None = None) -> ModuleFacts:
+        name, is_package, root = module_name_for(path)
+        self.add_root(root)
+        facts = collect(module, key or str(path.resolve()), name, is_package)
+        self._facts[facts.path] = facts
+        return facts

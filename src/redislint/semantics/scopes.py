@@ -1,0 +1,126 @@
+"""What one module defines: its scopes, the bindings of every name, and its call sites.
+
+This is the raw material of the semantic model, filled by the single traversal in
+`collect.py`. Bindings are kept *all*, not the last one: a name is a client only when
+every assignment to it is one (the traversal is flow-insensitive on purpose; proving
+less is how redislint stays quiet on code it does not understand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import libcst as cst
+
+from redislint.semantics import ir
+
+BindingKind = Literal["assign", "annotated", "import", "def", "class", "with", "unknown"]
+ScopeKind = Literal["module", "class", "function", "lambda"]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One way a name gets its value. `scope` is where `value` is evaluated."""
+
+    kind: BindingKind
+    scope: str
+    value: ir.IR | None = None  # assign / with: the value; annotated: the annotation
+    qualname: str | None = None  # import: the imported dotted name
+    target: str | None = None  # def / class: the key of the defined scope
+    is_async: bool = False  # with: `async with`
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    index: int  # position among positional parameters, -1 for keyword-only
+    annotation: ir.IR | None
+    default: ir.IR | None
+    star: bool = False  # *args / **kwargs
+
+
+@dataclass(eq=False)
+class Scope:
+    key: str
+    kind: ScopeKind
+    name: str
+    parent: str | None
+    node: cst.CSTNode | None = None
+    is_async: bool = False
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    params: list[Param] = field(default_factory=list)
+    returns: list[ir.IR] = field(default_factory=list)
+    decorators: list[ir.IR] = field(default_factory=list)
+    globals: set[str] = field(default_factory=set)
+    is_generator: bool = False
+    # class scopes: `self.x = ...` in the class's methods, and the bases
+    self_attrs: dict[str, list[Binding]] = field(default_factory=dict)
+    bases: list[ir.IR] = field(default_factory=list)
+    returns_annotation: ir.IR | None = None
+    # call sites made directly in this scope (not in nested functions), in source order
+    calls: list[CallSite] = field(default_factory=list)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    parent_kind: ScopeKind | None = None
+
+    @property
+    def is_method(self) -> bool:
+        return self.kind == "function" and self.parent_kind == "class"
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+@dataclass(eq=False)
+class CallSite:
+    """One call expression, with the context rules ask about."""
+
+    node: cst.Call
+    scope: str
+    func: ir.IR
+    statement: cst.CSTNode
+    order: int
+    awaited: bool = False
+    # the `with` items whose block contains this call (innermost last), as IR values
+    with_stack: tuple[ir.IR, ...] = ()
+    # True inside a `try` that has an `except` clause naming `WatchError`
+    in_watch_error_handler: bool = False
+
+    @cached_property
+    def ir(self) -> ir.Call:
+        value = ir.from_cst(self.node)
+        assert isinstance(value, ir.Call)
+        return value
+
+    @property
+    def method(self) -> str | None:
+        return self.func.attr if isinstance(self.func, ir.Attr) else None
+
+    @property
+    def receiver(self) -> ir.IR | None:
+        return self.func.value if isinstance(self.func, ir.Attr) else None
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    """Everything the traversal learned about one module."""
+
+    path: str
+    module_name: str  # dotted, "" when unknown
+    is_package: bool
+    scopes: dict[str, Scope]
+    calls: list[CallSite]  # all call sites, source order
+    module: cst.Module | None = None
+
+    def scope(self, key: str) -> Scope:
+        return self.scopes[key]
+
+    def functions(self) -> list[Scope]:
+        return [s for s in self.scopes.values() if s.kind in ("function", "lambda")]

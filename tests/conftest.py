@@ -1,0 +1,47 @@
+"""Shared pytest fixtures.
+
+The real-redis fixtures live here; the logic that starts the server is in
+`tests/redis_server.py` so that maintenance scripts can reuse it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from redis_server import RedisServer, find_redis_server, running_redis_server
+
+if TYPE_CHECKING:
+    import redis
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private `redis-server` on a free loopback port, shared by the whole session.
+
+    Without `redis-server` the tests that need it are skipped locally, but fail in CI
+    (CI=true) so that a broken CI image cannot silently skip them.
+    """
+    executable = find_redis_server()
+    if executable is None:
+        message = "redis-server is not on PATH"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (required when CI=true)")
+        pytest.skip(message)
+    with running_redis_server(executable) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A `redis.Redis` on the session server, emptied (FLUSHALL) before each test."""
+    import redis
+
+    client = redis.Redis(host=redis_server.host, port=redis_server.port)
+    client.flushall()
+    try:
+        yield client
+    finally:
+        client.close()
