@@ -22,9 +22,11 @@ How a method is mapped:
   bound to a marker string. The recorded argv goes to the server's `COMMAND GETKEYS`,
   which applies the command's key specs (and its own key-extraction code for SORT,
   EVAL, ...). The markers it returns name the key parameters, `*args` and the dict keys
-  of a mapping (MSET). When the server does not know the command (HEXPIRE on 7.0) the
-  `keys=` hint that redis-py passes to `execute_command` is used, then the common key
-  parameter names; `key_source` records which one decided.
+  of a mapping (MSET). When that is impossible the fallbacks are, in order: the `keys=`
+  hint redis-py passes to `execute_command` (commands the server does not know, such as
+  HEXPIRE on 7.0), a sibling method sending the same command with the same parameters,
+  the server's first/last key positions laid onto the parameters, and redis-py's `KeyT`
+  type hints. `key_source` records which one decided; "unmapped" means none could.
 
 Output is deterministic (sorted keys, no ports or timestamps): rerunning with the same
 redis-server and redis-py gives the same bytes, which a test checks.
@@ -137,7 +139,7 @@ def _key_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _command_entry(info: list[Any], docs: Mapping[str, Any] | None) -> dict[str, Any]:
-    name, arity, flags, first, last, step, acl, tips, key_specs, subcommands = info[:10]
+    _name, arity, flags, first, last, step, acl, tips, key_specs, subcommands = info[:10]
     docs = docs or {}
     doc_flags = _sorted_strs(docs.get("doc_flags", []))
     entry: dict[str, Any] = {
@@ -347,7 +349,7 @@ class Probe(str):
         return [Probe(f"{self.origin}.value")]
 
 
-class _Sent(Exception):  # noqa: N818 - a signal, not an error
+class _Sent(Exception):  # a signal, not an error
     """Raised by the stand-in client's execute_command: carries what would be sent."""
 
     def __init__(self, argv: tuple[Any, ...], options: dict[str, Any]) -> None:
@@ -462,11 +464,11 @@ def _call_args(sig: Signature, values: Mapping[str, Any]) -> tuple[list[Any], di
 def _variants(sig: Signature) -> Iterator[dict[str, Any]]:
     """Argument sets to try, in order, until one makes the method send something.
 
-    All required parameters as markers first; then one of them at a time as an int, a
-    real dict or a real list (for methods that check types before building the argv);
-    then all of them shaped by their annotations (`int` -> 1, `list` -> [marker]); then,
-    for methods that need one of several optional arguments (HSET: `key` or `mapping`;
-    ZMPOP: `min` or `max`), each optional parameter or flag in turn.
+    All required parameters as markers; all of them shaped by their annotations (`int`
+    -> 1, `list` -> [marker]); one of them at a time as an int, a real dict or a real
+    list (for methods that check types before building the argv); then, for methods
+    that need one of several optional arguments (HSET: `key` or `mapping`; ZMPOP: `min`
+    or `max`), each optional parameter or flag in turn.
     """
     base = {p: Probe(p) for p in sig.required}
     typed = {p: _shaped(p, sig.annotations.get(p, "")) for p in sig.required}
@@ -506,7 +508,7 @@ def trace(
             values = {**values, extra: Probe(extra)}
         try:
             return _run(fn, cls, *_call_args(sig, values))
-        except Exception:  # noqa: BLE001 - any failure means: try the next variant
+        except Exception:  # any failure means: try the next variant
             continue
     return None
 
@@ -823,12 +825,8 @@ def generate(url: str) -> dict[str, Any]:
     """The whole table, from the server at `url` and the installed redis-py."""
     raw = RawClient(url)
     try:
-        version = raw.call("INFO", "server")
-        server_version = (
-            version.get("redis_version")
-            if isinstance(version, dict)
-            else re.search(r"redis_version:(\S+)", version).group(1)  # type: ignore[union-attr]
-        )
+        found = re.search(r"redis_version:(\S+)", str(raw.call("INFO", "server")))
+        server_version = found.group(1) if found else None
         commands = fetch_server_commands(raw)
         methods = build_methods(commands, raw)
     finally:
@@ -861,7 +859,7 @@ def server_url(url: str | None) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="use this server instead of starting redis-server")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument(
@@ -871,13 +869,13 @@ def main(argv: list[str] | None = None) -> int:
     with server_url(opts.url) as url:
         text = render(generate(url))
     if opts.check:
-        current = opts.output.read_text() if opts.output.exists() else ""
+        current = opts.output.read_text("utf-8") if opts.output.exists() else ""
         if current != text:
             print(f"{opts.output} is out of date: run scripts/gen_commands.py", file=sys.stderr)
             return 1
         return 0
     opts.output.parent.mkdir(parents=True, exist_ok=True)
-    opts.output.write_text(text)
+    opts.output.write_text(text, "utf-8")
     table = json.loads(text)
     print(
         f"wrote {opts.output}: {len(table['commands'])} commands, {len(table['methods'])} methods"

@@ -110,10 +110,8 @@ def check_file(
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         if "RL001" in codes:
-            message = f"syntax error: {exc.message}"
-            finding = _parse_error(
-                rel_path, catalogue["RL001"], exc.raw_line, exc.raw_column + 1, message
-            )
+            line, column, message = _syntax_error_location(source, exc)
+            finding = _parse_error(rel_path, catalogue["RL001"], line, column, message)
             if suppressions.match("RL001", [finding.line]) is None:
                 result.findings.append(finding)
         return result
