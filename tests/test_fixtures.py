@@ -13,18 +13,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _fixture_files() -> list[Path]:
-    return sorted(
-        p for p in FIXTURES.rglob("*.py") if not p.name.endswith(".fixed.py")
-    )
+    return sorted(p for p in FIXTURES.rglob("*.py") if not p.name.endswith(".fixed.py"))
 
 
 def _root(path: Path) -> Path:
     return FIXTURES / path.relative_to(FIXTURES).parts[0]
 
 
-@pytest.mark.parametrize(
-    "path", _fixture_files(), ids=lambda p: p.relative_to(FIXTURES).as_posix()
-)
+@pytest.mark.parametrize("path", _fixture_files(), ids=lambda p: p.relative_to(FIXTURES).as_posix())
 def test_fixture(path: Path) -> None:
     annotations, findings = run_fixture(path, _root(path))
     comparison = compare(annotations, findings)
@@ -40,7 +36,9 @@ def _examples() -> list[tuple[str, str, str]]:
     return cases
 
 
-@pytest.mark.parametrize(("case", "heading", "block"), _examples(), ids=lambda v: v if "/" in str(v) else "")
+@pytest.mark.parametrize(
+    ("case", "heading", "block"), _examples(), ids=lambda v: v if "/" in str(v) else ""
+)
 def test_catalogue_example(case: str, heading: str, block: str, tmp_path: Path) -> None:
     path = tmp_path / "example.py"
     path.write_text(block, encoding="utf-8")

@@ -140,11 +140,43 @@ def check_file(
         except Exception as exc:  # a bug in a rule must name the file, never leak a traceback
             raise InternalError(f"{rel_path}: internal error in {code}: {exc!r}") from exc
         reports.extend(rule.reports)
-    if not reports:
-        return result
-    result.findings.extend(_located(module, rel_path, reports, catalogue, suppressions))
+    used: set[tuple[int, str]] = set()
+    if reports:
+        result.findings.extend(
+            _located(module, rel_path, reports, catalogue, suppressions, used)
+        )
+    if "RL002" in codes and suppressions.comments:
+        result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
     result.findings.sort(key=lambda f: f.sort_key)
     return result
+
+
+def _unused_suppressions(  # type: ignore[no-untyped-def]
+    source: str, rel_path: str, suppressions, used: set[tuple[int, str]], codes: frozenset[str]
+) -> list[Finding]:
+    """RL002: suppression comments that suppressed nothing in this run."""
+    doc = load_catalogue()["RL002"]
+    lines = source.splitlines()
+    findings = []
+    for comment in suppressions.unused(used, active_codes=codes):
+        text = lines[comment.line - 1] if comment.line <= len(lines) else ""
+        column = text.find("#") + 1 or 1
+        what = "all codes" if comment.codes is None else ", ".join(sorted(comment.codes))
+        findings.append(
+            Finding(
+                code=doc.code,
+                name=doc.name,
+                severity=doc.severity,  # type: ignore[arg-type]
+                message=f"unused suppression ({what}): nothing was reported here",
+                path=rel_path,
+                line=comment.line,
+                column=column,
+                end_line=comment.line,
+                end_column=len(text) + 1,
+                hint="remove the comment, or the codes that no longer apply",
+            )
+        )
+    return findings
 
 
 def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
@@ -164,7 +196,7 @@ def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int
     return exc.raw_line, exc.raw_column + 1, f"syntax error: {exc.message}"
 
 
-def _located(module, rel_path, reports, catalogue, suppressions) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _located(module, rel_path, reports, catalogue, suppressions, used) -> list[Finding]:  # type: ignore[no-untyped-def]
     wanted: list[cst.CSTNode] = []
     for report in reports:
         wanted.append(report.node)
@@ -181,7 +213,9 @@ def _located(module, rel_path, reports, catalogue, suppressions) -> list[Finding
             continue
         statement_span = located.get(id(report.statement)) if report.statement is not None else None
         lines = [span.line] + ([statement_span.line] if statement_span else [])
-        if suppressions.match(report.code, lines) is not None:
+        suppressed_by = suppressions.match(report.code, lines)
+        if suppressed_by is not None:
+            used.add((suppressed_by, report.code))
             continue
         key = (report.code, span.line, span.column)
         if key in seen:

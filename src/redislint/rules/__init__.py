@@ -40,7 +40,7 @@ def all_rules() -> dict[str, type[Rule]]:
         if len(found) != 1:
             raise RuntimeError(f"{info.name}: expected exactly one Rule subclass")
         rule = found[0]
-        if rule.CODE != f"RL{match.group(1)}":
+        if f"RL{match.group(1)}" != rule.CODE:
             raise RuntimeError(f"{info.name}: CODE {rule.CODE} does not match the module name")
         if rule.CODE in rules:
             raise RuntimeError(f"duplicate rule code {rule.CODE}")

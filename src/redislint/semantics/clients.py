@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from redislint.semantics import ir
-from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Scope
+from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Param, Scope
 
 ClientKind = Literal["client", "pipeline", "sentinel", "script", "lock", "pubsub"]
 
@@ -454,7 +454,7 @@ class Resolver:
     def _method_result(self, method: BoundMethod, call: ir.Call) -> Value | None:
         receiver = method.receiver
         name = method.name
-        if receiver.kind == "client" or receiver.kind == "pipeline" and name == "pipeline":
+        if receiver.kind == "client" or (receiver.kind == "pipeline" and name == "pipeline"):
             if name == "pipeline":
                 tx = call.kwarg("transaction")
                 if tx is None and call.args:
@@ -537,5 +537,3 @@ class Resolver:
         value = merge(values)
         return value if isinstance(value, Client) else None
 
-
-from redislint.semantics.scopes import Param  # noqa: E402  (type used above)

@@ -502,8 +502,7 @@ def _annotation(node: cst.Annotation) -> ir.IR:
 
 def _params(params: cst.Parameters) -> list[Param]:
     result: list[Param] = []
-    index = 0
-    for param in (*params.posonly_params, *params.params):
+    for index, param in enumerate((*params.posonly_params, *params.params)):
         result.append(
             Param(
                 param.name.value,
@@ -512,7 +511,6 @@ def _params(params: cst.Parameters) -> list[Param]:
                 ir.from_cst(param.default) if param.default is not None else None,
             )
         )
-        index += 1
     for param in params.kwonly_params:
         result.append(
             Param(

@@ -169,11 +169,11 @@ class KeyResolver:
         if (
             not builder.returns
             or builder.is_generator
-            or builder.decorators
+            or (builder.decorators
             and not all(
                 ir.dotted(d) in ("staticmethod", "classmethod", "lru_cache", "functools.lru_cache")
                 for d in builder.decorators
-            )
+            ))
         ):
             return None
         globs = {self.glob(target, function.key, r, whole=True) for r in builder.returns}

@@ -37,11 +37,12 @@ class Comparison:
             col = f"@{item.column}" if item.column else ""
             lines.append(f"  missing:    line {item.line}: {item.code}{col}")
         for finding in self.unexpected:
-            lines.append(
-                f"  unexpected: line {finding.line}:{finding.column}: {finding.code} {finding.message}"
-            )
+            where = f"line {finding.line}:{finding.column}"
+            lines.append(f"  unexpected: {where}: {finding.code} {finding.message}")
         for item in self.todo_found:
-            lines.append(f"  todo-expect now found (promote it to expect): line {item.line}: {item.code}")
+            lines.append(
+                f"  todo-expect now found (promote it to expect): line {item.line}: {item.code}"
+            )
         return "\n".join(lines)
 
 
@@ -54,7 +55,9 @@ def fixture_table(root: Path, options: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-def run_fixture(path: Path, root: Path, source: str | None = None) -> tuple[Annotations, list[Finding]]:
+def run_fixture(
+    path: Path, root: Path, source: str | None = None
+) -> tuple[Annotations, list[Finding]]:
     data = source.encode("utf-8") if source is not None else path.read_bytes()
     annotations = parse_annotations(data.decode("utf-8", errors="replace"))
     config = config_from_table(fixture_table(root, annotations.options), path.name, root)
@@ -69,7 +72,8 @@ def compare(annotations: Annotations, findings: list[Finding]) -> Comparison:
     missing = []
     for item in annotations.expected:
         matches = [f for f in findings if f.line == item.line and f.code == item.code]
-        if not matches or item.column is not None and all(f.column != item.column for f in matches):
+        wrong_column = item.column is not None and all(f.column != item.column for f in matches)
+        if not matches or wrong_column:
             missing.append(item)
     expected = {(e.line, e.code) for e in annotations.expected}
     unexpected = [
