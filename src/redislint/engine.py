@@ -107,7 +107,7 @@ def check_file(
     if not prefilter(source, config, exported_names):
         return result
     try:
-        module = cst.parse_module(source)
+        facts = index.parse(path, source)
     except cst.ParserSyntaxError as exc:
         if "RL001" in codes:
             line, column, message = _syntax_error_location(source, exc)
@@ -124,7 +124,8 @@ def check_file(
             )
         return result
     result.parsed = True
-    facts = index.register(path, module)
+    module = facts.module
+    assert module is not None
     model = FileModel(
         facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
     )
@@ -142,9 +143,7 @@ def check_file(
         reports.extend(rule.reports)
     used: set[tuple[int, str]] = set()
     if reports:
-        result.findings.extend(
-            _located(module, rel_path, reports, catalogue, suppressions, used)
-        )
+        result.findings.extend(_located(module, rel_path, reports, catalogue, suppressions, used))
     if "RL002" in codes and suppressions.comments:
         result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
     result.findings.sort(key=lambda f: f.sort_key)
@@ -177,6 +176,66 @@ def _unused_suppressions(  # type: ignore[no-untyped-def]
             )
         )
     return findings
+
+
+class SourceError(Exception):
+    """A file `analyze_file` cannot decode or parse; `line`/`column` are 1-based."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(f"{line}:{column}: {message}")
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+@dataclass
+class FileAnalysis:
+    """A parsed file and its semantic model, for tools that read the model without
+    running rules (`redislint keys`). The module is kept so that positions can be
+    computed (`positions.spans`) for whatever the tool reports."""
+
+    module: cst.Module
+    model: FileModel
+
+
+def analyze_file(
+    path: Path,
+    rel_path: str,
+    config: Config,
+    index: ProjectIndex,
+    *,
+    data: bytes | None = None,
+    exported_names: Collection[str] = (),
+) -> FileAnalysis | None:
+    """One file's `FileModel`, without running any rule.
+
+    The same steps as `check_file` up to the model (decode, skip-file, prefilter, parse,
+    register in the shared index), so a tool sees exactly the files and facts the rules
+    see. None when the file is deliberately not analysed (`# redislint: skip-file`, or it
+    cannot touch Redis); `SourceError` when it cannot be decoded or parsed (where
+    `check_file` would report RL001).
+    """
+    if data is None:
+        data = path.read_bytes()
+    try:
+        source = decode_source(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise SourceError(1, 1, f"cannot decode the file: {reason}") from None
+    if parse_suppressions(source).skip_file or not prefilter(source, config, exported_names):
+        return None
+    try:
+        facts = index.parse(path, source)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(*_syntax_error_location(source, exc)) from None
+    except (RecursionError, MemoryError) as exc:
+        raise SourceError(1, 1, f"cannot parse: {type(exc).__name__}") from None
+    module = facts.module
+    assert module is not None
+    model = FileModel(
+        facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
+    )
+    return FileAnalysis(module, model)
 
 
 def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
@@ -250,7 +309,12 @@ def _fix(report: Report, located: dict[int, Span]) -> Fix | None:
         if span is None:
             return None
         edits.append(Edit(span.line, span.column, span.end_line, span.end_column, edit.content))
-    return Fix(report.fix.safety, report.fix.description, tuple(sorted(edits)))  # type: ignore[arg-type]
+    return Fix(
+        report.fix.safety,  # type: ignore[arg-type]
+        report.fix.description,
+        tuple(sorted(edits)),
+        imports=tuple(report.fix.imports),
+    )
 
 
 def _fingerprint(module: cst.Module, report: Report) -> str:

@@ -181,6 +181,7 @@ class Resolver:
         self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
         self._in_progress: set[tuple[str, str, ir.IR]] = set()
         self._callers: dict[tuple[str, str], list[tuple[CallSite, int]]] = {}
+        self._by_name: dict[str, dict[str, list[CallSite]]] = {}
 
     # -- public ---------------------------------------------------------------------
     def value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
@@ -200,6 +201,10 @@ class Resolver:
     def client(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Client | None:
         value = self.value(facts, scope, expr)
         return value if isinstance(value, Client) else None
+
+    def module_facts(self, path: str) -> ModuleFacts | None:
+        """The facts of an already loaded module, e.g. where a resolved `Function` lives."""
+        return self._facts_by_path(path)
 
     def lookup(
         self, facts: ModuleFacts, scope_key: str, name: str
@@ -498,7 +503,8 @@ class Resolver:
         target = Function(facts.path, function_key)
         short = facts.scopes[function_key].name
         found: list[tuple[CallSite, int]] = []
-        for site in facts.calls:
+        by_name = self._calls_by_name(facts)
+        for site in by_name.get(short, []) + by_name.get("transaction", []):
             func = site.func
             last = func.id if isinstance(func, ir.Name) else getattr(func, "attr", None)
             if last == short and self.value(facts, site.scope, func) == target:
@@ -512,6 +518,19 @@ class Resolver:
                     found.append((site, -1))  # marker: transaction() callback
         self._callers[cache_key] = found
         return found
+
+    def _calls_by_name(self, facts: ModuleFacts) -> dict[str, list[CallSite]]:
+        """The module's call sites by the callee's last name, built once per module."""
+        index = self._by_name.get(facts.path)
+        if index is None:
+            index = {}
+            for site in facts.calls:
+                func = site.func
+                last = func.id if isinstance(func, ir.Name) else getattr(func, "attr", None)
+                if last is not None:
+                    index.setdefault(last, []).append(site)
+            self._by_name[facts.path] = index
+        return index
 
     def _from_callers(self, facts: ModuleFacts, scope: Scope, param: Param) -> Value | None:
         if param.index < 0 or scope.kind != "function":
@@ -536,4 +555,3 @@ class Resolver:
             values.append(self.value(facts, site.scope, arg))
         value = merge(values)
         return value if isinstance(value, Client) else None
-

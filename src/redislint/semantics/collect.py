@@ -85,6 +85,21 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 _FIELD_CACHE: dict[type, tuple[str, ...]] = {}
+# Per-type caches (types never change, so these are caches, not state).
+_NODE_TYPES: dict[type, bool] = {}
+_SPECIAL: dict[type, Callable[[_Collector, cst.CSTNode], None]] = {}
+# Nodes with nothing below them that the model records.
+_LEAVES = frozenset(
+    {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Pass, cst.Ellipsis}
+)
+
+
+def _is_node(kind: type) -> bool:
+    """`issubclass(kind, CSTNode)`, cached: CSTNode is an ABC and its checks are slow."""
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def _fields(node: cst.CSTNode) -> tuple[str, ...]:
@@ -177,16 +192,19 @@ class _Collector:
 
     # -- traversal ------------------------------------------------------------------
     def walk(self, node: cst.CSTNode) -> None:
-        name = type(node).__name__
+        kind = type(node)
+        if kind in _LEAVES and not self.hooks:
+            return
+        name = kind.__name__
         hooks = self.hooks.get(name)
         if hooks:
             for hook in hooks:
                 hook(node)
-        special = getattr(self, "on_" + name, None)
-        if special is not None:
-            special(node)
-        else:
-            self.walk_children(node)
+        special = _SPECIAL.get(kind)
+        if special is None:
+            special = getattr(_Collector, "on_" + name, _Collector.walk_children)
+            _SPECIAL[kind] = special
+        special(self, node)
         leave = self.leave_hooks.get(name)
         if leave:
             for hook in leave:
@@ -195,12 +213,13 @@ class _Collector:
     def walk_children(self, node: cst.CSTNode) -> None:
         for field_name in _fields(node):
             value = getattr(node, field_name)
-            if isinstance(value, cst.CSTNode):
-                self.walk(value)
-            elif isinstance(value, Sequence) and not isinstance(value, str):
+            kind = type(value)
+            if kind is list or kind is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if _is_node(type(item)):
                         self.walk(item)
+            elif _is_node(kind):
+                self.walk(value)
 
     def walk_all(self, nodes: Sequence[cst.CSTNode]) -> None:
         for node in nodes:
@@ -285,9 +304,8 @@ class _Collector:
 
     def on_Assign(self, node: cst.Assign) -> None:
         self.walk(node.value)
-        value = ir.from_cst(node.value)
         for target in node.targets:
-            self._assign(target.target, value, node.value)
+            self._assign(target.target, None, node.value)
 
     def on_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -297,9 +315,9 @@ class _Collector:
         if isinstance(target, cst.Name):
             self.bind(target.value, Binding("annotated", self.scope.key, annotation))
             if node.value is not None:
-                self.bind(target.value, Binding("assign", self.scope.key, ir.from_cst(node.value)))
+                self.bind(target.value, Binding("assign", self.scope.key, node=node.value))
         elif node.value is not None:
-            self._assign(target, ir.from_cst(node.value), node.value)
+            self._assign(target, None, node.value)
 
     def on_AugAssign(self, node: cst.AugAssign) -> None:
         self.walk(node.value)
@@ -308,11 +326,14 @@ class _Collector:
     def on_NamedExpr(self, node: cst.NamedExpr) -> None:
         self.walk(node.value)
         if isinstance(node.target, cst.Name):
-            self.bind(node.target.value, Binding("assign", self.scope.key, ir.from_cst(node.value)))
+            self.bind(node.target.value, Binding("assign", self.scope.key, node=node.value))
 
-    def _assign(self, target: cst.BaseExpression, value: ir.IR, node: cst.CSTNode) -> None:
+    def _assign(
+        self, target: cst.BaseExpression, value: ir.IR | None, node: cst.BaseExpression
+    ) -> None:
+        """Bind `target` to `node` (`value` is its IR when already converted)."""
         if isinstance(target, cst.Name):
-            self.bind(target.value, Binding("assign", self.scope.key, value))
+            self.bind(target.value, Binding("assign", self.scope.key, value, node=node))
         elif isinstance(target, cst.Attribute):
             if isinstance(target.value, cst.Name):
                 cls = self._class_of_method()
@@ -323,11 +344,13 @@ class _Collector:
                     and target.value.value == method.params[0].name
                 ):
                     cls.self_attrs.setdefault(target.attr.value, []).append(
-                        Binding("assign", method.key, value)
+                        Binding("assign", method.key, value, node=node)
                     )
             self.walk(target)
         elif isinstance(target, cst.Tuple | cst.List):
             elements = target.elements
+            if value is None:
+                value = ir.from_cst(node)
             if (
                 isinstance(value, ir.Seq)
                 and len(value.items) == len(elements)
@@ -391,9 +414,9 @@ class _Collector:
     def on_Return(self, node: cst.Return) -> None:
         if node.value is not None:
             self.walk(node.value)
-            self.scope.returns.append(ir.from_cst(node.value))
+            self.scope.return_nodes.append(node.value)
         else:
-            self.scope.returns.append(ir.Const(None))
+            self.scope.return_nodes.append(None)
 
     def on_Yield(self, node: cst.Yield) -> None:
         self.scope.is_generator = True
@@ -444,7 +467,7 @@ class _Collector:
         saved_with = self.with_stack
         self.with_stack = []
         self.walk(node.body)
-        scope.returns.append(ir.from_cst(node.body))
+        scope.return_nodes.append(node.body)
         self.with_stack = saved_with
         self.scope_stack.pop()
 

@@ -11,7 +11,9 @@ be cached per module.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -120,6 +122,13 @@ def other() -> Other:
 
 
 def _string_value(node: cst.SimpleString) -> str | None:
+    raw = node.value
+    quote = raw[-1]
+    # Fast path: a plain '...' or "..." without escapes (ast.literal_eval is slow).
+    if raw[0] == quote and "\\" not in raw and len(raw) >= 2:
+        if raw.startswith(quote * 3) and len(raw) >= 6:
+            return raw[3:-3]
+        return raw[1:-1]
     try:
         value = node.evaluated_value
     except Exception:  # malformed escapes: treat as opaque
@@ -129,90 +138,143 @@ def _string_value(node: cst.SimpleString) -> str | None:
     return value
 
 
-def _binop_symbol(op: cst.BaseBinaryOp) -> str:
-    return type(op).__name__
-
-
 def from_cst(node: cst.BaseExpression | None) -> IR:
-    """Convert a libcst expression. Unknown shapes become a unique `Other`."""
+    """Convert a libcst expression. Unknown shapes become a unique `Other`.
+
+    Dispatches on the exact type: libcst node classes use ABCMeta, which makes every
+    `isinstance` check against them slow, and this runs for every recorded call.
+    """
     if node is None:
         return other()
-    if isinstance(node, cst.Name):
-        if node.value in ("True", "False"):
-            return Const(node.value == "True")
-        if node.value == "None":
-            return Const(None)
-        return Name(node.value)
-    if isinstance(node, cst.Attribute):
-        return Attr(from_cst(node.value), node.attr.value)
-    if isinstance(node, cst.Call):
-        args: list[IR] = []
-        kwargs: list[tuple[str, IR]] = []
-        star = False
-        for arg in node.args:
-            if arg.star:
-                star = True
-                continue
-            if arg.keyword is not None:
-                kwargs.append((arg.keyword.value, from_cst(arg.value)))
+    converter = _CONVERTERS.get(type(node))
+    if converter is None:
+        return other()
+    return converter(node)
+
+
+def _name(node: cst.Name) -> IR:
+    if node.value in ("True", "False"):
+        return Const(node.value == "True")
+    if node.value == "None":
+        return Const(None)
+    return Name(node.value)
+
+
+def _attribute(node: cst.Attribute) -> IR:
+    return Attr(from_cst(node.value), node.attr.value)
+
+
+def _call(node: cst.Call) -> IR:
+    args: list[IR] = []
+    kwargs: list[tuple[str, IR]] = []
+    star = False
+    for arg in node.args:
+        if arg.star:
+            star = True
+            continue
+        if arg.keyword is not None:
+            kwargs.append((arg.keyword.value, from_cst(arg.value)))
+        else:
+            args.append(from_cst(arg.value))
+    return Call(from_cst(node.func), tuple(args), tuple(kwargs), star)
+
+
+def _simple_string(node: cst.SimpleString) -> IR:
+    value = _string_value(node)
+    return Str(value) if value is not None else other()
+
+
+def _concatenated(node: cst.ConcatenatedString) -> IR:
+    return _concat(from_cst(node.left), from_cst(node.right))
+
+
+def _formatted(node: cst.FormattedString) -> IR:
+    parts: list[str | IR] = []
+    for part in node.parts:
+        if type(part) is cst.FormattedStringText:
+            parts.append(part.value)
+        elif type(part) is cst.FormattedStringExpression:
+            if part.format_spec or part.conversion:
+                parts.append(other())
             else:
-                args.append(from_cst(arg.value))
-        return Call(from_cst(node.func), tuple(args), tuple(kwargs), star)
-    if isinstance(node, cst.SimpleString):
-        value = _string_value(node)
-        return Str(value) if value is not None else other()
-    if isinstance(node, cst.ConcatenatedString):
-        return _concat(from_cst(node.left), from_cst(node.right))
-    if isinstance(node, cst.FormattedString):
-        parts: list[str | IR] = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                parts.append(part.value)
-            elif isinstance(part, cst.FormattedStringExpression):
-                if part.format_spec or part.conversion:
-                    parts.append(other())
-                else:
-                    parts.append(from_cst(part.expression))
-        return FStr(tuple(parts))
-    if isinstance(node, cst.Integer | cst.Float):
-        try:
-            return Num(ast.literal_eval(node.value))
-        except (ValueError, SyntaxError):
-            return other()
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+                parts.append(from_cst(part.expression))
+    return FStr(tuple(parts))
+
+
+def _number(node: cst.Integer | cst.Float) -> IR:
+    try:
+        return Num(ast.literal_eval(node.value))
+    except (ValueError, SyntaxError):
+        return other()
+
+
+def _unary(node: cst.UnaryOperation) -> IR:
+    if type(node.operator) is cst.Minus:
         inner = from_cst(node.expression)
         if isinstance(inner, Num):
             return Num(-inner.value)
-        return other()
-    if isinstance(node, cst.BinaryOperation):
-        return BinOp(_binop_symbol(node.operator), from_cst(node.left), from_cst(node.right))
-    if isinstance(node, cst.BooleanOperation):
-        return BinOp(type(node.operator).__name__, from_cst(node.left), from_cst(node.right))
-    if isinstance(node, cst.IfExp):
-        return IfExp(from_cst(node.body), from_cst(node.orelse))
-    if isinstance(node, cst.Await):
-        return Await(from_cst(node.expression))
-    if isinstance(node, cst.List | cst.Tuple):
-        items = []
-        for element in node.elements:
-            if isinstance(element, cst.StarredElement):
-                return other()
-            items.append(from_cst(element.value))
-        return Seq(tuple(items))
-    if isinstance(node, cst.Dict):
-        keys: list[IR | None] = []
-        for element in node.elements:
-            keys.append(from_cst(element.key) if isinstance(element, cst.DictElement) else None)
-        return Dict(tuple(keys))
-    if isinstance(node, cst.Subscript):
-        index = []
-        for element in node.slice:
-            if isinstance(element.slice, cst.Index):
-                index.append(from_cst(element.slice.value))
-            else:
-                index.append(other())
-        return Subscript(from_cst(node.value), tuple(index))
     return other()
+
+
+def _binary(node: cst.BinaryOperation | cst.BooleanOperation) -> IR:
+    return BinOp(type(node.operator).__name__, from_cst(node.left), from_cst(node.right))
+
+
+def _if_exp(node: cst.IfExp) -> IR:
+    return IfExp(from_cst(node.body), from_cst(node.orelse))
+
+
+def _await(node: cst.Await) -> IR:
+    return Await(from_cst(node.expression))
+
+
+def _sequence(node: cst.List | cst.Tuple) -> IR:
+    items = []
+    for element in node.elements:
+        if type(element) is cst.StarredElement:
+            return other()
+        items.append(from_cst(element.value))
+    return Seq(tuple(items))
+
+
+def _dict(node: cst.Dict) -> IR:
+    return Dict(
+        tuple(
+            from_cst(element.key) if type(element) is cst.DictElement else None
+            for element in node.elements
+        )
+    )
+
+
+def _subscript(node: cst.Subscript) -> IR:
+    index = []
+    for element in node.slice:
+        if type(element.slice) is cst.Index:
+            index.append(from_cst(element.slice.value))
+        else:
+            index.append(other())
+    return Subscript(from_cst(node.value), tuple(index))
+
+
+_CONVERTERS: dict[type, Callable[[Any], IR]] = {
+    cst.Name: _name,
+    cst.Attribute: _attribute,
+    cst.Call: _call,
+    cst.SimpleString: _simple_string,
+    cst.ConcatenatedString: _concatenated,
+    cst.FormattedString: _formatted,
+    cst.Integer: _number,
+    cst.Float: _number,
+    cst.UnaryOperation: _unary,
+    cst.BinaryOperation: _binary,
+    cst.BooleanOperation: _binary,
+    cst.IfExp: _if_exp,
+    cst.Await: _await,
+    cst.List: _sequence,
+    cst.Tuple: _sequence,
+    cst.Dict: _dict,
+    cst.Subscript: _subscript,
+}
 
 
 def _concat(left: IR, right: IR) -> IR:

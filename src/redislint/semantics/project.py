@@ -58,6 +58,7 @@ class ProjectIndex:
         self._facts: dict[str, ModuleFacts] = {}
         self._module_paths: dict[str, Path | None] = {}
         self._failed: set[str] = set()
+        self._texts: dict[str, str] = {}
         self.resolver = Resolver(
             self.load_module, self.facts_by_path, config.client_factories, config.client_names
         )
@@ -106,14 +107,28 @@ class ProjectIndex:
         try:
             text = source if source is not None else decode_source(path.read_bytes())
             module = cst.parse_module(text)
-        except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError):
+        except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError, RecursionError):
             self._failed.add(key)
             return None
-        return self.register(path, module, key)
+        return self.register(path, module, key, text)
 
-    def register(self, path: Path, module: cst.Module, key: str | None = None) -> ModuleFacts:
+    def parse(self, path: Path, source: str) -> ModuleFacts:
+        """The facts of a file being checked, parsing it only if this exact text was not
+        already parsed (as an import of an earlier file). Raises ParserSyntaxError."""
+        key = str(path.resolve())
+        facts = self._facts.get(key)
+        if facts is not None and self._texts.get(key) == source:
+            return facts
+        module = cst.parse_module(source)
+        return self.register(path, module, key, source)
+
+    def register(
+        self, path: Path, module: cst.Module, key: str | None = None, source: str | None = None
+    ) -> ModuleFacts:
         name, is_package, root = module_name_for(path)
         self.add_root(root)
         facts = collect(module, key or str(path.resolve()), name, is_package)
         self._facts[facts.path] = facts
+        if source is not None:
+            self._texts[facts.path] = source
         return facts

@@ -20,16 +20,41 @@ BindingKind = Literal["assign", "annotated", "import", "def", "class", "with", "
 ScopeKind = Literal["module", "class", "function", "lambda"]
 
 
-@dataclass(frozen=True)
 class Binding:
-    """One way a name gets its value. `scope` is where `value` is evaluated."""
+    """One way a name gets its value. `scope` is where `value` is evaluated.
 
-    kind: BindingKind
-    scope: str
-    value: ir.IR | None = None  # assign / with: the value; annotated: the annotation
-    qualname: str | None = None  # import: the imported dotted name
-    target: str | None = None  # def / class: the key of the defined scope
-    is_async: bool = False  # with: `async with`
+    `value` (assign / with: the value; annotated: the annotation) is converted from
+    the libcst node only when asked: most assignments of a file are never queried.
+    """
+
+    __slots__ = ("_node", "_value", "is_async", "kind", "qualname", "scope", "target")
+
+    def __init__(
+        self,
+        kind: BindingKind,
+        scope: str,
+        value: ir.IR | None = None,
+        qualname: str | None = None,  # import: the imported dotted name
+        target: str | None = None,  # def / class: the key of the defined scope
+        is_async: bool = False,  # with: `async with`
+        node: cst.BaseExpression | None = None,  # assign: the value, converted lazily
+    ) -> None:
+        self.kind = kind
+        self.scope = scope
+        self._value = value
+        self.qualname = qualname
+        self.target = target
+        self.is_async = is_async
+        self._node = node
+
+    @property
+    def value(self) -> ir.IR | None:
+        if self._value is None and self._node is not None:
+            self._value = ir.from_cst(self._node)
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Binding({self.kind!r}, {self.scope!r}, qualname={self.qualname!r})"
 
 
 @dataclass(frozen=True)
@@ -51,7 +76,7 @@ class Scope:
     is_async: bool = False
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     params: list[Param] = field(default_factory=list)
-    returns: list[ir.IR] = field(default_factory=list)
+    return_nodes: list[cst.BaseExpression | None] = field(default_factory=list)
     decorators: list[ir.IR] = field(default_factory=list)
     globals: set[str] = field(default_factory=set)
     is_generator: bool = False
@@ -66,6 +91,11 @@ class Scope:
         self.bindings.setdefault(name, []).append(binding)
 
     parent_kind: ScopeKind | None = None
+
+    @cached_property
+    def returns(self) -> list[ir.IR]:
+        """The returned expressions (a bare `return` is None), converted on first use."""
+        return [ir.Const(None) if n is None else ir.from_cst(n) for n in self.return_nodes]
 
     @property
     def is_method(self) -> bool:

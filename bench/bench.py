@@ -1,0 +1,81 @@
+"""Benchmark: a cold `redislint check` against the libcst parse-only floor, in one run.
+
+The budget (issue 2) is at most 1.5x the time libcst needs just to parse the same
+files. Both are measured here, in this process, one after the other, on the same
+files, so the printed ratio does not depend on how fast the machine is.
+
+    python bench/bench.py [TREE ...]      (default: the installed redis-py package,
+                                           a Redis-dense tree of ~70 KLOC)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.config import Config
+from redislint.discovery import discover
+from redislint.runner import check_paths
+
+
+def _default_tree(workdir: Path) -> Path:
+    """A copy of the installed redis-py package (site-packages is never walked)."""
+    import redis
+
+    target = workdir / "redis-py"
+    shutil.copytree(Path(redis.__file__).parent, target)
+    return target
+
+
+def _best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trees", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="redislint-bench-"))
+    trees = args.trees or [_default_tree(workdir)]
+    cwd = workdir if not args.trees else Path.cwd()
+    config = Config(root=cwd, test_paths=())
+    files = [f for tree in trees for f in discover([str(tree)], config, cwd).files]
+    sources = [f.read_text(encoding="utf-8", errors="replace") for f in files]
+    lines = sum(s.count("\n") for s in sources)
+
+    def parse_only() -> None:
+        for source in sources:
+            try:
+                cst.parse_module(source)
+            except cst.ParserSyntaxError:
+                pass
+
+    def redislint_cold() -> None:
+        # jobs=1: the same single process as the parse floor; a fresh ProjectIndex
+        # per run, so nothing is reused between runs.
+        check_paths([str(t) for t in trees], config, cwd=cwd, jobs=1)
+
+    parse_time = _best_of(args.runs, parse_only)
+    check_time = _best_of(args.runs, redislint_cold)
+    print(f"files: {len(files)}  lines: {lines}")
+    print(f"libcst parse only : {parse_time:7.2f} s  ({lines / parse_time:,.0f} lines/s)")
+    print(f"redislint check   : {check_time:7.2f} s  ({lines / check_time:,.0f} lines/s)")
+    print(f"ratio check/parse : {check_time / parse_time:7.2f}x  (budget 1.50x)")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
