@@ -11,6 +11,7 @@ files, so the printed ratio does not depend on how fast the machine is.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import shutil
 import tempfile
@@ -58,10 +59,8 @@ def main() -> None:
 
     def parse_only() -> None:
         for source in sources:
-            try:
+            with contextlib.suppress(cst.ParserSyntaxError):
                 cst.parse_module(source)
-            except cst.ParserSyntaxError:
-                pass
 
     def redislint_cold() -> None:
         # jobs=1: the same single process as the parse floor; a fresh ProjectIndex
