@@ -1,0 +1,176 @@
+"""The command line, through click's runner and through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from redislint.cli import main
+
+BAD = "import redis\n\nr = redis.Redis()\nr.flushall()\n"
+CLEAN = "import redis\n\nr = redis.Redis()\nr.get('cache:a')\n"
+
+
+def run(args: list[str], cwd: Path, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, args, input=stdin, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "bad.py").write_text(BAD)
+    (tmp_path / "app" / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def test_text_output_and_exit_codes(project: Path) -> None:
+    result = run(["check", "app"], project)
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith("app/bad.py:4:1: RL301 [flush-command] FLUSHALL")
+    assert "hint:" in result.output
+    assert "Found 1 finding" in result.output
+    assert run(["check", "app/clean.py"], project).exit_code == 0
+    assert run(["check", "app", "--exit-zero"], project).exit_code == 0
+
+
+def test_json_output_matches_the_spec(project: Path) -> None:
+    result = run(["check", "app", "--format", "json"], project)
+    data = json.loads(result.output)
+    assert data["version"] == 1 and data["tool"] == "redislint"
+    assert data["files_checked"] == 2
+    (diag,) = data["diagnostics"]
+    assert diag["code"] == "RL301" and diag["path"] == "app/bad.py"
+    assert (diag["line"], diag["column"], diag["end_line"], diag["end_column"]) == (4, 1, 4, 13)
+    assert diag["fix"] is None and diag["severity"] == "error"
+
+
+def test_select_ignore_and_per_file_ignores(project: Path) -> None:
+    assert run(["check", "app", "--ignore", "RL301"], project).exit_code == 0
+    assert run(["check", "app", "--select", "RL2"], project).exit_code == 0
+    assert run(["check", "app", "--select", "RL3"], project).exit_code == 1
+    (project / "pyproject.toml").write_text(
+        '[tool.redislint]\nper-file-ignores = { "app/bad.py" = ["RL301"] }\n'
+    )
+    assert run(["check", "app"], project).exit_code == 0
+    assert run(["check", "app", "--isolated"], project).exit_code == 1
+
+
+def test_bad_config_names_file_and_key(project: Path) -> None:
+    (project / "redislint.toml").write_text("cache-ttl = 'abc'\n")
+    result = run(["check", "app"], project)
+    assert result.exit_code == 2
+    assert "redislint.toml" in result.output and "cache-ttl" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_option_value_is_a_usage_error(project: Path) -> None:
+    result = run(["check", "app", "--select", "E501"], project)
+    assert result.exit_code == 2 and "--select" in result.output
+
+
+def test_stdin_filename(project: Path) -> None:
+    result = run(["check", "--stdin-filename", "app/new.py"], project, stdin=BAD)
+    assert result.exit_code == 1
+    assert result.output.startswith("app/new.py:4:1: RL301")
+
+
+def test_syntax_error_is_reported_and_the_run_continues(project: Path) -> None:
+    (project / "app" / "broken.py").write_text("import redis\ndef f(:\n    pass\n")
+    (project / "app" / "latin.py").write_bytes(b"import redis\nx = '\xe9'\n")
+    result = run(["check", "app"], project)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(line.startswith("app/broken.py:2:7: RL001") for line in lines), lines
+    assert any(line.startswith("app/latin.py:1:1: RL001") for line in lines), lines
+    assert any(line.startswith("app/bad.py:4:1: RL301") for line in lines), lines
+
+
+def test_missing_path_is_an_error_but_others_are_checked(project: Path) -> None:
+    result = run(["check", "app", "nope.py"], project)
+    assert result.exit_code == 2
+    assert "nope.py" in result.output and "RL301" in result.output
+
+
+def test_rules_and_explain(project: Path) -> None:
+    listing = run(["rules"], project)
+    assert "RL301" in listing.output and "flush-command" in listing.output
+    rows = json.loads(run(["rules", "--format", "json"], project).output)
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["RL301"]["mission"] is True and by_code["RL002"]["default"] is False
+    for spelling in ("RL301", "rl301", "flush-command"):
+        page = run(["explain", spelling], project)
+        assert page.exit_code == 0 and "## Why is this bad?" in page.output
+    unknown = run(["explain", "RL999"], project)
+    assert unknown.exit_code == 2 and "unknown rule" in unknown.output
+
+
+def test_output_file(project: Path) -> None:
+    result = run(["check", "app", "--format", "json", "--output-file", "out.json"], project)
+    assert result.exit_code == 1
+    assert json.loads((project / "out.json").read_text())["diagnostics"]
+
+
+def test_real_subprocess(project: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "redislint", "check", "app"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "app/bad.py:4:1: RL301" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_parallel_run_gives_the_same_findings_as_serial(tmp_path: Path) -> None:
+    for number in range(40):
+        body = BAD if number % 3 == 0 else CLEAN
+        (tmp_path / f"m{number}.py").write_text(body)
+    serial = run(["check", ".", "--jobs", "1", "--format", "json"], tmp_path)
+    parallel = run(["check", ".", "--jobs", "2", "--format", "json"], tmp_path)
+    assert json.loads(serial.output) == json.loads(parallel.output)
+    assert len(json.loads(serial.output)["diagnostics"]) == 14
+
+
+def test_internal_error_names_the_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redislint.rules import rl301_flush_command
+
+    def boom(self: object) -> None:
+        raise ValueError("kaput")
+
+    monkeypatch.setattr(rl301_flush_command.FlushCommand, "check", boom)
+    result = run(["check", "app", "--jobs", "1"], project)
+    assert result.exit_code == 2
+    assert "app/bad.py" in result.output and "internal error" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_skip_file_and_suppression_on_statement_first_line(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("# redislint: skip-file\n" + BAD)
+    (tmp_path / "b.py").write_text(
+        textwrap.dedent(
+            """\
+            import redis
+            r = redis.Redis()
+            x = (  # redislint: ignore[RL301]
+                r.flushall()
+            )
+            """
+        )
+    )
+    assert run(["check", "."], tmp_path).exit_code == 0
