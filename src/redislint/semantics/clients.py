@@ -50,6 +50,7 @@ class External:
 @dataclass(frozen=True)
 class ProjectModule:
     name: str
+    path: str  # the module's facts key (its file), so attributes resolve in that file
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def _literal_bool(value: ir.IR | None) -> bool | None:
     return None
 
 
-FactsLoader = Callable[[str], ModuleFacts | None]
+# (dotted module name, path of the importing file) -> that module's facts
+FactsLoader = Callable[[str, str | None], ModuleFacts | None]
 
 
 class Resolver:
@@ -184,6 +186,10 @@ class Resolver:
         self._by_name: dict[str, dict[str, list[CallSite]]] = {}
 
     # -- public ---------------------------------------------------------------------
+    def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
+        """The facts of project module `name`, as imported from the file `near_path`."""
+        return self._load_module(name, near_path)
+
     def value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
         memo_key = (facts.path, scope, expr)
         if memo_key in self._memo:
@@ -277,7 +283,7 @@ class Resolver:
         if kind == "assign" and binding.value is not None:
             return self.value(facts, binding.scope, binding.value)
         if kind == "import" and binding.qualname:
-            return self._qualname(binding.qualname)
+            return self._qualname(binding.qualname, facts)
         if kind == "def" and binding.target:
             return Function(facts.path, binding.target)
         if kind == "class" and binding.target:
@@ -289,29 +295,38 @@ class Resolver:
             return self._param(facts, owner, name)
         return None
 
-    def _qualname(self, qualname: str) -> Value | None:
+    def _qualname(self, qualname: str, near: ModuleFacts) -> Value | None:
+        """An imported dotted name: a project module's member, or something external.
+
+        Project modules are looked up from the importing file's source root first, so
+        two projects checked in one run that both have a package `shop` stay apart.
+        """
         parts = qualname.split(".")
         for cut in range(len(parts), 0, -1):
             module_name = ".".join(parts[:cut])
-            target = self._load_module(module_name)
+            target = self._load_module(module_name, near.path)
             if target is None:
                 continue
-            value: Value | None = ProjectModule(module_name)
+            value: Value | None = ProjectModule(module_name, target.path)
             for attr in parts[cut:]:
-                value = self._member(target, value, attr)
+                value = self._member(value, attr)
                 if value is None:
                     return None
             return value
         return External(qualname)
 
-    def _member(self, facts: ModuleFacts, base: Value | None, attr: str) -> Value | None:
-        if isinstance(base, ProjectModule):
-            target = self._load_module(base.name)
-            if target is None:
-                return None
-            if attr in target.scopes[""].bindings:
-                return self.value(target, "", ir.Name(attr))
-            return self._qualname(f"{base.name}.{attr}")
+    def _member(self, base: Value | None, attr: str) -> Value | None:
+        """`module.attr` for a project module: a name it binds, or a submodule."""
+        if not isinstance(base, ProjectModule):
+            return None
+        target = self._facts_by_path(base.path)
+        if target is None:
+            return None
+        if attr in target.scopes[""].bindings:
+            return self.value(target, "", ir.Name(attr))
+        submodule = self._load_module(f"{base.name}.{attr}", base.path)
+        if submodule is not None:
+            return ProjectModule(f"{base.name}.{attr}", submodule.path)
         return None
 
     def _attribute(self, facts: ModuleFacts, scope: str, expr: ir.Attr) -> Value | None:
@@ -325,7 +340,7 @@ class Resolver:
         if isinstance(base, External):
             return External(f"{base.qualname}.{expr.attr}")
         if isinstance(base, ProjectModule):
-            return self._member(facts, base, expr.attr)
+            return self._member(base, expr.attr)
         if isinstance(base, Client):
             return BoundMethod(base, expr.attr)
         if isinstance(base, Class | Instance):

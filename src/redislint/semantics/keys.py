@@ -207,7 +207,7 @@ class KeyResolver:
                 bindings += cls_scope.self_attrs.get(expr.attr, [])
             return self._from_bindings(target, base.key, bindings, expr.attr)
         if isinstance(base, ProjectModule):
-            target = self.resolver._load_module(base.name)
+            target = self._facts_by_path(base.path)
             if target is None:
                 return None
             return self.glob(target, "", ir.Name(expr.attr), whole=True)
@@ -219,7 +219,7 @@ class KeyResolver:
             if binding.kind == "assign" and binding.value is not None:
                 globs.add(self.glob(facts, binding.scope, binding.value, whole=True))
             elif binding.kind == "import" and binding.qualname:
-                globs.add(self._imported(binding.qualname))
+                globs.add(self._imported(binding.qualname, facts))
             elif binding.kind == "annotated":
                 continue
             else:
@@ -228,9 +228,9 @@ class KeyResolver:
             return None
         return globs.pop()
 
-    def _imported(self, qualname: str) -> str | None:
+    def _imported(self, qualname: str, near: ModuleFacts) -> str | None:
         module_name, _, name = qualname.rpartition(".")
-        target = self.resolver._load_module(module_name) if module_name else None
+        target = self.resolver.load_module(module_name, near.path) if module_name else None
         if target is None:
             return None
         return self.glob(target, "", ir.Name(name), whole=True)

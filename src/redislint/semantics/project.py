@@ -56,7 +56,8 @@ class ProjectIndex:
         for root in (config.root, config.root / "src"):
             self.add_root(root)
         self._facts: dict[str, ModuleFacts] = {}
-        self._module_paths: dict[str, Path | None] = {}
+        self._module_paths: dict[tuple[str, Path | None], Path | None] = {}
+        self._source_roots: dict[str, Path] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
         self.resolver = Resolver(
@@ -72,13 +73,17 @@ class ProjectIndex:
     def facts_by_path(self, path: str) -> ModuleFacts | None:
         return self._facts.get(path)
 
-    def find_module(self, name: str) -> Path | None:
-        if name in self._module_paths:
-            return self._module_paths[name]
+    def find_module(self, name: str, near_path: str | None = None) -> Path | None:
+        """The file of project module `name`, searching the importing file's root first."""
+        first = self._root_of(near_path)
+        cache_key = (name, first)
+        if cache_key in self._module_paths:
+            return self._module_paths[cache_key]
         found: Path | None = None
         if name:
             relative = Path(*name.split("."))
-            for root in self.roots:
+            roots = ([first] if first is not None else []) + self.roots
+            for root in roots:
                 for candidate in (
                     root / relative.with_suffix(".py"),
                     root / relative / "__init__.py",
@@ -88,11 +93,20 @@ class ProjectIndex:
                         break
                 if found is not None:
                     break
-        self._module_paths[name] = found
+        self._module_paths[cache_key] = found
         return found
 
-    def load_module(self, name: str) -> ModuleFacts | None:
-        path = self.find_module(name)
+    def _root_of(self, near_path: str | None) -> Path | None:
+        if near_path is None:
+            return None
+        root = self._source_roots.get(near_path)
+        if root is None:
+            root = module_name_for(Path(near_path))[2]
+            self._source_roots[near_path] = root
+        return root
+
+    def load_module(self, name: str, near_path: str | None = None) -> ModuleFacts | None:
+        path = self.find_module(name, near_path)
         if path is None:
             return None
         return self.facts_for_file(path)
