@@ -1,0 +1,1 @@
+"""A small web shop backend: products, carts, checkout and sessions."""

@@ -1,0 +1,386 @@
+"""The keyspace inventory (`redislint keys`): every key pattern the semantic model finds.
+
+For each key pattern (`KeyPattern.glob`) it says which commands and data types are used
+on it, how often it is read and written, whether the writes give it a TTL, which
+declared namespace (role) it falls in, and where it is used. Keys the model cannot
+resolve are listed on their own, with their locations: they match no namespace, so no
+rule can say anything about them, and the user should know which ones those are.
+
+Why it exists: RL101, RL202 and RL302 only speak once roles are declared, and nobody
+declares a keyspace from memory. The inventory is the model's own view of the keyspace,
+so a config started from it (`--format toml`) names exactly the patterns the rules see.
+
+The work is split so that it can run in parallel workers: `file_uses` turns one file's
+`FileModel` into plain, picklable `KeyUse` records (in the worker that built the model);
+`build_inventory` merges them. No CLI code lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.config import Config, KeyspaceEntry
+from redislint.engine import FileAnalysis
+from redislint.positions import spans
+from redislint.semantics import ir
+from redislint.semantics.model import FileModel, RedisCall
+
+TTL_SETS = "sets a TTL"
+TTL_NEVER = "never sets a TTL"
+TTL_READ_ONLY = "read only"
+
+UNDECLARED = "undeclared"
+# Text output and the JSON `role` values; the order puts the riskiest data first.
+ROLE_ORDER: tuple[str, ...] = ("critical", "primary", "ephemeral", "cache", UNDECLARED)
+
+# Commands whose whole purpose is to give a key (or hash fields) an expiry.
+_EXPIRE_COMMANDS = frozenset(
+    {
+        "EXPIRE",
+        "PEXPIRE",
+        "EXPIREAT",
+        "PEXPIREAT",
+        "SETEX",
+        "PSETEX",
+        "HEXPIRE",
+        "HPEXPIRE",
+        "HEXPIREAT",
+        "HPEXPIREAT",
+    }
+)
+# Commands that set an expiry only when given one of these options (redis-py parameter
+# names; the upper-case spelling is the word `execute_command` sends).
+_EXPIRY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "SET": ("ex", "px", "exat", "pxat", "keepttl"),
+    "GETEX": ("ex", "px", "exat", "pxat"),
+    "HSETEX": ("ex", "px", "exat", "pxat", "keepttl"),
+    "HGETEX": ("ex", "px", "exat", "pxat"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a key is used: the command call, 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+    command: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """One key of one command call, as plain data (it crosses worker processes).
+
+    `glob` is None when the model could not resolve the key; `key` is the key
+    expression as written, for the unresolved list.
+    """
+
+    glob: str | None
+    key: str
+    command: str
+    data_type: str | None
+    is_read: bool
+    is_write: bool
+    sets_ttl: bool
+    namespace: KeyspaceEntry | None
+    default_namespace: bool  # the namespace is a built-in default cache pattern
+    function: str | None  # "Class.method", "function"; None for module level code
+    location: Location
+
+
+@dataclass(frozen=True)
+class PatternEntry:
+    """Everything the inventory says about one key pattern."""
+
+    pattern: str
+    namespace: KeyspaceEntry | None
+    default_namespace: bool
+    commands: tuple[str, ...]
+    types: tuple[str, ...]
+    reads: int
+    writes: int
+    ttl: str  # TTL_SETS | TTL_NEVER | TTL_READ_ONLY
+    locations: tuple[Location, ...]
+
+    @property
+    def role(self) -> str:
+        return self.namespace.role if self.namespace is not None else UNDECLARED
+
+    @property
+    def uses(self) -> int:
+        return len(self.locations)
+
+    @property
+    def too_broad(self) -> bool:
+        """True when the pattern has no literal letter or digit (`*`, `*:*`): declaring
+        it as a namespace would give every key of the project that role."""
+        return not any(c.isalnum() for c in self.pattern.replace("[*]", "").replace("[?]", ""))
+
+
+@dataclass(frozen=True)
+class UnresolvedKey:
+    """A key argument the model could not turn into a pattern."""
+
+    key: str
+    command: str
+    function: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Inventory:
+    patterns: tuple[PatternEntry, ...]  # sorted by pattern
+    unresolved: tuple[UnresolvedKey, ...]  # sorted by location
+    files: int = 0  # files looked at (tests excluded unless asked for)
+    tests_excluded: int = 0
+    declared: tuple[KeyspaceEntry, ...] = ()  # the config's own keyspace (no defaults)
+
+    def by_role(self) -> list[tuple[str, list[PatternEntry]]]:
+        """Patterns grouped by role, in `ROLE_ORDER`, empty groups left out."""
+        groups: list[tuple[str, list[PatternEntry]]] = []
+        for role in ROLE_ORDER:
+            members = [p for p in self.patterns if p.role == role]
+            if members:
+                groups.append((role, members))
+        return groups
+
+
+@dataclass
+class InventoryOutcome:
+    inventory: Inventory
+    errors: list[str]  # exit code 2 (a path that does not exist, an internal error)
+    unparsed: list[str]  # files whose keys are missing: "path:line:col: reason"
+
+
+# -- one file -------------------------------------------------------------------------
+
+
+def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
+    """The key uses of one analysed file (module-level: runs in parallel workers)."""
+    model = analysis.model
+    calls: list[tuple[RedisCall, list[str]]] = []
+    for call in model.redis_calls:
+        hidden = _hidden_keys(call)
+        if call.keys or hidden:
+            calls.append((call, hidden))
+    if not calls:
+        return []
+    located = spans(analysis.module, [call.node for call, _ in calls])
+    uses: list[KeyUse] = []
+    for call, hidden in calls:
+        span = located.get(id(call.node))
+        if span is None:  # pragma: no cover - every call node is in the module
+            continue
+        location = Location(model.path, span.line, span.column, call.command)
+        function = _function_name(model, call.site.scope)
+        data_type = call.info.data_type if call.info is not None else None
+        sets_ttl = _sets_ttl(model, call)
+        keys = [(k.pattern, _render(analysis.module, k.expr, k.node)) for k in call.keys]
+        keys += [(None, text) for text in hidden]
+        seen: set[tuple[str | None, str]] = set()
+        for pattern, text in keys:
+            glob = pattern.glob if pattern is not None else None
+            # One call with several keys of one pattern (DEL a:1 a:2) is one use of it.
+            identity = (glob, "" if glob is not None else text)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            namespace = model.namespace(pattern)
+            uses.append(
+                KeyUse(
+                    glob=glob,
+                    key=text,
+                    command=call.command,
+                    data_type=data_type,
+                    is_read=call.info is not None and call.info.is_readonly,
+                    is_write=call.is_write or sets_ttl,
+                    sets_ttl=sets_ttl,
+                    namespace=namespace,
+                    default_namespace=namespace is not None and not model.config.keyspace,
+                    function=function,
+                    location=location,
+                )
+            )
+    return uses
+
+
+def _sets_ttl(model: FileModel, call: RedisCall) -> bool:
+    """Whether this call gives its key an expiry (see `_EXPIRE_COMMANDS`/`_EXPIRY_OPTIONS`).
+
+    An option counts when it is present and not a literal `None`/`False`: a variable TTL
+    is a TTL as far as the code's intent goes (RL105 reads expiry arguments the same way).
+    """
+    if call.command in _EXPIRE_COMMANDS:
+        return True
+    options = _EXPIRY_OPTIONS.get(call.command)
+    if options is None:
+        return False
+    if call.method == "execute_command":
+        words = {option.upper() for option in options}
+        for value in call.site.ir.args[1:]:
+            text = model.constant(call.site.scope, value)
+            if text is not None and text.upper() in words:
+                return True
+        return False
+    for option in options:
+        argument = call.param(option)
+        if argument is None:
+            continue
+        value = ir.from_cst(argument.value)
+        if isinstance(value, ir.Const) and value.value in (None, False):
+            continue
+        return True
+    return False
+
+
+def _hidden_keys(call: RedisCall) -> list[str]:
+    """Key arguments the model cannot even enumerate, as the user would read them.
+
+    `r.delete(*keys)`, `r.mset(mapping)` and a script called with `keys=some_list`
+    touch keys that appear in no `KeyArg`; listing them as unresolved is what tells the
+    user the inventory is incomplete there.
+    """
+    site = call.site
+    if call.method == "<script>":
+        keys_arg = site.ir.kwarg("keys")
+        if keys_arg is None and site.ir.args:
+            keys_arg = site.ir.args[0]
+        if keys_arg is None or isinstance(keys_arg, ir.Seq):
+            return []
+        return [ir.render(keys_arg)]
+    info = call.method_info
+    if info is None:
+        return []
+    hidden: list[str] = []
+    positional = 0
+    for argument in call.node.args:
+        if argument.keyword is not None:
+            continue
+        if argument.star == "*":
+            key_positions = [info.params.index(p) for p in info.key_params if p in info.params]
+            bound_by_keyword = {a.keyword.value for a in call.node.args if a.keyword is not None}
+            unbound = [
+                i
+                for i in key_positions
+                if i >= positional and info.params[i] not in bound_by_keyword
+            ]
+            varargs_keys = info.varargs_are_keys and info.numkeys_param is None
+            if unbound or varargs_keys:
+                hidden.append("*" + ir.render(ir.from_cst(argument.value)))
+        elif not argument.star:
+            positional += 1
+    mapping_param = info.mapping_keys_param
+    if mapping_param is not None:
+        mapping = call.param(mapping_param)
+        if mapping is not None and not mapping.star:
+            value = ir.from_cst(mapping.value)
+            if not isinstance(value, ir.Dict):
+                hidden.append(f"keys of {ir.render(value)}")
+    return hidden
+
+
+def _render(module: cst.Module, expr: ir.IR, node: cst.BaseExpression | None) -> str:
+    """The key expression as text: `ir.render`, or the source itself where the IR
+    has no readable form (subscripts, conditionals: rendered as `…`)."""
+    text = ir.render(expr)
+    if "…" in text and node is not None:
+        source = " ".join(module.code_for_node(node).split())
+        text = source if len(source) <= 80 else source[:79] + "…"
+    return text
+
+
+def _function_name(model: FileModel, scope_key: str) -> str | None:
+    """`Class.method` / `function` / `outer.<locals>.inner`; None at module level."""
+    names: list[str] = []
+    key: str | None = scope_key
+    while key:
+        scope = model.facts.scopes.get(key)
+        if scope is None or scope.kind == "module":
+            break
+        names.append(scope.name if scope.kind != "lambda" else "<lambda>")
+        key = scope.parent
+    return ".".join(reversed(names)) or None
+
+
+# -- many files -----------------------------------------------------------------------
+
+
+def build_inventory(
+    uses: Iterable[KeyUse],
+    *,
+    files: int = 0,
+    tests_excluded: int = 0,
+    declared: Sequence[KeyspaceEntry] = (),
+) -> Inventory:
+    """Group key uses by pattern; unresolved keys go to their own list."""
+    grouped: dict[str, list[KeyUse]] = {}
+    unresolved: list[UnresolvedKey] = []
+    for use in uses:
+        if use.glob is None:
+            unresolved.append(UnresolvedKey(use.key, use.command, use.function, use.location))
+        else:
+            grouped.setdefault(use.glob, []).append(use)
+    patterns: list[PatternEntry] = []
+    for glob in sorted(grouped):
+        members = grouped[glob]
+        writes = sum(1 for u in members if u.is_write)
+        if any(u.sets_ttl for u in members):
+            ttl = TTL_SETS
+        elif writes:
+            ttl = TTL_NEVER
+        else:
+            ttl = TTL_READ_ONLY
+        first = members[0]
+        patterns.append(
+            PatternEntry(
+                pattern=glob,
+                namespace=first.namespace,
+                default_namespace=first.default_namespace,
+                commands=tuple(sorted({u.command for u in members})),
+                types=tuple(sorted({u.data_type for u in members if u.data_type is not None})),
+                reads=sum(1 for u in members if u.is_read),
+                writes=writes,
+                ttl=ttl,
+                locations=tuple(sorted({u.location for u in members})),
+            )
+        )
+    unresolved.sort(key=lambda u: (u.location, u.key))
+    return Inventory(
+        patterns=tuple(patterns),
+        unresolved=tuple(unresolved),
+        files=files,
+        tests_excluded=tests_excluded,
+        declared=tuple(declared),
+    )
+
+
+def collect_inventory(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    cwd: Path | None = None,
+    include_tests: bool = False,
+    jobs: int | None = None,
+) -> InventoryOutcome:
+    """The inventory of every file under `paths` (test paths only with `include_tests`:
+    tests use throwaway keys that would only blur the picture of the real keyspace)."""
+    from redislint.runner import collect_models
+
+    outcome = collect_models(
+        paths, config, file_uses, cwd=cwd, jobs=jobs, include_tests=include_tests
+    )
+    inventory = build_inventory(
+        (use for _, uses in outcome.results for use in uses),
+        files=outcome.files_seen,
+        tests_excluded=outcome.tests_excluded,
+        declared=config.keyspace,
+    )
+    return InventoryOutcome(inventory, outcome.errors, outcome.unparsed)
