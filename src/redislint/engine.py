@@ -24,7 +24,7 @@ from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
 from redislint.semantics.model import FileModel
 from redislint.semantics.project import ProjectIndex, decode_source
-from redislint.suppressions import parse_suppressions
+from redislint.suppressions import Suppressions, parse_suppressions
 
 # In test paths only parse errors and the client-bug family apply (rules.md "Test paths").
 _TEST_PATH_PREFIXES = ("RL001", "RL5")
@@ -87,48 +87,24 @@ def check_file(
     codes -= config.ignored_for_path(config_rel, all_codes())
     catalogue = load_catalogue()
     result = FileResult()
-    if data is None:
-        data = path.read_bytes()
     try:
-        source = decode_source(data)
-    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
-        if "RL001" in codes:
-            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        analysis = analyze_file(
+            path, rel_path, config, index, data=data, exported_names=exported_names
+        )
+    except SourceError as exc:
+        suppressed = exc.suppressions is not None and exc.suppressions.match(
+            "RL001", [exc.line]
+        )
+        if "RL001" in codes and not suppressed:
             result.findings.append(
-                _parse_error(
-                    rel_path, catalogue["RL001"], 1, 1, f"cannot decode the file: {reason}"
-                )
+                _parse_error(rel_path, catalogue["RL001"], exc.line, exc.column, exc.message)
             )
         return result
-    result.source = source
-    suppressions = parse_suppressions(source)
-    if suppressions.skip_file:
-        return result
-    if not prefilter(source, config, exported_names):
-        return result
-    try:
-        facts = index.parse(path, source)
-    except cst.ParserSyntaxError as exc:
-        if "RL001" in codes:
-            line, column, message = _syntax_error_location(source, exc)
-            finding = _parse_error(rel_path, catalogue["RL001"], line, column, message)
-            if suppressions.match("RL001", [finding.line]) is None:
-                result.findings.append(finding)
-        return result
-    except (RecursionError, MemoryError) as exc:
-        if "RL001" in codes:
-            result.findings.append(
-                _parse_error(
-                    rel_path, catalogue["RL001"], 1, 1, f"cannot parse: {type(exc).__name__}"
-                )
-            )
+    if analysis is None:
         return result
     result.parsed = True
-    module = facts.module
-    assert module is not None
-    model = FileModel(
-        facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
-    )
+    module, model, suppressions = analysis.module, analysis.model, analysis.suppressions
+    source = result.source = model.source
     reports: list[Report] = []
     rules = all_rules()
     for code in sorted(codes):
@@ -179,13 +155,19 @@ def _unused_suppressions(  # type: ignore[no-untyped-def]
 
 
 class SourceError(Exception):
-    """A file `analyze_file` cannot decode or parse; `line`/`column` are 1-based."""
+    """A file `analyze_file` cannot decode or parse; `line`/`column` are 1-based.
 
-    def __init__(self, line: int, column: int, message: str) -> None:
+    `suppressions` are the file's comments when it could be decoded, so that RL001 can
+    honour `# redislint: ignore[RL001]`."""
+
+    def __init__(
+        self, line: int, column: int, message: str, suppressions: Suppressions | None = None
+    ) -> None:
         super().__init__(f"{line}:{column}: {message}")
         self.line = line
         self.column = column
         self.message = message
+        self.suppressions = suppressions
 
 
 @dataclass
@@ -196,6 +178,7 @@ class FileAnalysis:
 
     module: cst.Module
     model: FileModel
+    suppressions: Suppressions
 
 
 def analyze_file(
@@ -222,20 +205,21 @@ def analyze_file(
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
         raise SourceError(1, 1, f"cannot decode the file: {reason}") from None
-    if parse_suppressions(source).skip_file or not prefilter(source, config, exported_names):
+    suppressions = parse_suppressions(source)
+    if suppressions.skip_file or not prefilter(source, config, exported_names):
         return None
     try:
         facts = index.parse(path, source)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(*_syntax_error_location(source, exc)) from None
+        raise SourceError(*_syntax_error_location(source, exc), suppressions) from None
     except (RecursionError, MemoryError) as exc:
-        raise SourceError(1, 1, f"cannot parse: {type(exc).__name__}") from None
+        raise SourceError(1, 1, f"cannot parse: {type(exc).__name__}", suppressions) from None
     module = facts.module
     assert module is not None
     model = FileModel(
         facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
     )
-    return FileAnalysis(module, model)
+    return FileAnalysis(module, model, suppressions)
 
 
 def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
