@@ -18,6 +18,7 @@ import click
 from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
 from redislint.config import Config, ConfigError, resolve_config
+from redislint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -123,6 +124,32 @@ def _check_options(command: F) -> F:
 @click.option(
     "--no-cache", is_flag=True, help="Accepted for compatibility; results are not cached yet."
 )
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes as well."
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the changes --fix would make as a unified diff; change nothing (exit 1 if any).",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Report only findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Record every current finding in this baseline file (exit 0).",
+)
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Append `# redislint: ignore[CODE]` to the line of each current finding.",
+)
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -138,21 +165,81 @@ def check(
     statistics: bool,
     jobs: int | None,
     no_cache: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    baseline_file: str | None,
+    write_baseline_file: str | None,
+    add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
+    from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
     from redislint.runner import check_paths
 
+    modes = [
+        name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
+    ]
+    if write_baseline_file and modes:
+        _fail(f"--write-baseline cannot be combined with {modes[0]}")
+    if add_noqa and (fix or diff):
+        _fail("--add-noqa cannot be combined with --fix or --diff")
+    if add_noqa and stdin_filename is not None:
+        _fail("--add-noqa edits files; it cannot read from stdin (--stdin-filename)")
     config = _load_config(
         paths, config_file, isolated, stdin_filename, select, ignore, extend_select
     )
+    cwd = Path.cwd()
+    keep = None
+    if baseline_file and not write_baseline_file:
+        try:
+            keep = BaselineFilter(load_baseline(Path(baseline_file)), cwd)
+        except BaselineError as exc:
+            _fail(str(exc))
     stdin = None
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.buffer.read())
-    outcome = check_paths(list(paths), config, jobs=jobs, stdin=stdin)
+    fixing = fix or diff
+    outcome = check_paths(
+        list(paths), config, jobs=jobs, stdin=stdin, keep_sources=fixing or add_noqa
+    )
+    errors = list(outcome.errors)
+
+    if write_baseline_file:
+        try:
+            count = write_baseline(Path(write_baseline_file), outcome.findings, cwd)
+        except OSError as exc:
+            _fail(f"{write_baseline_file}: cannot write the baseline: {exc.strerror or exc}")
+            return
+        _echo_errors(errors)
+        click.echo(f"Recorded {_plural(count, 'finding')} in {write_baseline_file}.")
+        sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
+
+    findings = keep(outcome.findings) if keep is not None else list(outcome.findings)
+    if add_noqa:
+        _run_add_noqa(findings, outcome.sources, cwd, errors)
+        return
+
+    fixed = 0
+    if fixing:
+        findings, fixed = _run_fixes(
+            findings,
+            outcome.sources,
+            config,
+            cwd,
+            unsafe=unsafe_fixes,
+            diff=diff,
+            stdin=stdin,
+            keep=keep,
+            jobs=jobs,
+            errors=errors,
+            exit_zero=exit_zero,
+            output_file=output_file,
+        )
     result = RunResult(
-        findings=tuple(outcome.findings),
+        findings=tuple(findings),
         files_checked=outcome.files_checked,
+        fixed=fixed,
         checked_paths=tuple(outcome.checked_paths),
     )
     report = render(output_format, result, statistics=statistics)
@@ -163,11 +250,117 @@ def check(
             _fail(f"{output_file}: cannot write the report: {exc.strerror or exc}")
     elif report:
         click.echo(report, nl=not report.endswith("\n"))
-    for error in outcome.errors:
-        click.echo(f"redislint: error: {error}", err=True)
-    if outcome.errors:
+    _echo_errors(errors)
+    if errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if outcome.findings and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _echo_errors(errors: Sequence[str]) -> None:
+    for error in errors:
+        click.echo(f"redislint: error: {error}", err=True)
+
+
+def _echo_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        click.echo(f"redislint: warning: {warning}", err=True)
+
+
+def _run_fixes(
+    findings: list[Finding],
+    sources: dict[str, str],
+    config: Config,
+    cwd: Path,
+    *,
+    unsafe: bool,
+    diff: bool,
+    stdin: tuple[str, bytes] | None,
+    keep: Callable[[list[Finding]], list[Finding]] | None,
+    jobs: int | None,
+    errors: list[str],
+    exit_zero: bool,
+    output_file: str | None,
+) -> tuple[list[Finding], int]:
+    """`--fix` / `--diff`: returns the remaining findings and how many were fixed.
+
+    `--diff` and `--fix` with `--stdin-filename` print their own output and exit here:
+    a diff (exit 1 when there is one), or the fixed source and nothing else (editors
+    replace their buffer with stdout, so no report may be mixed into it).
+    """
+    from redislint.engine import selected_codes
+    from redislint.fixes import (
+        FixOptions,
+        exported_names_from_sources,
+        fix_files,
+        fix_requests,
+        unified_diff,
+    )
+
+    items = fix_requests(findings, sources, cwd, unsafe=unsafe, stdin=stdin)
+    results = fix_files(
+        items,
+        config,
+        selected=selected_codes(config),
+        exported=exported_names_from_sources(sources, cwd, config),
+        options=FixOptions(unsafe=unsafe, write=not diff and stdin is None),
+        keep=keep,
+        jobs=jobs,
+    )
+    warnings = [w for r in results for w in r.warnings]
+    errors.extend(r.error for r in results if r.error)
+    if diff:
+        text = "".join(unified_diff(r.rel_path, r.before, r.after) for r in results if r.changed)
+        if output_file:
+            try:
+                Path(output_file).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                _fail(f"{output_file}: cannot write the diff: {exc.strerror or exc}")
+        elif text:
+            click.echo(text, nl=False)
+        would = sum(r.fixed for r in results if r.changed)
+        _echo_warnings(warnings)
+        _echo_errors(errors)
+        if would:
+            click.echo(f"Would fix {_plural(would, 'finding')}.", err=True)
+        if errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if any(r.changed for r in results) else EXIT_CLEAN)
+    by_path = {r.rel_path: r for r in results}
+    remaining = [f for f in findings if f.path not in by_path]
+    for r in results:
+        remaining.extend(r.findings)
+    if stdin is not None:
+        # Exactly one file: the fixed bytes, or the input unchanged when there was nothing
+        # to fix (or it could not be fixed), so an editor never loses its buffer.
+        sys.stdout.buffer.write(results[0].data if results else stdin[1])
+        sys.stdout.buffer.flush()
+        _echo_warnings(warnings)
+        _echo_errors(errors)
+        if errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
+    _echo_warnings(warnings)
+    return remaining, sum(r.fixed for r in results)
+
+
+def _run_add_noqa(
+    findings: list[Finding], sources: dict[str, str], cwd: Path, errors: list[str]
+) -> None:
+    """`--add-noqa`: suppress every current finding in place; exit 1 if some could not be."""
+    from redislint.fixes import add_noqa_files
+
+    noqa = add_noqa_files(findings, sources, cwd)
+    errors.extend(noqa.errors)
+    _echo_warnings(noqa.warnings)
+    _echo_errors(errors)
+    click.echo(f"Added {_plural(noqa.added, 'suppression')} in {_plural(noqa.files, 'file')}.")
+    if errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if noqa.added < len(findings) else EXIT_CLEAN)
 
 
 @main.command("rules")
@@ -211,3 +404,58 @@ def explain(rule: str) -> None:
         _fail(f"unknown rule {rule!r} (known: {known})")
         return
     click.echo(doc.markdown(), nl=False)
+
+
+@main.command("keys")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."
+)
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "toml"]),
+    default="text",
+    show_default=True,
+    help="toml: [[tool.redislint.keyspace]] blocks to start a config from.",
+)
+@click.option(
+    "--output-file", type=click.Path(dir_okay=False), help="Write the inventory to this file."
+)
+@click.option(
+    "--include-tests",
+    is_flag=True,
+    help="Also inventory files in test paths (left out by default).",
+)
+@_no_traceback
+def keys_command(
+    paths: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
+    output_format: str,
+    output_file: str | None,
+    include_tests: bool,
+) -> None:
+    """Inventory the keyspace of PATHS: key patterns, commands, types, TTLs, roles, uses.
+
+    Exit 0 whatever it finds (an inventory is not a check); 2 on usage or config errors.
+    """
+    from redislint.inventory import collect_inventory
+    from redislint.report.keys import render_inventory
+
+    config = _load_config(paths, config_file, isolated, None)
+    outcome = collect_inventory(list(paths), config, include_tests=include_tests)
+    report = render_inventory(output_format, outcome.inventory)
+    if output_file:
+        try:
+            Path(output_file).write_text(report, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output_file}: cannot write the inventory: {exc.strerror or exc}")
+    else:
+        click.echo(report, nl=False)
+    for unparsed in outcome.unparsed:
+        click.echo(f"redislint: warning: {unparsed} (its keys are not listed)", err=True)
+    for error in outcome.errors:
+        click.echo(f"redislint: error: {error}", err=True)
+    sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)

@@ -32,6 +32,10 @@ class Fix:
     safety: FixSafety
     description: str
     edits: tuple[Edit, ...]
+    # (module, name) pairs the fixed code needs: `from module import name`, or
+    # `import module` when name is None. fixes.py adds the missing ones after the edits
+    # (libcst's AddImportsVisitor), so two fixes needing one import add it once.
+    imports: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

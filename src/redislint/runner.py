@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from redislint.config import Config
 from redislint.discovery import discover, prefilter
-from redislint.engine import InternalError, check_file, selected_codes
+from redislint.engine import (
+    FileAnalysis,
+    InternalError,
+    SourceError,
+    analyze_file,
+    check_file,
+    selected_codes,
+)
 from redislint.findings import Finding
 from redislint.semantics.project import ProjectIndex, module_name_for
 
@@ -155,3 +163,99 @@ def check_paths(
 
 def progress_enabled() -> bool:
     return sys.stderr.isatty()
+
+
+# -- semantic models without rules (`redislint keys`) ---------------------------------
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class ModelsOutcome(Generic[_T]):
+    """What `collect_models` gathered: one `visit` result per analysed file."""
+
+    results: list[tuple[str, _T]] = field(default_factory=list)  # (rel path, result), by path
+    files_seen: int = 0  # files discovered and not excluded as tests
+    tests_excluded: int = 0  # files left out because they are in test paths
+    errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
+    unparsed: list[str] = field(default_factory=list)  # "path:line:col: message"
+
+
+def _model_shard(
+    config: Config,
+    jobs: list[_Job],
+    exported: frozenset[str],
+    visit: Callable[[FileAnalysis], _T],
+) -> ModelsOutcome[_T]:
+    index = ProjectIndex(config)
+    outcome: ModelsOutcome[_T] = ModelsOutcome()
+    for job in jobs:
+        try:
+            analysis = analyze_file(
+                job.path, job.rel_path, config, index, data=job.data, exported_names=exported
+            )
+            if analysis is None:
+                continue
+            outcome.results.append((job.rel_path, visit(analysis)))
+        except SourceError as exc:
+            outcome.unparsed.append(f"{job.rel_path}:{exc}")
+        except RecursionError:
+            outcome.errors.append(f"{job.rel_path}: internal error: nesting too deep to analyse")
+        except Exception as exc:  # a bug must name the file, never leak a traceback
+            outcome.errors.append(f"{job.rel_path}: internal error: {exc!r}")
+    return outcome
+
+
+def collect_models(
+    paths: Sequence[str],
+    config: Config,
+    visit: Callable[[FileAnalysis], _T],
+    *,
+    cwd: Path | None = None,
+    jobs: int | None = None,
+    include_tests: bool = True,
+) -> ModelsOutcome[_T]:
+    """Run `visit` on the semantic model of every file under `paths`; no rule runs.
+
+    The same discovery, prefilter and cross-file index as `check_paths`, so a tool built
+    on the model (the keyspace inventory) agrees with what the rules see. `visit` runs
+    in the worker that built the model and must return picklable data (FileModels hold
+    libcst trees and stay in their worker); it must be a module-level function when
+    files are checked in parallel. Results come back in path order.
+    """
+    cwd = cwd or Path.cwd()
+    outcome: ModelsOutcome[_T] = ModelsOutcome()
+    found = discover(paths, config, cwd)
+    outcome.errors += [f"{p}: {message}" for p, message in found.errors]
+    everything: list[_Job] = []
+    for path in found.files:
+        rel = display_path(path, cwd)
+        try:
+            everything.append(_Job(path, rel, path.read_bytes()))
+        except OSError as exc:
+            outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+    exported = exported_names(everything, config)
+    work = everything
+    if not include_tests:
+        work = [j for j in everything if not config.is_test_path(config.relative_path(j.path))]
+    outcome.tests_excluded = len(everything) - len(work)
+    outcome.files_seen = len(work)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
+        parts = [_model_shard(config, work, exported, visit)]
+    else:
+        shards = [work[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_model_shard, config, shard, exported, visit)
+                for shard in shards
+                if shard
+            ]
+            parts = [f.result() for f in futures]
+    for part in parts:
+        outcome.results += part.results
+        outcome.errors += part.errors
+        outcome.unparsed += part.unparsed
+    outcome.results.sort(key=lambda item: item[0])
+    outcome.unparsed.sort()
+    return outcome

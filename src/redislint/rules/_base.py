@@ -29,6 +29,8 @@ class NodeFix:
     safety: str  # "safe" | "unsafe"
     description: str
     edits: tuple[NodeEdit, ...]
+    # (module, name) the fixed code needs; see findings.Fix.imports.
+    imports: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass

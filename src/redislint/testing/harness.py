@@ -9,14 +9,26 @@ configure the run.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import libcst as cst
+
+from redislint.catalogue import load_catalogue
 from redislint.config import config_from_table
 from redislint.engine import check_file
 from redislint.findings import Finding
-from redislint.semantics.project import ProjectIndex
+from redislint.fixes import (
+    DEFAULT_MAX_ROUNDS,
+    FixedText,
+    SourceFormat,
+    applicable,
+    fix_text,
+    unified_diff,
+)
+from redislint.semantics.project import ProjectIndex, decode_source
 from redislint.testing.annotations import Annotations, Expected, parse_annotations
 
 
@@ -83,3 +95,127 @@ def compare(annotations: Annotations, findings: list[Finding]) -> Comparison:
     ]
     todo_found = [t for t in annotations.todo_expected if (t.line, t.code) in found]
     return Comparison(missing, unexpected, todo_found, findings)
+
+
+# -- fix fixtures: `X.py` -> `X.fixed.py` (safe) and `X.unsafe.fixed.py` (safe + unsafe) ----
+
+FIXED_SUFFIX = ".fixed.py"
+UNSAFE_FIXED_SUFFIX = ".unsafe.fixed.py"
+
+
+def fixed_siblings(path: Path) -> tuple[Path, Path]:
+    """Where `X.py`'s expected results live: (`X.fixed.py`, `X.unsafe.fixed.py`)."""
+    stem = path.name.removesuffix(".py")
+    return path.with_name(stem + FIXED_SUFFIX), path.with_name(stem + UNSAFE_FIXED_SUFFIX)
+
+
+def is_fixed_file(path: Path) -> bool:
+    """Expected-output files are not fixtures themselves (their annotations are stale)."""
+    return path.name.endswith(FIXED_SUFFIX)
+
+
+def fixed_source_of(path: Path) -> Path:
+    """The fixture an expected-output file belongs to (`X.unsafe.fixed.py` -> `X.py`)."""
+    name = path.name
+    for suffix in (UNSAFE_FIXED_SUFFIX, FIXED_SUFFIX):
+        if name.endswith(suffix):
+            return path.with_name(name.removesuffix(suffix) + ".py")
+    return path
+
+
+@dataclass
+class FixtureFix:
+    """One fixture after its fixes: what was produced, and what is wrong with it."""
+
+    findings: list[Finding]  # before any fix
+    fixed: FixedText
+    data: bytes  # the fixed file's bytes (encoding, BOM and newlines as the fixture's)
+    problems: list[str]  # broken invariants, one line each
+
+    @property
+    def has_fixes(self) -> bool:
+        return any(f.fix is not None for f in self.findings)
+
+
+def fixture_checker(path: Path, root: Path, data: bytes) -> Callable[[str], list[Finding]]:
+    """`text -> findings` for the fixture at `path`, configured exactly as `run_fixture`.
+
+    One ProjectIndex serves every round, as one worker's does in `check --fix`.
+    """
+    annotations = parse_annotations(data.decode("utf-8", errors="replace"))
+    config = config_from_table(fixture_table(root, annotations.options), path.name, root)
+    index = ProjectIndex(config)
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    fmt = SourceFormat.detect(data)
+
+    def check(text: str) -> list[Finding]:
+        return check_file(path, rel, config, index, data=fmt.encode(text)).findings
+
+    return check
+
+
+def fix_fixture(
+    path: Path,
+    root: Path,
+    *,
+    unsafe: bool = False,
+    source: str | None = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> FixtureFix:
+    """Apply the fixture's fixes as `check --fix` would, and check ruff's invariants.
+
+    The invariants: every fix has a title; a rule declared `fix = "hint"` offers no fix,
+    one declared `"unsafe"` no safe fix; the result re-parses with libcst; the fix loop
+    converges within `max_rounds` rounds, leaving no applicable fix and dropping none;
+    fixing the result again changes nothing.
+    """
+    data = source.encode("utf-8") if source is not None else path.read_bytes()
+    fmt = SourceFormat.detect(data)
+    try:
+        text = decode_source(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        return FixtureFix([], FixedText("", []), data, [])  # RL001's business, nothing to fix
+    check = fixture_checker(path, root, data)
+    findings = check(text)
+    problems: list[str] = []
+    catalogue = load_catalogue()
+    for finding in findings:
+        where = f"line {finding.line}: {finding.code}"
+        if finding.fix is None:
+            continue
+        if not finding.fix.description.strip():
+            problems.append(f"{where}: a fix without a title")
+        declared = catalogue[finding.code].fix if finding.code in catalogue else None
+        if declared == "hint":
+            problems.append(f"{where}: the catalogue says fix = 'hint' but the rule offers a fix")
+        elif declared == "unsafe" and finding.fix.safety == "safe":
+            problems.append(f"{where}: the catalogue says fix = 'unsafe' but this fix is safe")
+    fixed = fix_text(text, check, unsafe=unsafe, findings=findings, fmt=fmt, max_rounds=max_rounds)
+    problems.extend(fixed.problems)
+    if not fixed.converged and not fixed.problems:
+        problems.append("the fix loop did not converge")
+    try:
+        cst.parse_module(fixed.text)
+    except cst.ParserSyntaxError as exc:
+        problems.append(f"the fixed text does not parse: {exc.message}")
+    left = applicable(fixed.findings, unsafe=unsafe)
+    if left and fixed.converged:
+        problems.append("fixable findings remain: " + ", ".join(f"{f.code}@{f.line}" for f in left))
+    if fixed.fixed:
+        again = fix_text(fixed.text, check, unsafe=unsafe, fmt=fmt, max_rounds=max_rounds)
+        if again.text != fixed.text:
+            problems.append("fixing the fixed text changes it again (not idempotent)")
+    return FixtureFix(findings, fixed, fmt.encode(fixed.text), problems)
+
+
+def compare_fixed(actual: bytes, expected_path: Path) -> str | None:
+    """None when `expected_path` holds exactly `actual`; otherwise a diff to show."""
+    expected = expected_path.read_bytes()
+    if actual == expected:
+        return None
+    diff = unified_diff(
+        expected_path.name,
+        expected.decode("utf-8", errors="replace"),
+        actual.decode("utf-8", errors="replace"),
+    )
+    return f"{expected_path.name} differs from the fixed fixture (- expected, + actual):\n{diff}"

@@ -1,0 +1,928 @@
+"""Applying fixes: safety levels, conflicts, convergence, re-parse check, imports, atomic write.
+
+The pieces, from the inside out:
+
+- `apply_fixes(text, findings)`: one round. Every fix's edits become offsets in `text`
+  (the exact text the engine saw: lines split on "\\n" only, columns in characters,
+  1-based, end exclusive, as `findings.Edit` says). Fixes are taken in a deterministic
+  order (position, then code, then content) and a fix that overlaps one accepted before
+  it is skipped whole; the next round re-checks the new text and applies it then.
+- `fix_text(text, check)`: the loop for one file. Apply a round, validate the result
+  (it re-parses with libcst and still encodes in the file's encoding; a bad round is
+  retried fix by fix so that only the offending fix is dropped), re-check it with
+  `check`, and repeat until no applicable fix remains or `max_rounds` rounds ran.
+- `write_atomic(path, data, expected=...)`: a temporary file in the same directory,
+  fsync, then `os.replace`, so a reader (or a crash, or SIGKILL) sees either the old
+  file or the new one, never half of each. The file mode is copied; a file whose bytes
+  are no longer `expected` is left alone (`StaleFileError`).
+- `fix_files(...)`: what `check --fix` / `--diff` run over many files, in parallel
+  workers when there are many.
+
+`SourceFormat` remembers what decoding threw away (encoding, BOM) and the newline style,
+so that the written bytes differ from the original only where a fix changed something.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import itertools
+import os
+import re
+import tempfile
+import tokenize
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from io import BytesIO, StringIO
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.config import Config
+from redislint.discovery import prefilter
+from redislint.engine import InternalError, check_file
+from redislint.findings import Edit, Finding, Fix
+from redislint.semantics.project import ProjectIndex, decode_source, module_name_for
+
+DEFAULT_MAX_ROUNDS = 10
+# Below this many files to fix, a process pool costs more than it saves (as in the runner).
+_PARALLEL_THRESHOLD = 24
+# Temporary files end with this, never with ".py": a leftover after SIGKILL must not be
+# picked up as source by the next run (or by anyone's `*.py` glob).
+TEMP_SUFFIX = ".redislint-tmp"
+
+Check = Callable[[str], list[Finding]]
+
+
+class EditError(ValueError):
+    """An edit whose position does not exist in the text (a bug in the rule)."""
+
+
+class StaleFileError(OSError):
+    """The file changed on disk after redislint read it; it was not overwritten."""
+
+
+# -- text and bytes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """How a decoded text goes back to the file's bytes.
+
+    The engine strips a UTF-8 BOM and decodes with the coding cookie (`decode_source`);
+    newlines stay in the text as they were, so only the encoding and the BOM need
+    remembering. `newline` is the file's first line ending, used for the text a fix
+    inserts so that a CRLF file does not end up with mixed endings.
+    """
+
+    encoding: str = "utf-8"
+    bom: bool = False
+    newline: str = "\n"
+
+    @classmethod
+    def detect(cls, data: bytes) -> SourceFormat:
+        try:
+            encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        except SyntaxError:
+            encoding = "utf-8"
+        bom = data.startswith(b"\xef\xbb\xbf")
+        if encoding == "utf-8-sig":
+            encoding = "utf-8"
+        first = data.find(b"\n")
+        newline = "\r\n" if first > 0 and data[first - 1 : first] == b"\r" else "\n"
+        return cls(encoding, bom, newline)
+
+    @classmethod
+    def of_text(cls, text: str) -> SourceFormat:
+        first = text.find("\n")
+        return cls(newline="\r\n" if first > 0 and text[first - 1] == "\r" else "\n")
+
+    def encode(self, text: str) -> bytes:
+        """The file's bytes for `text`. Raises UnicodeEncodeError when it does not fit."""
+        data = text.encode(self.encoding)
+        return b"\xef\xbb\xbf" + data if self.bom else data
+
+    def can_encode(self, text: str) -> bool:
+        try:
+            text.encode(self.encoding)
+        except UnicodeEncodeError:
+            return False
+        return True
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of each line's first character; lines split on "\\n" exactly as the engine counts.
+
+    A CRLF file's "\\r" belongs to the end of its line, which is also how the engine's
+    position pass counts columns, so (line, column) -> offset needs no CRLF special case.
+    """
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
+def to_offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
+    """The offset of 1-based (line, column) in `text`; EditError when it is not in the text."""
+    if not 1 <= line <= len(starts) or column < 1:
+        raise EditError(f"position {line}:{column} is outside the file")
+    start = starts[line - 1]
+    line_end = starts[line] - 1 if line < len(starts) else len(text)  # offset of its "\n"
+    offset = start + column - 1
+    if offset > line_end:
+        raise EditError(f"position {line}:{column} is past the end of line {line}")
+    return offset
+
+
+def _with_newline(content: str, newline: str) -> str:
+    """Inserted text in the file's newline style (rules generate "\\n")."""
+    if newline == "\n" or "\n" not in content:
+        return content
+    return content.replace("\r\n", "\n").replace("\n", newline)
+
+
+# -- one round --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    content: str
+
+
+@dataclass
+class RoundResult:
+    """The text after one round, which findings' fixes went in, and which waited."""
+
+    text: str
+    applied: list[Finding] = field(default_factory=list)
+    skipped: list[Finding] = field(default_factory=list)  # overlapped an earlier fix
+    invalid: list[Finding] = field(default_factory=list)  # positions outside the text
+
+    @property
+    def imports(self) -> list[tuple[str, str | None]]:
+        wanted: list[tuple[str, str | None]] = []
+        for finding in self.applied:
+            assert finding.fix is not None
+            for item in finding.fix.imports:
+                if item not in wanted:
+                    wanted.append(item)
+        return wanted
+
+
+def _overlaps(a: _Span, b: _Span) -> bool:
+    """Whether two edits touch the same text, or insert at the same point (order unknown)."""
+    if a.start < b.end and b.start < a.end:
+        return True
+    if a.start == a.end == b.start == b.end:
+        return True
+    # An insertion strictly inside the other's range.
+    return (a.start == a.end and b.start < a.start < b.end) or (
+        b.start == b.end and a.start < b.start < a.end
+    )
+
+
+def _spans(text: str, starts: Sequence[int], fix: Fix, newline: str) -> list[_Span]:
+    spans = []
+    for edit in fix.edits:
+        start = to_offset(text, starts, edit.line, edit.column)
+        end = to_offset(text, starts, edit.end_line, edit.end_column)
+        if end < start:
+            raise EditError(f"edit {edit.line}:{edit.column} ends before it starts")
+        spans.append(_Span(start, end, _with_newline(edit.content, newline)))
+    spans.sort(key=lambda s: (s.start, s.end))
+    for first, second in itertools.pairwise(spans):
+        if _overlaps(first, second):
+            raise EditError("the fix's own edits overlap")
+    return spans
+
+
+def fix_order_key(finding: Finding) -> tuple[object, ...]:
+    """The order in which fixes are considered: first edit, then code, then content.
+
+    Only values of the finding enter the key, so the same findings give the same result
+    whatever order the rules reported them in.
+    """
+    assert finding.fix is not None
+    edits = tuple(sorted(finding.fix.edits))
+    first = edits[0] if edits else Edit(0, 0, 0, 0, "")
+    return (first.line, first.column, finding.code, edits, finding.fix.description)
+
+
+def apply_fixes(
+    text: str, findings: Iterable[Finding], *, newline: str | None = None
+) -> RoundResult:
+    """Apply the fixes of `findings` to `text`, skipping any that overlaps an earlier one.
+
+    A fix whose edits are exactly those of one already accepted (two rules, or two
+    findings, proposing the same change) counts as applied: it is done. `newline` is the
+    file's line ending for inserted text (default: detected from `text`).
+    """
+    if newline is None:
+        newline = SourceFormat.of_text(text).newline
+    starts = line_starts(text)
+    result = RoundResult(text)
+    accepted: list[_Span] = []
+    accepted_sets: set[tuple[_Span, ...]] = set()
+    candidates = sorted((f for f in findings if f.fix is not None), key=fix_order_key)
+    for finding in candidates:
+        assert finding.fix is not None
+        try:
+            spans = _spans(text, starts, finding.fix, newline)
+        except EditError:
+            result.invalid.append(finding)
+            continue
+        if not spans:
+            # Nothing to replace: only an import-adding fix (imports come after the edits).
+            (result.applied if finding.fix.imports else result.invalid).append(finding)
+            continue
+        key = tuple(spans)
+        if key in accepted_sets:
+            result.applied.append(finding)
+            continue
+        if any(_overlaps(span, other) for span in spans for other in accepted):
+            result.skipped.append(finding)
+            continue
+        accepted.extend(spans)
+        accepted_sets.add(key)
+        result.applied.append(finding)
+    if not accepted:
+        return result
+    # Stable sort by position; an insertion sorts before a replacement that starts at the
+    # same offset, and building left to right keeps it there.
+    accepted.sort(key=lambda s: (s.start, s.end))
+    parts: list[str] = []
+    pos = 0
+    for span in accepted:
+        parts.append(text[pos : span.start])
+        parts.append(span.content)
+        pos = span.end
+    parts.append(text[pos:])
+    result.text = "".join(parts)
+    return result
+
+
+def add_imports(text: str, imports: Sequence[tuple[str, str | None]]) -> str:
+    """`text` with each (module, name) imported (`import module` when name is None).
+
+    libcst's AddImportsVisitor puts them after the docstring and `__future__` imports and
+    skips any already present, which a text edit computed by a rule could not know about
+    when several fixes need the same import. Raises cst.ParserSyntaxError if `text` does
+    not parse.
+    """
+    if not imports:
+        return text
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    module = cst.parse_module(text)
+    context = CodemodContext()
+    for module_name, name in imports:
+        AddImportsVisitor.add_needed_import(context, module_name, name)
+    return AddImportsVisitor(context).transform_module(module).code
+
+
+# -- the loop for one file --------------------------------------------------------------
+
+
+def applicable(findings: Iterable[Finding], *, unsafe: bool = False) -> list[Finding]:
+    """Findings whose fix `--fix` applies (safe ones; unsafe ones too with `unsafe`)."""
+    return [f for f in findings if f.fix is not None and (f.fix.safety == "safe" or unsafe)]
+
+
+@dataclass
+class FixedText:
+    """The outcome of fixing one text.
+
+    `findings` are those of the final text (the last `check`); `fixed` counts applied
+    fixes; `converged` is False when fixable findings remain after `max_rounds` rounds
+    or fixes had to be dropped; `problems` says why, one line each, for the user.
+    """
+
+    text: str
+    findings: list[Finding]
+    fixed: int = 0
+    rounds: int = 0
+    converged: bool = True
+    rejected: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _valid(text: str, fmt: SourceFormat) -> bool:
+    if not fmt.can_encode(text):
+        return False
+    try:
+        cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _keep_trailing_newline(original: str, text: str, newline: str) -> str:
+    """Keep the original's "ends with a newline or not", whatever a fix did at the end."""
+    if text == original or not text:
+        return text
+    if original.endswith("\n") and not text.endswith("\n"):
+        return text + newline
+    if not original.endswith("\n") and text.endswith("\n"):
+        return text[: -len(newline)] if text.endswith(newline) else text[:-1]
+    return text
+
+
+def _round(
+    text: str, fixes: list[Finding], fmt: SourceFormat, original: str
+) -> tuple[RoundResult, str | None]:
+    """One round: the result and its validated new text (None when nothing valid applied)."""
+    attempt = apply_fixes(text, fixes, newline=fmt.newline)
+    new_text = _finish(text, attempt, fmt, original)
+    if new_text is not None or not attempt.applied:
+        return attempt, new_text
+    # The round as a whole is invalid: take the fixes one at a time, in the same order,
+    # keeping each that still leaves a valid text. Only the culprit is dropped.
+    kept: list[Finding] = []
+    rejected: list[Finding] = []
+    new_text = None
+    for finding in attempt.applied:
+        trial = apply_fixes(text, [*kept, finding], newline=fmt.newline)
+        if finding not in trial.applied:
+            continue
+        candidate = _finish(text, trial, fmt, original)
+        if candidate is None:
+            rejected.append(finding)
+        else:
+            kept.append(finding)
+            new_text = candidate
+    final = apply_fixes(text, kept, newline=fmt.newline) if kept else RoundResult(text)
+    final.invalid.extend(rejected)
+    final.invalid.extend(attempt.invalid)
+    final.skipped = [f for f in attempt.skipped if f not in kept]
+    return final, new_text
+
+
+def _finish(text: str, attempt: RoundResult, fmt: SourceFormat, original: str) -> str | None:
+    """Add imports and keep the trailing newline; None when the result is not valid."""
+    if not attempt.applied:
+        return None
+    new_text = _keep_trailing_newline(original, attempt.text, fmt.newline)
+    imports = attempt.imports
+    if imports:
+        try:
+            new_text = add_imports(new_text, imports)
+        except (cst.ParserSyntaxError, RecursionError):
+            return None
+    return new_text if _valid(new_text, fmt) else None
+
+
+def _where(finding: Finding) -> str:
+    return f"{finding.code} at line {finding.line}"
+
+
+def fix_text(
+    text: str,
+    check: Check,
+    *,
+    unsafe: bool = False,
+    findings: Sequence[Finding] | None = None,
+    fmt: SourceFormat | None = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> FixedText:
+    """Fix `text` until no applicable fix remains, at most `max_rounds` rounds.
+
+    `check(text)` lints a text (the engine, with the file's config); `findings` are those
+    of `text` when the caller already has them. A round whose result does not re-parse
+    or encode is retried fix by fix; a fix that still breaks the text is dropped and
+    reported (it is a bug in its rule) and never written.
+    """
+    fmt = fmt or SourceFormat.of_text(text)
+    current = text
+    found = list(findings) if findings is not None else check(text)
+    outcome = FixedText(text, found)
+    rejected_keys: set[tuple[str, str, Fix]] = set()
+    while True:
+        fixes = [
+            f
+            for f in applicable(found, unsafe=unsafe)
+            if (f.code, f.fingerprint, _relative(f)) not in rejected_keys
+        ]
+        if not fixes:
+            break
+        if outcome.rounds >= max_rounds:
+            outcome.converged = False
+            codes = ", ".join(sorted({f.code for f in fixes}))
+            outcome.problems.append(
+                f"fixes did not converge after {max_rounds} rounds ({codes} still fixable); "
+                "the last valid result was kept"
+            )
+            break
+        outcome.rounds += 1
+        result, new_text = _round(current, fixes, fmt, text)
+        for bad in result.invalid:
+            rejected_keys.add((bad.code, bad.fingerprint, _relative(bad)))
+            outcome.rejected.append(bad)
+            outcome.converged = False
+            problem = (
+                f"the fix for {_where(bad)} was not applied: its edits do not fit the file or "
+                "leave code that does not parse or encode (a bug in the rule; please report it)"
+            )
+            if problem not in outcome.problems:
+                outcome.problems.append(problem)
+        if new_text is None:
+            if result.skipped:
+                continue  # fixes that waited behind a rejected one may apply now
+            break
+        if new_text == current:
+            outcome.converged = False
+            outcome.problems.append(
+                "fixes for "
+                + ", ".join(_where(f) for f in result.applied)
+                + " change nothing; stopped"
+            )
+            break
+        outcome.fixed += len(result.applied)
+        current = new_text
+        found = check(current)
+    outcome.text = current
+    outcome.findings = found
+    return outcome
+
+
+def _relative(finding: Finding) -> Fix:
+    """A fix's identity that survives other fixes moving it: edits relative to its start."""
+    assert finding.fix is not None
+    fix = finding.fix
+    if not fix.edits:
+        return fix
+    base = min(e.line for e in fix.edits)
+    edits = tuple(replace(e, line=e.line - base, end_line=e.end_line - base) for e in fix.edits)
+    return replace(fix, edits=edits)
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace `path`'s content by `data` atomically, keeping its mode.
+
+    A temporary file in the same directory (same filesystem, so `os.replace` is an atomic
+    rename) is written and fsynced first; on any error it is removed. With `expected`, a
+    file whose current bytes differ is not touched (StaleFileError): someone edited it
+    after we read it, and their edit wins. A symlink is followed, so the link stays a link.
+    The comparison and the rename are two steps; an edit landing between them is lost,
+    a window of microseconds that no editor-save sequence hits in practice.
+    """
+    target = Path(os.path.realpath(path))
+    stat = target.stat()
+    if expected is not None and target.read_bytes() != expected:
+        raise StaleFileError(f"{path}: changed on disk since it was read; not overwritten")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, stat.st_mode & 0o7777)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename durable (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def unified_diff(rel_path: str, before: str, after: str) -> str:
+    """A `--- a/path` / `+++ b/path` unified diff, git-style "no newline" markers included."""
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    lines = []
+    for line in difflib.unified_diff(old, new, fromfile=f"a/{rel_path}", tofile=f"b/{rel_path}"):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines.append(line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+# -- many files (the CLI) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileToFix:
+    """One file with applicable fixes, as the check run saw it."""
+
+    path: Path  # absolute
+    rel_path: str  # as reported
+    source: str  # the decoded text the findings were computed on
+    findings: tuple[Finding, ...]
+    data: bytes | None = None  # the bytes, when they do not come from disk (stdin)
+
+
+@dataclass
+class FileFixResult:
+    rel_path: str
+    before: str
+    after: str
+    findings: list[Finding]  # remaining after the fixes (the originals when not fixed)
+    fixed: int = 0
+    data: bytes = b""  # the bytes of `after` in the file's encoding (as read when unchanged)
+    written: bool = False
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    unsafe: bool = False
+    write: bool = True
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+
+
+FindingFilter = Callable[[list[Finding]], list[Finding]]
+
+
+def exported_names_from_sources(
+    sources: Mapping[str, str], cwd: Path, config: Config
+) -> frozenset[str]:
+    """The import spellings the prefilter must let through (the runner's `exported_names`).
+
+    Re-checking a fixed file must see the same project names the first check saw, or a
+    file that uses a client only through `from app.db import r` would look clean.
+    """
+    names: set[str] = set()
+    for rel, text in sources.items():
+        if not prefilter(text, config):
+            continue
+        dotted, _, _ = module_name_for(cwd / rel)
+        if not dotted:
+            continue
+        stem = dotted.rpartition(".")[2]
+        names.update({dotted, f".{stem} import", f"import {stem}"})
+    return frozenset(names)
+
+
+def _fix_one(
+    item: FileToFix,
+    config: Config,
+    index: ProjectIndex,
+    selected: frozenset[str],
+    exported: frozenset[str],
+    options: FixOptions,
+    keep: FindingFilter | None,
+) -> FileFixResult:
+    result = FileFixResult(item.rel_path, item.source, item.source, list(item.findings))
+    try:
+        data = item.data if item.data is not None else item.path.read_bytes()
+    except OSError as exc:
+        result.error = f"{item.rel_path}: cannot read: {exc.strerror or exc}"
+        return result
+    result.data = data
+    try:
+        current = decode_source(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        current = None
+    if current != item.source:
+        result.warnings.append(f"{item.rel_path}: changed on disk since it was checked; not fixed")
+        return result
+    fmt = SourceFormat.detect(data)
+
+    def check(text: str) -> list[Finding]:
+        found = check_file(
+            item.path,
+            item.rel_path,
+            config,
+            index,
+            data=fmt.encode(text),
+            selected=selected,
+            exported_names=exported,
+        ).findings
+        return keep(found) if keep is not None else found
+
+    try:
+        fixed = fix_text(
+            item.source,
+            check,
+            unsafe=options.unsafe,
+            findings=item.findings,
+            fmt=fmt,
+            max_rounds=options.max_rounds,
+        )
+    except InternalError as exc:
+        result.error = str(exc)
+        return result
+    except RecursionError:
+        result.error = f"{item.rel_path}: internal error: nesting too deep to analyse"
+        return result
+    result.warnings.extend(f"{item.rel_path}: {problem}" for problem in fixed.problems)
+    result.after = fixed.text
+    result.findings = fixed.findings
+    result.fixed = fixed.fixed
+    if not result.changed:
+        return result
+    result.data = fmt.encode(fixed.text)
+    if options.write and item.data is None:
+        try:
+            write_atomic(item.path, result.data, expected=data)
+        except StaleFileError:
+            result.warnings.append(
+                f"{item.rel_path}: changed on disk while being fixed; not overwritten"
+            )
+            result.after, result.findings, result.fixed = item.source, list(item.findings), 0
+            result.data = data
+            return result
+        except OSError as exc:
+            result.error = f"{item.rel_path}: cannot write: {exc.strerror or exc}"
+            result.after, result.findings, result.fixed = item.source, list(item.findings), 0
+            result.data = data
+            return result
+        result.written = True
+    return result
+
+
+def _fix_shard(
+    items: list[FileToFix],
+    config: Config,
+    selected: frozenset[str],
+    exported: frozenset[str],
+    options: FixOptions,
+    keep: FindingFilter | None,
+) -> list[FileFixResult]:
+    index = ProjectIndex(config)
+    return [_fix_one(item, config, index, selected, exported, options, keep) for item in items]
+
+
+def fix_files(
+    items: Sequence[FileToFix],
+    config: Config,
+    *,
+    selected: Collection[str],
+    exported: Collection[str] = (),
+    options: FixOptions = FixOptions(),
+    keep: FindingFilter | None = None,
+    jobs: int | None = None,
+) -> list[FileFixResult]:
+    """Fix each file (write it unless `options.write` is False); results in `items` order.
+
+    `keep` filters each re-check's findings (the baseline), so that fixes touch only what
+    is reported. Each file is written as soon as it is done, atomically, so an interrupted
+    run leaves every file either untouched or fully fixed. `keep` must be picklable when
+    the work runs in worker processes.
+    """
+    selected_set, exported_set = frozenset(selected), frozenset(exported)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(items) < _PARALLEL_THRESHOLD:
+        return _fix_shard(list(items), config, selected_set, exported_set, options, keep)
+    order = {item.rel_path: n for n, item in enumerate(items)}
+    shards = [list(items[i::workers]) for i in range(workers)]
+    results: list[FileFixResult] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(_fix_shard, shard, config, selected_set, exported_set, options, keep)
+            for shard in shards
+            if shard
+        ]
+        for future in futures:
+            results.extend(future.result())
+    results.sort(key=lambda r: order[r.rel_path])
+    return results
+
+
+def fix_requests(
+    findings: Iterable[Finding],
+    sources: Mapping[str, str],
+    cwd: Path,
+    *,
+    unsafe: bool = False,
+    stdin: tuple[str, bytes] | None = None,
+) -> list[FileToFix]:
+    """The files among `findings` that have an applicable fix, in path order.
+
+    `sources` are the texts the findings were computed on (`RunOutcome.sources`); a file
+    without one (it could not be decoded) has nothing to fix. With `stdin`, its one file
+    takes its bytes from there instead of from disk, and is never written.
+    """
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    items = []
+    for rel in sorted(by_path):
+        found = by_path[rel]
+        if rel not in sources or not applicable(found, unsafe=unsafe):
+            continue
+        data = stdin[1] if stdin is not None else None
+        items.append(FileToFix((cwd / rel).absolute(), rel, sources[rel], tuple(found), data))
+    return items
+
+
+# -- suppression comments (`--add-noqa`) ------------------------------------------------
+
+_IGNORE_COMMENT = re.compile(r"(#[ \t]*redislint[ \t]*:[ \t]*ignore[ \t]*\[)([^\]\n]*)(\])", re.I)
+_IGNORE_ALL = re.compile(r"#[ \t]*redislint[ \t]*:[ \t]*ignore(?![\w\[-])", re.I)
+
+
+@dataclass
+class NoqaText:
+    """`text` with suppression comments added; `skipped` could not take one."""
+
+    text: str
+    added: int = 0  # findings now covered by a comment that was added or extended
+    skipped: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, why)
+
+
+def _line_facts(text: str) -> tuple[set[int], dict[int, int], dict[int, tokenize.TokenInfo]]:
+    """Lines that can take a trailing comment, each line's logical-line start, comments.
+
+    A line can take one when the tokenizer ends it with NEWLINE or NL: not inside a
+    triple-quoted string, not continued with a backslash. Lines inside brackets do end
+    with NL, so a call spread over lines can take a comment on its first line.
+    """
+    closable: set[int] = set()
+    first_of: dict[int, int] = {}
+    comments: dict[int, tokenize.TokenInfo] = {}
+    start: int | None = None
+    layout = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE)
+    for token in tokenize.generate_tokens(StringIO(text).readline):
+        if token.type in (tokenize.NEWLINE, tokenize.NL):
+            closable.add(token.start[0])
+        elif token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token
+        if start is None and token.type not in (*layout, tokenize.ENDMARKER):
+            start = token.start[0]
+        if start is not None:
+            for row in range(token.start[0], token.end[0] + 1):
+                first_of.setdefault(row, start)
+        if token.type == tokenize.NEWLINE:
+            start = None
+    return closable, first_of, comments
+
+
+def add_noqa_text(text: str, findings: Iterable[Finding]) -> NoqaText:
+    """Add `# redislint: ignore[CODE, ...]` so that each finding is suppressed.
+
+    The comment goes at the end of the finding's line, where the engine looks first;
+    when that line ends inside a string or a backslash continuation, at the end of the
+    statement's first line (where it looks second); when neither can take a comment,
+    the finding is skipped and reported. An existing `# redislint: ignore[...]` on the
+    line gets the new codes merged in (sorted), so a line never carries two of them.
+    """
+    result = NoqaText(text)
+    findings = sorted(findings, key=lambda f: f.sort_key)
+    if not findings:
+        return result
+    try:
+        closable, first_of, comments = _line_facts(text)
+    except (tokenize.TokenError, SyntaxError) as exc:
+        reason = f"the file does not tokenize ({exc.args[0] if exc.args else exc})"
+        result.skipped = [(f, reason) for f in findings]
+        return result
+    wanted: dict[int, set[str]] = {}
+    counted: dict[int, int] = {}
+    for finding in findings:
+        line = finding.line
+        if line not in closable:
+            line = first_of.get(finding.line, finding.line)
+        if line not in closable:
+            result.skipped.append(
+                (finding, "the line ends inside a string or a backslash continuation")
+            )
+            continue
+        wanted.setdefault(line, set()).add(finding.code)
+        counted[line] = counted.get(line, 0) + 1
+    lines = text.split("\n")
+    for line, codes in sorted(wanted.items()):
+        raw = lines[line - 1]
+        body = raw[:-1] if raw.endswith("\r") else raw
+        ending = raw[len(body) :]
+        comment = comments.get(line)
+        if comment is not None and _IGNORE_ALL.search(comment.string):
+            continue  # already suppresses every code (the finding came from elsewhere)
+        match = _IGNORE_COMMENT.search(comment.string) if comment is not None else None
+        if comment is not None and match is not None:
+            existing = {c.strip().upper() for c in re.split(r"[\s,]+", match.group(2)) if c}
+            merged = ", ".join(sorted(existing | codes))
+            start = comment.start[1] + match.start(2)
+            end = comment.start[1] + match.end(2)
+            body = body[:start] + merged + body[end:]
+        else:
+            body = body.rstrip() + f"  # redislint: ignore[{', '.join(sorted(codes))}]"
+        lines[line - 1] = body + ending
+        result.added += counted[line]
+    result.text = "\n".join(lines)
+    return result
+
+
+@dataclass
+class NoqaOutcome:
+    added: int = 0
+    files: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def add_noqa_files(
+    findings: Iterable[Finding], sources: Mapping[str, str], cwd: Path
+) -> NoqaOutcome:
+    """Add suppression comments for `findings` to their files, each written atomically.
+
+    A file whose bytes changed since it was checked, or whose new text would not parse,
+    is left alone with a warning.
+    """
+    outcome = NoqaOutcome()
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    for rel in sorted(by_path):
+        found = by_path[rel]
+        source = sources.get(rel)
+        if source is None:
+            outcome.warnings.append(f"{rel}: cannot be decoded; no suppression added")
+            continue
+        path = (cwd / rel).absolute()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+            continue
+        try:
+            unchanged = decode_source(data) == source
+        except (UnicodeDecodeError, SyntaxError, LookupError):
+            unchanged = False
+        if not unchanged:
+            outcome.warnings.append(f"{rel}: changed on disk since it was checked; not edited")
+            continue
+        edited = add_noqa_text(source, found)
+        for finding, why in edited.skipped:
+            outcome.warnings.append(
+                f"{rel}:{finding.line}: no suppression added for {finding.code}: {why}"
+            )
+        if edited.text == source:
+            continue
+        fmt = SourceFormat.detect(data)
+        parsed_before = _valid(source, fmt)
+        if parsed_before and not _valid(edited.text, fmt):
+            outcome.warnings.append(f"{rel}: adding suppressions would break the file; not edited")
+            continue
+        try:
+            write_atomic(path, fmt.encode(edited.text), expected=data)
+        except StaleFileError:
+            outcome.warnings.append(f"{rel}: changed on disk while being edited; not overwritten")
+            continue
+        except OSError as exc:
+            outcome.errors.append(f"{rel}: cannot write: {exc.strerror or exc}")
+            continue
+        outcome.added += edited.added
+        outcome.files += 1
+    return outcome
+
+
+__all__ = [
+    "DEFAULT_MAX_ROUNDS",
+    "TEMP_SUFFIX",
+    "EditError",
+    "FileFixResult",
+    "FileToFix",
+    "FixOptions",
+    "FixedText",
+    "NoqaOutcome",
+    "NoqaText",
+    "RoundResult",
+    "SourceFormat",
+    "StaleFileError",
+    "add_imports",
+    "add_noqa_files",
+    "add_noqa_text",
+    "applicable",
+    "apply_fixes",
+    "exported_names_from_sources",
+    "fix_files",
+    "fix_order_key",
+    "fix_requests",
+    "fix_text",
+    "line_starts",
+    "to_offset",
+    "unified_diff",
+    "write_atomic",
+]
