@@ -224,9 +224,11 @@ class FileModel:
         if info is not None:
             name = info.name
         keys: list[KeyArg] = []
-        if info is not None and info.first_key > 0:
+        # Commands the generating server did not know carry no key positions (None):
+        # their keys stay unknown rather than invented.
+        if info is not None and info.first_key and info.last_key is not None:
             last = info.last_key if info.last_key >= 0 else len(rest) + info.last_key
-            step = max(info.step, 1)
+            step = max(info.step or 1, 1)
             offset = 1 if " " in name else 0
             for position in range(info.first_key - offset, last - offset + 1, step):
                 index = position - 1
