@@ -10,7 +10,7 @@ stay silent on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -123,6 +123,9 @@ ANNOTATIONS: dict[str, Client] = {
     "redis.asyncio.client.Pipeline": Client("pipeline", is_async=True),
     "redis.asyncio.cluster.ClusterPipeline": Client("pipeline", is_async=True, cluster=True),
 }
+
+# How many alias hops (`other = alias = r`) `Resolver.identity` follows.
+_MAX_ALIAS_DEPTH = 8
 
 _TRANSPARENT_DECORATORS = frozenset(
     {"lru_cache", "cache", "functools.lru_cache", "functools.cache", "staticmethod", "property"}
@@ -240,6 +243,46 @@ class Resolver:
             if target is not None and target.module_name:
                 return f"{target.module_name}.{value.key}"
         return None
+
+    def identity(self, facts: ModuleFacts, scope: str, expr: ir.IR, depth: int = 0) -> Hashable:
+        """A value equal for two expressions that name the same client object.
+
+        Plain aliases (`other = r`), imports (`from app.db import client`) and module
+        attributes (`db.client`) are followed to the name they stand for, so two names of
+        one module-level client compare equal. Anything else keeps its own expression: a
+        separately built client or pipeline is another connection.
+        """
+        fallback = ("expr", facts.path, scope, expr)
+        if depth > _MAX_ALIAS_DEPTH:
+            return fallback
+        if isinstance(expr, ir.Name):
+            found = self.lookup(facts, scope, expr.id)
+            if found is None:
+                return fallback
+            owner, bindings = found
+            if len(bindings) == 1:
+                binding = bindings[0]
+                if binding.kind == "assign" and isinstance(binding.value, ir.Name | ir.Attr):
+                    return self.identity(facts, binding.scope, binding.value, depth + 1)
+                if binding.kind == "import" and binding.qualname:
+                    return self._imported_identity(binding.qualname, facts, depth)
+            return ("name", facts.path, owner.key, expr.id)
+        if isinstance(expr, ir.Attr):
+            base = self.value(facts, scope, expr.value)
+            if isinstance(base, ProjectModule):
+                target = self._facts_by_path(base.path)
+                if target is not None and expr.attr in target.scopes[""].bindings:
+                    return self.identity(target, "", ir.Name(expr.attr), depth + 1)
+                return ("import", f"{base.name}.{expr.attr}")
+            return ("attr", self.identity(facts, scope, expr.value, depth + 1), expr.attr)
+        return fallback
+
+    def _imported_identity(self, qualname: str, near: ModuleFacts, depth: int) -> Hashable:
+        module_name, _, name = qualname.rpartition(".")
+        target = self._load_module(module_name, near.path) if module_name else None
+        if target is not None and name in target.scopes[""].bindings:
+            return self.identity(target, "", ir.Name(name), depth + 1)
+        return ("import", qualname)
 
     # -- evaluation -----------------------------------------------------------------
     def _value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:

@@ -10,7 +10,7 @@ matches a namespace, so no rule guesses about it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redislint.config import KeyspaceEntry
 from redislint.semantics import ir
@@ -35,10 +35,26 @@ class KeyPattern:
 
     glob: str
     identity: str
+    # The non-constant names the key is built from (None: not known).
+    variables: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def is_literal(self) -> bool:
         return WILDCARD not in self.glob
+
+    def same_key(self, other: KeyPattern) -> bool:
+        """Whether the two may be one key (rules.md "Same key, different keys").
+
+        Equal identities are the same key. Two spellings of one key over the same
+        variables (`acct_key(uid)` and `f"acct:{uid}"`) have different identities but the
+        same glob and variables: they are not proven different. `acct:{src}` and
+        `acct:{dst}` differ in their variables, so they are different keys.
+        """
+        if self.identity == other.identity:
+            return True
+        return (
+            self.glob == other.glob and bool(self.variables) and self.variables == other.variables
+        )
 
 
 def _escape(text: str) -> str:
@@ -61,7 +77,37 @@ class KeyResolver:
         if glob is None:
             return None
         identity = glob if WILDCARD not in glob else f"{glob}|{ir.render(expr)}"
-        return KeyPattern(glob, identity)
+        return KeyPattern(glob, identity, self.variables(facts, scope, expr))
+
+    def variables(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> frozenset[str] | None:
+        """The non-constant names and attributes a key expression is built from."""
+        if isinstance(expr, ir.Str | ir.Num | ir.Const):
+            return frozenset()
+        if isinstance(expr, ir.Name | ir.Attr):
+            if self.constant(facts, scope, expr) is not None:
+                return frozenset()
+            name = ir.dotted(expr)
+            return frozenset({name}) if name is not None else None
+        parts: list[ir.IR]
+        if isinstance(expr, ir.FStr):
+            parts = [p for p in expr.parts if isinstance(p, ir.IR)]
+        elif isinstance(expr, ir.BinOp):
+            parts = [expr.left, expr.right]
+        elif isinstance(expr, ir.Call):  # a key builder, str(), "...".format()
+            parts = list(expr.args) + [value for _, value in expr.kwargs]
+            if isinstance(expr.func, ir.Attr) and expr.func.attr in ("format", "join"):
+                parts.append(expr.func.value)
+        elif isinstance(expr, ir.Seq):
+            parts = list(expr.items)
+        else:
+            return None
+        found: set[str] = set()
+        for part in parts:
+            names = self.variables(facts, scope, part)
+            if names is None:
+                return None
+            found |= names
+        return frozenset(found)
 
     def constant(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> str | None:
         """The string value of an expression when it is a constant, else None."""
@@ -169,11 +215,14 @@ class KeyResolver:
         if (
             not builder.returns
             or builder.is_generator
-            or (builder.decorators
-            and not all(
-                ir.dotted(d) in ("staticmethod", "classmethod", "lru_cache", "functools.lru_cache")
-                for d in builder.decorators
-            ))
+            or (
+                builder.decorators
+                and not all(
+                    ir.dotted(d)
+                    in ("staticmethod", "classmethod", "lru_cache", "functools.lru_cache")
+                    for d in builder.decorators
+                )
+            )
         ):
             return None
         globs = {self.glob(target, function.key, r, whole=True) for r in builder.returns}

@@ -20,6 +20,14 @@ from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
 
+# Commands the server flags as writes that write only when given a destination
+# (redis-py's `sort_ro` also sends SORT, without one).
+READ_UNLESS_STORED: dict[str, tuple[str, ...]] = {
+    "SORT": ("store",),
+    "GEORADIUS": ("store", "store_dist"),
+    "GEORADIUSBYMEMBER": ("store", "store_dist"),
+}
+
 
 @dataclass(frozen=True)
 class KeyArg:
@@ -48,7 +56,24 @@ class RedisCall:
 
     @property
     def is_write(self) -> bool:
-        return self.info is not None and self.info.is_write
+        """A command that writes here: SORT / GEORADIUS* write only with a destination."""
+        if self.info is None or not self.info.is_write:
+            return False
+        if self.command in READ_UNLESS_STORED:
+            return bool(self.written_keys)
+        return True
+
+    @property
+    def written_keys(self) -> tuple[KeyArg, ...]:
+        """The keys the command writes: all its keys, or only the destination of
+        commands that read unless told to store (`sort(..., store=k)`)."""
+        stored_in = READ_UNLESS_STORED.get(self.command)
+        if stored_in is None:
+            return self.keys
+        if self.method == "execute_command":
+            return ()  # the STORE token's position is not modelled: not proven a write
+        targets = {id(arg.value) for name in stored_in if (arg := self.param(name)) is not None}
+        return tuple(key for key in self.keys if id(key.node) in targets)
 
     @property
     def in_transaction(self) -> bool:
@@ -170,11 +195,25 @@ class FileModel:
             if script is not None:
                 return script
         if isinstance(func, ir.Attr):
+            if func.attr != "execute_command" and self.table.method(func.attr) is None:
+                return None  # not a command method: no need to resolve the receiver
+            client = self.client_of(site.scope, func.value)
+            if client is None:
+                return None
+            return self.command_call(site, client)
+        return None
+
+    def command_call(self, site: CallSite, client: Client) -> RedisCall | None:
+        """The command `site` sends when its receiver is `client`.
+
+        `redis_calls` uses it with the proven receiver; a rule that judges a helper at a
+        caller (rules.md: "a helper whose client comes from a parameter may be judged at
+        its callers") uses it with the client the caller passes in.
+        """
+        func = site.func
+        if isinstance(func, ir.Attr) and client.sends_commands:
             method = func.attr
             if method != "execute_command" and self.table.method(method) is None:
-                return None
-            client = self.client_of(site.scope, func.value)
-            if client is None or not client.sends_commands:
                 return None
             if method == "execute_command":
                 return self._execute_command(site, client)
