@@ -174,3 +174,19 @@ def test_skip_file_and_suppression_on_statement_first_line(tmp_path: Path) -> No
         )
     )
     assert run(["check", "."], tmp_path).exit_code == 0
+
+
+def test_one_file_using_a_client_imported_from_another_module(tmp_path: Path) -> None:
+    """pre-commit and editors check one file: the client's module is not in the run."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text("import redis\nr = redis.Redis()\n")
+    admin = "from app.db import r\n\n\ndef wipe():\n    r.flushdb()\n"
+    (tmp_path / "app" / "admin.py").write_text(admin)
+    (tmp_path / "app" / "other.py").write_text("from app import db\n\ndb.r.flushall()\n")
+    one = run(["check", "app/admin.py"], tmp_path)
+    assert one.exit_code == 1 and "app/admin.py:5:5: RL301" in one.output
+    attribute = run(["check", "app/other.py"], tmp_path)
+    assert attribute.exit_code == 1 and "app/other.py:3:1: RL301" in attribute.output
+    editor = run(["check", "--stdin-filename", "app/admin.py"], tmp_path, stdin=admin)
+    assert editor.exit_code == 1 and "app/admin.py:5:5: RL301" in editor.output

@@ -294,7 +294,6 @@ def _run_fixes(
     from redislint.engine import selected_codes
     from redislint.fixes import (
         FixOptions,
-        exported_names_from_sources,
         fix_files,
         fix_requests,
         unified_diff,
@@ -305,7 +304,6 @@ def _run_fixes(
         items,
         config,
         selected=selected_codes(config),
-        exported=exported_names_from_sources(sources, cwd, config),
         options=FixOptions(unsafe=unsafe, write=not diff and stdin is None),
         keep=keep,
         jobs=jobs,
@@ -388,9 +386,8 @@ def rules_command(output_format: str) -> None:
     for doc in catalogue.values():
         star = "★" if doc.mission else " "
         default = "" if doc.enabled_by_default else "  (off by default)"
-        click.echo(
-            f"{doc.code} {star} {doc.name:<34} {doc.severity:<8} fix: {doc.fix:<7} {doc.summary}{default}"
-        )
+        columns = f"{doc.code} {star} {doc.name:<34} {doc.severity:<8} fix: {doc.fix:<7}"
+        click.echo(f"{columns} {doc.summary}{default}")
 
 
 @main.command()

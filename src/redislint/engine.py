@@ -77,7 +77,6 @@ def check_file(
     *,
     data: bytes | None = None,
     selected: Collection[str] | None = None,
-    exported_names: Collection[str] = (),
 ) -> FileResult:
     """Check one file. `data` is the file's bytes when already read (stdin)."""
     codes = frozenset(selected if selected is not None else selected_codes(config))
@@ -88,13 +87,9 @@ def check_file(
     catalogue = load_catalogue()
     result = FileResult()
     try:
-        analysis = analyze_file(
-            path, rel_path, config, index, data=data, exported_names=exported_names
-        )
+        analysis = analyze_file(path, rel_path, config, index, data=data)
     except SourceError as exc:
-        suppressed = exc.suppressions is not None and exc.suppressions.match(
-            "RL001", [exc.line]
-        )
+        suppressed = exc.suppressions is not None and exc.suppressions.match("RL001", [exc.line])
         if "RL001" in codes and not suppressed:
             result.findings.append(
                 _parse_error(rel_path, catalogue["RL001"], exc.line, exc.column, exc.message)
@@ -188,7 +183,6 @@ def analyze_file(
     index: ProjectIndex,
     *,
     data: bytes | None = None,
-    exported_names: Collection[str] = (),
 ) -> FileAnalysis | None:
     """One file's `FileModel`, without running any rule.
 
@@ -206,7 +200,9 @@ def analyze_file(
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
         raise SourceError(1, 1, f"cannot decode the file: {reason}") from None
     suppressions = parse_suppressions(source)
-    if suppressions.skip_file or not prefilter(source, config, exported_names):
+    if suppressions.skip_file:
+        return None
+    if not prefilter(source, config) and not index.imports_redis_module(source, path):
         return None
     try:
         facts = index.parse(path, source)

@@ -40,10 +40,9 @@ from pathlib import Path
 import libcst as cst
 
 from redislint.config import Config
-from redislint.discovery import prefilter
 from redislint.engine import InternalError, check_file
 from redislint.findings import Edit, Finding, Fix
-from redislint.semantics.project import ProjectIndex, decode_source, module_name_for
+from redislint.semantics.project import ProjectIndex, decode_source
 
 DEFAULT_MAX_ROUNDS = 10
 # Below this many files to fix, a process pool costs more than it saves (as in the runner).
@@ -564,32 +563,11 @@ class FixOptions:
 FindingFilter = Callable[[list[Finding]], list[Finding]]
 
 
-def exported_names_from_sources(
-    sources: Mapping[str, str], cwd: Path, config: Config
-) -> frozenset[str]:
-    """The import spellings the prefilter must let through (the runner's `exported_names`).
-
-    Re-checking a fixed file must see the same project names the first check saw, or a
-    file that uses a client only through `from app.db import r` would look clean.
-    """
-    names: set[str] = set()
-    for rel, text in sources.items():
-        if not prefilter(text, config):
-            continue
-        dotted, _, _ = module_name_for(cwd / rel)
-        if not dotted:
-            continue
-        stem = dotted.rpartition(".")[2]
-        names.update({dotted, f".{stem} import", f"import {stem}"})
-    return frozenset(names)
-
-
 def _fix_one(
     item: FileToFix,
     config: Config,
     index: ProjectIndex,
     selected: frozenset[str],
-    exported: frozenset[str],
     options: FixOptions,
     keep: FindingFilter | None,
 ) -> FileFixResult:
@@ -617,7 +595,6 @@ def _fix_one(
             index,
             data=fmt.encode(text),
             selected=selected,
-            exported_names=exported,
         ).findings
         return keep(found) if keep is not None else found
 
@@ -666,12 +643,11 @@ def _fix_shard(
     items: list[FileToFix],
     config: Config,
     selected: frozenset[str],
-    exported: frozenset[str],
     options: FixOptions,
     keep: FindingFilter | None,
 ) -> list[FileFixResult]:
     index = ProjectIndex(config)
-    return [_fix_one(item, config, index, selected, exported, options, keep) for item in items]
+    return [_fix_one(item, config, index, selected, options, keep) for item in items]
 
 
 def fix_files(
@@ -679,7 +655,6 @@ def fix_files(
     config: Config,
     *,
     selected: Collection[str],
-    exported: Collection[str] = (),
     options: FixOptions = FixOptions(),
     keep: FindingFilter | None = None,
     jobs: int | None = None,
@@ -691,16 +666,16 @@ def fix_files(
     run leaves every file either untouched or fully fixed. `keep` must be picklable when
     the work runs in worker processes.
     """
-    selected_set, exported_set = frozenset(selected), frozenset(exported)
+    selected_set = frozenset(selected)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) < _PARALLEL_THRESHOLD:
-        return _fix_shard(list(items), config, selected_set, exported_set, options, keep)
+        return _fix_shard(list(items), config, selected_set, options, keep)
     order = {item.rel_path: n for n, item in enumerate(items)}
     shards = [list(items[i::workers]) for i in range(workers)]
     results: list[FileFixResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [
-            pool.submit(_fix_shard, shard, config, selected_set, exported_set, options, keep)
+            pool.submit(_fix_shard, shard, config, selected_set, options, keep)
             for shard in shards
             if shard
         ]
@@ -916,7 +891,6 @@ __all__ = [
     "add_noqa_text",
     "applicable",
     "apply_fixes",
-    "exported_names_from_sources",
     "fix_files",
     "fix_order_key",
     "fix_requests",

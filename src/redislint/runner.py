@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from redislint.config import Config
-from redislint.discovery import discover, prefilter
+from redislint.discovery import discover
 from redislint.engine import (
     FileAnalysis,
     InternalError,
@@ -26,7 +26,7 @@ from redislint.engine import (
     selected_codes,
 )
 from redislint.findings import Finding
-from redislint.semantics.project import ProjectIndex, module_name_for
+from redislint.semantics.project import ProjectIndex
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 24
@@ -55,32 +55,10 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
-def exported_names(jobs: Sequence[_Job], config: Config) -> frozenset[str]:
-    """Import spellings of project modules that mention Redis.
-
-    A file that never says "redis" can still use a client imported from one of these
-    modules (`from app.db import r`), so the prefilter must let it through.
-    """
-    names: set[str] = set()
-    for job in jobs:
-        try:
-            text = job.data.decode("utf-8", errors="replace")
-        except Exception:  # pragma: no cover - decode with replace does not fail
-            continue
-        if prefilter(text, config):
-            dotted, _, _ = module_name_for(job.path)
-            if not dotted:
-                continue
-            stem = dotted.rpartition(".")[2]
-            names.update({dotted, f".{stem} import", f"import {stem}"})
-    return frozenset(names)
-
-
 def _check_shard(
     config: Config,
     jobs: list[_Job],
     selected: frozenset[str],
-    exported: frozenset[str],
     keep_sources: bool,
 ) -> RunOutcome:
     index = ProjectIndex(config)
@@ -94,7 +72,6 @@ def _check_shard(
                 index,
                 data=job.data,
                 selected=selected,
-                exported_names=exported,
             )
         except InternalError as exc:
             outcome.errors.append(str(exc))
@@ -137,15 +114,14 @@ def check_paths(
             except OSError as exc:
                 outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
     selected = selected_codes(config)
-    exported = exported_names(work, config)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
-        parts = [_check_shard(config, work, selected, exported, keep_sources)]
+        parts = [_check_shard(config, work, selected, keep_sources)]
     else:
         shards = [work[i::workers] for i in range(workers)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(_check_shard, config, shard, selected, exported, keep_sources)
+                pool.submit(_check_shard, config, shard, selected, keep_sources)
                 for shard in shards
                 if shard
             ]
@@ -184,16 +160,13 @@ class ModelsOutcome(Generic[_T]):
 def _model_shard(
     config: Config,
     jobs: list[_Job],
-    exported: frozenset[str],
     visit: Callable[[FileAnalysis], _T],
 ) -> ModelsOutcome[_T]:
     index = ProjectIndex(config)
     outcome: ModelsOutcome[_T] = ModelsOutcome()
     for job in jobs:
         try:
-            analysis = analyze_file(
-                job.path, job.rel_path, config, index, data=job.data, exported_names=exported
-            )
+            analysis = analyze_file(job.path, job.rel_path, config, index, data=job.data)
             if analysis is None:
                 continue
             outcome.results.append((job.rel_path, visit(analysis)))
@@ -234,7 +207,6 @@ def collect_models(
             everything.append(_Job(path, rel, path.read_bytes()))
         except OSError as exc:
             outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
-    exported = exported_names(everything, config)
     work = everything
     if not include_tests:
         work = [j for j in everything if not config.is_test_path(config.relative_path(j.path))]
@@ -242,15 +214,11 @@ def collect_models(
     outcome.files_seen = len(work)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
-        parts = [_model_shard(config, work, exported, visit)]
+        parts = [_model_shard(config, work, visit)]
     else:
         shards = [work[i::workers] for i in range(workers)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_model_shard, config, shard, exported, visit)
-                for shard in shards
-                if shard
-            ]
+            futures = [pool.submit(_model_shard, config, shard, visit) for shard in shards if shard]
             parts = [f.result() for f in futures]
     for part in parts:
         outcome.results += part.results

@@ -7,6 +7,7 @@ process: a later check of the same file reuses the parsed tree and its facts.
 
 from __future__ import annotations
 
+import re
 import tokenize
 from io import BytesIO
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import libcst as cst
 
 from redislint.config import Config
+from redislint.discovery import prefilter
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
@@ -31,6 +33,37 @@ def decode_source(data: bytes) -> str:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
     return data.decode(encoding)
+
+
+_IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
+    re.M,
+)
+
+
+def _imported_modules(source: str, package: str) -> list[str]:
+    """Module names an import line may refer to (`from a import b` may import `a.b`)."""
+    names: list[str] = []
+    for match in _IMPORT_LINE.finditer(source):
+        base, members, plain = match.groups()
+        if plain is not None:
+            names += [part.split()[0] for part in plain.split(",") if part.strip()]
+            continue
+        dots = len(base) - len(base.lstrip("."))
+        module = base[dots:]
+        if dots:
+            anchor = package
+            for _ in range(dots - 1):
+                anchor = anchor.rpartition(".")[0]
+            module = f"{anchor}.{module}" if module and anchor else (module or anchor)
+        if not module:
+            continue
+        names.append(module)
+        for member in members.split(","):
+            member = member.strip().split()[0] if member.strip() else ""
+            if member:
+                names.append(f"{module}.{member}")
+    return names
 
 
 def module_name_for(path: Path) -> tuple[str, bool, Path]:
@@ -58,6 +91,7 @@ class ProjectIndex:
         self._facts: dict[str, ModuleFacts] = {}
         self._module_paths: dict[tuple[str, Path | None], Path | None] = {}
         self._source_roots: dict[str, Path] = {}
+        self._redis_modules: dict[str, bool] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
         self.resolver = Resolver(
@@ -104,6 +138,37 @@ class ProjectIndex:
             root = module_name_for(Path(near_path))[2]
             self._source_roots[near_path] = root
         return root
+
+    def imports_redis_module(self, source: str, path: Path) -> bool:
+        """Whether the file imports a project module that could hand it a Redis client.
+
+        The textual prefilter skips files that never mention Redis; such a file can
+        still use a client imported from a project module (`from app.db import r`), and
+        that module need not be among the files of this run (pre-commit and editors
+        check one file). Only the import lines are read, and each imported module's
+        text is checked once per process.
+        """
+        if "import" not in source:
+            return False
+        name, is_package, _ = module_name_for(path)
+        package = name if is_package else name.rpartition(".")[0]
+        near = str(path.resolve())
+        for candidate in _imported_modules(source, package):
+            found = self.find_module(candidate, near)
+            if found is not None and self._mentions_redis(found):
+                return True
+        return False
+
+    def _mentions_redis(self, path: Path) -> bool:
+        key = str(path)
+        known = self._redis_modules.get(key)
+        if known is None:
+            try:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                text = ""
+            known = self._redis_modules[key] = prefilter(text, self.config)
+        return known
 
     def load_module(self, name: str, near_path: str | None = None) -> ModuleFacts | None:
         path = self.find_module(name, near_path)
