@@ -190,3 +190,16 @@ def test_one_file_using_a_client_imported_from_another_module(tmp_path: Path) ->
     assert attribute.exit_code == 1 and "app/other.py:3:1: RL301" in attribute.output
     editor = run(["check", "--stdin-filename", "app/admin.py"], tmp_path, stdin=admin)
     assert editor.exit_code == 1 and "app/admin.py:5:5: RL301" in editor.output
+
+
+def test_force_exclude_applies_exclude_to_named_files(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "m1.py").write_text(BAD)
+    (tmp_path / "pyproject.toml").write_text('[tool.redislint]\nexclude = ["migrations/"]\n')
+    assert run(["check", "migrations/m1.py"], tmp_path).exit_code == 1
+    assert run(["check", "--force-exclude", "migrations/m1.py"], tmp_path).exit_code == 0
+    assert run(["check", "."], tmp_path).exit_code == 0
+    piped = run(
+        ["check", "--force-exclude", "--stdin-filename", "migrations/m1.py"], tmp_path, stdin=BAD
+    )
+    assert piped.exit_code == 0

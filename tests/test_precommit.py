@@ -184,8 +184,8 @@ def test_manifest_is_valid() -> None:
     assert result.returncode == 0, _show(result)
     hooks = {hook["id"]: hook for hook in yaml.safe_load(manifest.read_text(encoding="utf-8"))}
     assert set(hooks) == {"redislint", "redislint-fix"}
-    assert hooks["redislint"]["entry"] == "redislint check"
-    assert hooks["redislint-fix"]["entry"] == "redislint check --fix"
+    assert hooks["redislint"]["entry"] == "redislint check --force-exclude"
+    assert hooks["redislint-fix"]["entry"] == "redislint check --fix --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]

@@ -122,6 +122,11 @@ def _check_options(command: F) -> F:
 @click.option("--statistics", is_flag=True, help="Show a count per rule code.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply `exclude` to files named on the command line too (for pre-commit).",
+)
+@click.option(
     "--no-cache", is_flag=True, help="Accepted for compatibility; results are not cached yet."
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
@@ -164,6 +169,7 @@ def check(
     exit_zero: bool,
     statistics: bool,
     jobs: int | None,
+    force_exclude: bool,
     no_cache: bool,
     fix: bool,
     unsafe_fixes: bool,
@@ -201,7 +207,12 @@ def check(
         stdin = (stdin_filename, sys.stdin.buffer.read())
     fixing = fix or diff
     outcome = check_paths(
-        list(paths), config, jobs=jobs, stdin=stdin, keep_sources=fixing or add_noqa
+        list(paths),
+        config,
+        jobs=jobs,
+        stdin=stdin,
+        keep_sources=fixing or add_noqa,
+        force_exclude=force_exclude,
     )
     errors = list(outcome.errors)
 
@@ -241,8 +252,10 @@ def check(
         files_checked=outcome.files_checked,
         fixed=fixed,
         checked_paths=tuple(outcome.checked_paths),
+        errors=len(errors),
     )
     report = render(output_format, result, statistics=statistics)
+    _echo_errors(errors)
     if output_file:
         try:
             Path(output_file).write_text(report, encoding="utf-8")
@@ -250,7 +263,6 @@ def check(
             _fail(f"{output_file}: cannot write the report: {exc.strerror or exc}")
     elif report:
         click.echo(report, nl=not report.endswith("\n"))
-    _echo_errors(errors)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)

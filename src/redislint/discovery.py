@@ -78,14 +78,18 @@ class DiscoveryResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def discover(paths: Sequence[str], config: Config, cwd: Path) -> DiscoveryResult:
+def discover(
+    paths: Sequence[str], config: Config, cwd: Path, *, force_exclude: bool = False
+) -> DiscoveryResult:
     """Expand the command-line paths (relative to `cwd`; none means ".") into files.
 
     Returned paths are absolute and normalised but not symlink-resolved, so reports can
     show them as the user knows them; duplicates (the same real file reached twice) are
-    dropped.
+    dropped. Files named explicitly are checked even when `exclude` matches them, unless
+    `force_exclude` (ruff's `--force-exclude`: pre-commit names every file it checks).
     """
     walker = _Walker(config, cwd)
+    walker.force_exclude = force_exclude
     for arg in paths or ["."]:
         walker.explicit(arg)
     return walker.result()
@@ -130,6 +134,7 @@ class _Walker:
         self.errors: list[tuple[str, str]] = []
         self.visited: set[str] = set()  # real paths of directories already walked
         self.deferred: list[tuple[str, str, _IgnoreStack]] = []  # symlinked dirs
+        self.force_exclude = False  # apply `exclude` to explicitly named files too
 
     def result(self) -> DiscoveryResult:
         return DiscoveryResult(
@@ -157,6 +162,8 @@ class _Walker:
         if stat.S_ISDIR(info.st_mode):
             self.walk(path)
         elif stat.S_ISREG(info.st_mode):
+            if self.force_exclude and self.config.is_excluded(self.config.relative_path(path)):
+                return
             self.add_file(path, os.path.realpath(path))
         else:
             self.errors.append((arg, "not a regular file or directory"))

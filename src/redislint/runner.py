@@ -95,6 +95,7 @@ def check_paths(
     jobs: int | None = None,
     stdin: tuple[str, bytes] | None = None,
     keep_sources: bool = False,
+    force_exclude: bool = False,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`)."""
     cwd = cwd or Path.cwd()
@@ -103,9 +104,10 @@ def check_paths(
     if stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
-        work.append(_Job(path, display_path(path, cwd), data))
+        if not (force_exclude and config.is_excluded(config.relative_path(path))):
+            work.append(_Job(path, display_path(path, cwd), data))
     else:
-        found = discover(paths, config, cwd)
+        found = discover(paths, config, cwd, force_exclude=force_exclude)
         outcome.errors += [f"{p}: {message}" for p, message in found.errors]
         for path in found.files:
             rel = display_path(path, cwd)

@@ -31,6 +31,9 @@ class RunResult:
     files_checked: int = 0
     fixed: int = 0
     checked_paths: tuple[str, ...] = field(default=())
+    # Paths that could not be checked (printed on stderr by the CLI): the text summary
+    # must not say "All checks passed!" when some files were never checked.
+    errors: int = 0
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers, store a sorted tuple (the dataclass is frozen).

@@ -36,7 +36,10 @@ def summary_lines(result: RunResult) -> list[str]:
         lines.append(f"Fixed {_plural(result.fixed, 'finding')}.")
     total = len(result.findings)
     if total == 0:
-        lines.append("All checks passed!")
+        if result.errors:
+            lines.append(f"No findings, but {_plural(result.errors, 'error')} (see above).")
+        else:
+            lines.append("All checks passed!")
         return lines
     safe, unsafe = result.fixable, result.unsafe_fixable
     if safe and unsafe:
