@@ -77,7 +77,7 @@ class RuleDoc:
 DEFAULT_OFF = frozenset({"RL002", "RL404"})
 
 
-def _catalogue_dir() -> Traversable:
+def catalogue_dir() -> Traversable:
     packaged = resources.files("redislint") / "catalogue_data"
     if packaged.is_dir():
         return packaged
@@ -134,7 +134,7 @@ def parse_rule_doc(text: str, source_name: str) -> RuleDoc:
 def load_catalogue() -> dict[str, RuleDoc]:
     """All catalogue entries by code, sorted by code."""
     docs: dict[str, RuleDoc] = {}
-    folder = _catalogue_dir()
+    folder = catalogue_dir()
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".md") or not entry.name.startswith("RL"):
             continue

@@ -127,7 +127,7 @@ def _check_options(command: F) -> F:
     help="Apply `exclude` to files named on the command line too (for pre-commit).",
 )
 @click.option(
-    "--no-cache", is_flag=True, help="Accepted for compatibility; results are not cached yet."
+    "--no-cache", is_flag=True, help="Do not read or write the results cache (.redislint_cache/)."
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
 @click.option(
@@ -213,6 +213,7 @@ def check(
         stdin=stdin,
         keep_sources=fixing or add_noqa,
         force_exclude=force_exclude,
+        use_cache=not no_cache,
     )
     errors = list(outcome.errors)
 

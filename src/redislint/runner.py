@@ -7,14 +7,17 @@ on which worker finished first.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from redislint.cache import ResultCache
 from redislint.config import Config
 from redislint.discovery import discover
 from redislint.engine import (
@@ -27,6 +30,8 @@ from redislint.engine import (
 )
 from redislint.findings import Finding
 from redislint.semantics.project import ProjectIndex
+
+_S = TypeVar("_S")
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 24
@@ -55,23 +60,47 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while checking.
+
+    Parsing allocates millions of short-lived nodes and the index keeps every tree
+    alive, so with the default thresholds the collector keeps re-scanning a large,
+    growing heap (measured: a third of a cold run on redis-py). Syntax trees hold no
+    reference cycles, so they are freed by reference counting anyway.
+    """
+    saved = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 def _check_shard(
     config: Config,
     jobs: list[_Job],
     selected: frozenset[str],
     keep_sources: bool,
+    cache: ResultCache | None,
+) -> RunOutcome:
+    with _fewer_collections():
+        return _check_jobs(config, jobs, selected, keep_sources, cache)
+
+
+def _check_jobs(
+    config: Config,
+    jobs: list[_Job],
+    selected: frozenset[str],
+    keep_sources: bool,
+    cache: ResultCache | None,
 ) -> RunOutcome:
     index = ProjectIndex(config)
     outcome = RunOutcome()
     for job in jobs:
         try:
             result = check_file(
-                job.path,
-                job.rel_path,
-                config,
-                index,
-                data=job.data,
-                selected=selected,
+                job.path, job.rel_path, config, index, data=job.data, selected=selected
             )
         except InternalError as exc:
             outcome.errors.append(str(exc))
@@ -84,7 +113,66 @@ def _check_shard(
         outcome.findings.extend(result.findings)
         if keep_sources and result.source is not None:
             outcome.sources[job.rel_path] = result.source
+        if cache is not None:
+            cache.store(job.rel_path, job.data, result.findings, index.dependencies(job.path))
     return outcome
+
+
+def _read_jobs(
+    paths: Sequence[str], config: Config, cwd: Path, force_exclude: bool, errors: list[str]
+) -> list[_Job]:
+    """Discover the files and read each once (the bytes travel to the workers)."""
+    found = discover(paths, config, cwd, force_exclude=force_exclude)
+    errors += [f"{p}: {message}" for p, message in found.errors]
+    work: list[_Job] = []
+    for path in found.files:
+        rel = display_path(path, cwd)
+        try:
+            work.append(_Job(path, rel, path.read_bytes()))
+        except OSError as exc:
+            errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+    return work
+
+
+def _sharded(
+    function: Callable[..., _S], work: list[_Job], jobs: int | None, *args: object
+) -> list[_S]:
+    """Run `function(config, shard, *args)` over shards of `work`, in worker processes
+    when there is enough work; one shard per worker, so each builds its index once."""
+    config, rest = args[0], args[1:]
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
+        return [function(config, work, *rest)]
+    shards = [work[i::workers] for i in range(workers)]
+    progress = _Progress(len(work))
+    results: list[_S] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(function, config, shard, *rest) for shard in shards if shard]
+        for future, shard in zip(futures, [s for s in shards if s], strict=True):
+            results.append(future.result())
+            progress.advance(len(shard))
+    progress.done()
+    return results
+
+
+class _Progress:
+    """`files done / total` on stderr, only on a terminal and only for long runs."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.count = 0
+        self.enabled = total >= 200 and sys.stderr.isatty()
+
+    def advance(self, count: int) -> None:
+        self.count += count
+        if self.enabled:
+            sys.stderr.write(f"\rredislint: {self.count}/{self.total} files")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def check_paths(
@@ -96,8 +184,14 @@ def check_paths(
     stdin: tuple[str, bytes] | None = None,
     keep_sources: bool = False,
     force_exclude: bool = False,
+    use_cache: bool = False,
 ) -> RunOutcome:
-    """Check files and directories (or one stdin text named `stdin[0]`)."""
+    """Check files and directories (or one stdin text named `stdin[0]`).
+
+    With `use_cache`, files whose bytes, configuration and imported project modules are
+    unchanged since an earlier run are not checked again (never for stdin or when the
+    sources are kept for fixing).
+    """
     cwd = cwd or Path.cwd()
     outcome = RunOutcome()
     work: list[_Job] = []
@@ -107,28 +201,22 @@ def check_paths(
         if not (force_exclude and config.is_excluded(config.relative_path(path))):
             work.append(_Job(path, display_path(path, cwd), data))
     else:
-        found = discover(paths, config, cwd, force_exclude=force_exclude)
-        outcome.errors += [f"{p}: {message}" for p, message in found.errors]
-        for path in found.files:
-            rel = display_path(path, cwd)
-            try:
-                work.append(_Job(path, rel, path.read_bytes()))
-            except OSError as exc:
-                outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+        work = _read_jobs(paths, config, cwd, force_exclude, outcome.errors)
     selected = selected_codes(config)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
-        parts = [_check_shard(config, work, selected, keep_sources)]
-    else:
-        shards = [work[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_check_shard, config, shard, selected, keep_sources)
-                for shard in shards
-                if shard
-            ]
-            parts = [f.result() for f in futures]
-    for part in parts:
+    cache = None
+    if use_cache and stdin is None and not keep_sources:
+        cache = ResultCache(config, selected)
+        misses = []
+        for job in work:
+            cached = cache.lookup(job.rel_path, job.data)
+            if cached is None:
+                misses.append(job)
+                continue
+            outcome.findings += cached
+            outcome.files_checked += 1
+            outcome.checked_paths.append(job.rel_path)
+        work = misses
+    for part in _sharded(_check_shard, work, jobs, config, selected, keep_sources, cache):
         outcome.findings += part.findings
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
@@ -137,10 +225,6 @@ def check_paths(
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
     return outcome
-
-
-def progress_enabled() -> bool:
-    return sys.stderr.isatty()
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------
@@ -200,28 +284,13 @@ def collect_models(
     """
     cwd = cwd or Path.cwd()
     outcome: ModelsOutcome[_T] = ModelsOutcome()
-    found = discover(paths, config, cwd)
-    outcome.errors += [f"{p}: {message}" for p, message in found.errors]
-    everything: list[_Job] = []
-    for path in found.files:
-        rel = display_path(path, cwd)
-        try:
-            everything.append(_Job(path, rel, path.read_bytes()))
-        except OSError as exc:
-            outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+    everything = _read_jobs(paths, config, cwd, False, outcome.errors)
     work = everything
     if not include_tests:
         work = [j for j in everything if not config.is_test_path(config.relative_path(j.path))]
     outcome.tests_excluded = len(everything) - len(work)
     outcome.files_seen = len(work)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
-        parts = [_model_shard(config, work, visit)]
-    else:
-        shards = [work[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_model_shard, config, shard, visit) for shard in shards if shard]
-            parts = [f.result() for f in futures]
+    parts = _sharded(_model_shard, work, jobs, config, visit)
     for part in parts:
         outcome.results += part.results
         outcome.errors += part.errors

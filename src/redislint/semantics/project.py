@@ -14,6 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from redislint.cache import content_hash, file_hash
 from redislint.config import Config
 from redislint.discovery import prefilter
 from redislint.semantics.clients import Resolver
@@ -92,6 +93,10 @@ class ProjectIndex:
         self._module_paths: dict[tuple[str, Path | None], Path | None] = {}
         self._source_roots: dict[str, Path] = {}
         self._redis_modules: dict[str, bool] = {}
+        # Which files each file's analysis read (imports followed, prefilter look-ups),
+        # and the hash of the bytes read: what a cached result depends on.
+        self._edges: dict[str, set[str]] = {}
+        self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
         self.resolver = Resolver(
@@ -155,7 +160,10 @@ class ProjectIndex:
         near = str(path.resolve())
         for candidate in _imported_modules(source, package):
             found = self.find_module(candidate, near)
-            if found is not None and self._mentions_redis(found):
+            if found is None:
+                continue
+            self._edges.setdefault(near, set()).add(str(found))
+            if self._mentions_redis(found):
                 return True
         return False
 
@@ -164,9 +172,11 @@ class ProjectIndex:
         known = self._redis_modules.get(key)
         if known is None:
             try:
-                text = path.read_bytes().decode("utf-8", errors="replace")
+                data = path.read_bytes()
             except OSError:
-                text = ""
+                data = b""
+            self._hashes.setdefault(key, content_hash(data))
+            text = data.decode("utf-8", errors="replace")
             known = self._redis_modules[key] = prefilter(text, self.config)
         return known
 
@@ -174,7 +184,26 @@ class ProjectIndex:
         path = self.find_module(name, near_path)
         if path is None:
             return None
+        if near_path is not None:
+            self._edges.setdefault(near_path, set()).add(str(path))
         return self.facts_for_file(path)
+
+    def dependencies(self, path: Path) -> dict[str, str]:
+        """The project files `path`'s analysis read, transitively, with their content hash."""
+        start = str(path.resolve())
+        seen: set[str] = set()
+        pending = [start]
+        while pending:
+            for target in self._edges.get(pending.pop(), ()):
+                if target not in seen and target != start:
+                    seen.add(target)
+                    pending.append(target)
+        found: dict[str, str] = {}
+        for dependency in sorted(seen):
+            digest = self._hashes.get(dependency) or file_hash(dependency)
+            if digest is not None:
+                found[dependency] = digest
+        return found
 
     def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
         """Parse and collect a file once; None when it cannot be read or parsed."""
@@ -184,7 +213,9 @@ class ProjectIndex:
         if key in self._failed:
             return None
         try:
-            text = source if source is not None else decode_source(path.read_bytes())
+            data = source.encode() if source is not None else path.read_bytes()
+            self._hashes[key] = content_hash(data)
+            text = source if source is not None else decode_source(data)
             module = cst.parse_module(text)
         except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError, RecursionError):
             self._failed.add(key)

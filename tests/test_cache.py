@@ -1,0 +1,75 @@
+"""The results cache: a re-run of an unchanged tree checks nothing again, and a change
+to a file or to a project module it imports invalidates exactly what it must."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from redislint import runner
+from redislint.cli import main
+
+
+def run(args: list[str], cwd: Path):  # type: ignore[no-untyped-def]
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text("import redis\nr = redis.Redis()\n")
+    (tmp_path / "app" / "admin.py").write_text(
+        "from app.db import r\n\n\ndef wipe():\n    r.flushdb()\n"
+    )
+    return tmp_path
+
+
+def _no_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached file was checked again")
+
+    monkeypatch.setattr(runner, "check_file", refuse)
+
+
+def test_unchanged_tree_is_served_from_the_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(["check", "app", "--jobs", "1"], project)
+    assert first.exit_code == 1 and "app/admin.py:5:5: RL301" in first.output
+    assert (project / ".redislint_cache" / ".gitignore").is_file()
+    _no_checks(monkeypatch)
+    second = run(["check", "app", "--jobs", "1"], project)
+    assert second.output == first.output and second.exit_code == 1
+
+
+def test_a_changed_import_invalidates_the_importer(project: Path) -> None:
+    assert run(["check", "app", "--jobs", "1"], project).exit_code == 1
+    (project / "app" / "db.py").write_text("import redis\nr = {}\n")
+    result = run(["check", "app", "--jobs", "1"], project)
+    assert result.exit_code == 0, result.output
+
+
+def test_no_cache_and_config_changes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(["check", "app", "--no-cache"], project).exit_code == 1
+    assert not (project / ".redislint_cache").exists()
+    assert run(["check", "app"], project).exit_code == 1
+    (project / "pyproject.toml").write_text('[tool.redislint]\nignore = ["RL301"]\n')
+    assert run(["check", "app"], project).exit_code == 0
+
+
+def test_a_damaged_entry_is_a_miss(project: Path) -> None:
+    assert run(["check", "app"], project).exit_code == 1
+    for entry in (project / ".redislint_cache").rglob("*.json"):
+        entry.write_text("{not json")
+    result = run(["check", "app"], project)
+    assert result.exit_code == 1 and "RL301" in result.output
