@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from redislint.semantics import ir
+from redislint.semantics.commands import CommandTable
 from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Param, Scope
 
 ClientKind = Literal["client", "pipeline", "sentinel", "script", "lock", "pubsub"]
@@ -130,6 +131,17 @@ _MAX_ALIAS_DEPTH = 8
 _TRANSPARENT_DECORATORS = frozenset(
     {"lru_cache", "cache", "functools.lru_cache", "functools.cache", "staticmethod", "property"}
 )
+
+
+def _queues_command(method: str) -> bool:
+    """Whether `pipeline.<method>(...)` queues a command (and so returns the pipeline).
+
+    `reset()` sends nothing and returns None; `execute()`, `watch()` and `multi()` are
+    not command methods in the table.
+    """
+    if method == "execute_command":
+        return True
+    return method != "reset" and CommandTable.load().method(method) is not None
 
 
 def merge(values: list[Value | None]) -> Value | None:
@@ -538,6 +550,9 @@ class Resolver:
                 return Client("pubsub", is_async=receiver.is_async)
         if receiver.kind == "sentinel" and name in ("master_for", "slave_for"):
             return Client("client", is_async=receiver.is_async, replica=name == "slave_for")
+        if receiver.kind == "pipeline" and _queues_command(name):
+            # a queued command returns the pipeline itself: `pipe.hset(...).expire(...)`
+            return receiver
         return None
 
     # -- parameters -------------------------------------------------------------------

@@ -1,0 +1,329 @@
+"""RL201 cache-key-without-ttl: a write that leaves a cache key with no expiry.
+
+A cache key is one whose pattern falls in a namespace with role "cache" (the default
+patterns `cache:*`, `*:cache:*`, `*_cache:*` when no keyspace is declared). Such a key
+must expire, or it lives until eviction (or forever, under `noeviction`) and serves
+stale data. Two shapes leave it without expiry:
+
+- the SET family, which replaces the value *and discards any TTL*: SET without
+  ex/px/exat/pxat/keepttl, GETSET, SETNX, MSET, MSETNX;
+- commands that create a missing key with no TTL (HSET, SADD, RPUSH, ZADD, INCR, ...).
+
+Either is excused when something later in the same function (in or out of a pipeline)
+gives the key an expiry (EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT, or a SET / SETEX /
+GETEX with one) or deletes it (DEL / UNLINK / GETDEL): the key is then not left without
+expiry. For the SET family the crash window between the two commands is RL103's
+finding, not this one; reporting it here as well would offer two conflicting fixes.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from redislint.positions import spans
+from redislint.rules._base import NodeEdit, NodeFix, Rule
+from redislint.semantics import ir
+from redislint.semantics.model import KeyArg, RedisCall
+
+# Replace the value and drop the key's TTL (SET only when no expiry argument is given).
+OVERWRITES_TTL = frozenset({"SET", "GETSET", "SETNX", "MSET", "MSETNX"})
+
+# Create the key when it is missing, with no TTL (an existing key keeps its TTL). The
+# list is explicit because the command table cannot tell "creates" apart: LPUSHX, RPUSHX,
+# LINSERT and LSET carry the same "insert"/"update" key-spec flags but never create a
+# key; *STORE commands, COPY and RENAME are left out because their destination is not
+# the only key (see the catalogue's Known false negatives).
+CREATES_WITHOUT_TTL = frozenset(
+    {
+        # strings, bitmaps, HyperLogLogs
+        "APPEND",
+        "SETRANGE",
+        "INCR",
+        "INCRBY",
+        "DECR",
+        "DECRBY",
+        "INCRBYFLOAT",
+        "SETBIT",
+        "BITFIELD",
+        "PFADD",
+        # hashes
+        "HSET",
+        "HMSET",
+        "HSETNX",
+        "HINCRBY",
+        "HINCRBYFLOAT",
+        # lists, sets, sorted sets, geo, streams
+        "LPUSH",
+        "RPUSH",
+        "SADD",
+        "ZADD",
+        "ZINCRBY",
+        "GEOADD",
+        "XADD",
+    }
+)
+
+EXPIRE_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+ALWAYS_EXPIRE = frozenset({"SETEX", "PSETEX"})
+DELETE_COMMANDS = frozenset({"DEL", "UNLINK", "GETDEL"})
+# Options that make a creating command touch only an existing key (method parameter).
+_ONLY_IF_EXISTS = {"ZADD": "xx", "XADD": "nomkstream"}
+_EXPIRY_PARAMS = ("ex", "px", "exat", "pxat")
+_EXPIRY_TOKENS = frozenset({"EX", "PX", "EXAT", "PXAT", "KEEPTTL"})
+
+_HINTS = {
+    "SET": "pass an expiry: set(key, value, ex=<seconds>)",
+    "GETSET": "use set(key, value, ex=<seconds>, get=True) instead of GETSET",
+    "SETNX": "use set(key, value, nx=True, ex=<seconds>) instead of SETNX",
+    "MSET": "MSET cannot set expiries: SET each key with ex=<seconds> in a pipeline",
+    "MSETNX": "MSETNX cannot set expiries: SET each key with nx=True, ex=<seconds>",
+}
+
+
+def _is_literal(node: cst.BaseExpression, *values: str) -> bool:
+    return isinstance(node, cst.Name) and node.value in values
+
+
+def _present(argument: cst.Arg | None, *, flag: bool = False) -> bool:
+    """An argument counts when given, even as a variable; a literal None (or False for
+    a flag) is the same as leaving it out."""
+    if argument is None:
+        return False
+    falsy = ("None", "False") if flag else ("None",)
+    return not _is_literal(argument.value, *falsy)
+
+
+class CacheKeyWithoutTtl(Rule):
+    CODE = "RL201"
+
+    def check(self) -> None:
+        if not any(entry.role == "cache" for entry in self.model.keyspace):
+            return
+        found: list[tuple[RedisCall, str, str]] = []
+        for calls in self.model.calls_by_scope().values():
+            for call in calls:
+                if call.command in OVERWRITES_TTL or call.command in CREATES_WITHOUT_TTL:
+                    later = [other for other in calls if _runs_after(other, call)]
+                    problem = self._check_write(call, later)
+                    if problem is not None:
+                        found.append((call, *problem))
+        ttl = self.model.config.cache_ttl
+        fixable = [call for call, _, _ in found if ttl is not None and _fixable(call)]
+        indents = self._indents(fixable)
+        for call, glob, namespace in found:
+            self._report(call, glob, namespace, indents.get(id(call.node)))
+
+    def _check_write(self, call: RedisCall, later: list[RedisCall]) -> tuple[str, str] | None:
+        """(key glob, cache namespace) of the first cache key the call leaves unexpired."""
+        if call.command == "SET":
+            if self._sets_expiry(call) is not False:
+                return None
+        elif self._may_not_create(call):
+            return None
+        for key in call.keys:
+            namespace = self.model.namespace(key.pattern)
+            if namespace is None or namespace.role != "cache" or key.pattern is None:
+                continue
+            if any(self._expires(other, key) for other in later):
+                continue
+            return key.pattern.glob, namespace.pattern
+        return None
+
+    # -- what a call does to expiry -------------------------------------------------
+    def _sets_expiry(self, call: RedisCall, *, keep: bool = True) -> bool | None:
+        """True when the call gives the key an expiry (or, with `keep`, keeps the one it
+        has: keepttl), False when it certainly does not, None when it cannot be told
+        (*args, **kwargs, an option that is not a constant)."""
+        if call.command in ALWAYS_EXPIRE:
+            return True
+        if call.method == "execute_command":
+            return self._command_tokens_expiry(call, keep=keep)
+        if any(argument.star for argument in call.node.args):
+            return None
+        if call.command not in ("SET", "GETEX"):
+            return False
+        if any(_present(call.param(name)) for name in _EXPIRY_PARAMS):
+            return True
+        return keep and call.command == "SET" and _present(call.param("keepttl"), flag=True)
+
+    def _command_tokens_expiry(self, call: RedisCall, *, keep: bool) -> bool | None:
+        """`execute_command("SET", key, value, "EX", 60)`: look for an expiry token."""
+        arguments = call.site.ir.args
+        if call.site.ir.star:
+            return None
+        if call.command == "SET":
+            options = arguments[3:]
+        elif call.command == "GETEX":
+            options = arguments[2:]
+        else:
+            return False
+        unknown = False
+        for option in options:
+            token = self.model.constant(call.site.scope, option)
+            if token is None:
+                unknown = True
+            elif token.upper() in _EXPIRY_TOKENS and (keep or token.upper() != "KEEPTTL"):
+                return True
+        return None if unknown else False
+
+    def _may_not_create(self, call: RedisCall) -> bool:
+        """Writes that only touch an existing key (ZADD XX, XADD NOMKSTREAM), or that
+        cannot be judged (unpacked arguments may hold those options)."""
+        flag = _ONLY_IF_EXISTS.get(call.command)
+        if flag is None:
+            return False
+        if call.method == "execute_command":
+            if call.site.ir.star:
+                return True
+            for option in call.site.ir.args[2:]:
+                token = self.model.constant(call.site.scope, option)
+                if token is not None and token.lower() == flag:
+                    return True
+            return False
+        if any(argument.star for argument in call.node.args):
+            return True
+        return _present(call.param(flag), flag=True)
+
+    def _expires(self, other: RedisCall, key: KeyArg) -> bool:
+        """Whether a later call gives `key` an expiry (an unknown option counts: the rule
+        stays quiet rather than guess)."""
+        if other.command in EXPIRE_COMMANDS:
+            targets = other.keys[:1]
+        elif other.command in DELETE_COMMANDS:
+            targets = other.keys  # a temporary key removed before returning is not left
+        elif other.command in ALWAYS_EXPIRE or other.command in ("SET", "GETEX"):
+            if self._sets_expiry(other, keep=False) is False:
+                return False
+            targets = other.keys
+        else:
+            return False
+        return any(_same_key(target, key) for target in targets)
+
+    def _render(self, node: cst.CSTNode, indent: str) -> str:
+        """The source of `node` as it will read inside a block indented by `indent`."""
+        module = self.model.facts.module
+        assert module is not None
+        state = CodegenState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            indent_tokens=[indent] if indent else [],
+        )
+        node._codegen(state)
+        return "".join(state.tokens)
+
+    # -- reporting ------------------------------------------------------------------
+    def _report(self, call: RedisCall, glob: str, namespace: str, indent: str | None) -> None:
+        command = call.command
+        message = f"{command} leaves cache key '{glob}' (namespace '{namespace}') without an expiry"
+        if command in CREATES_WITHOUT_TTL:
+            message += ": nothing later in this function expires it"
+            hint = (
+                f"EXPIRE the key after the {command}, in the same function (queue both on"
+                " one transactional pipeline so they apply together)"
+            )
+        else:
+            hint = _HINTS[command]
+        fix = None
+        ttl = self.model.config.cache_ttl
+        if ttl is not None and indent is not None:
+            fix = self._add_ex(call, ttl, indent)
+        elif command == "SET" and ttl is None:
+            hint += " (set `cache-ttl` in the config to get an automatic fix)"
+        self.report_call(call, message, hint=hint, fix=fix)
+
+    def _indents(self, calls: list[RedisCall]) -> dict[int, str]:
+        """The block indentation of each call's statement, by `id(call.node)`.
+
+        A multi-line replacement must carry the indentation of the block it sits in
+        (libcst renders continuation lines relative to it); one position pass over the
+        module serves all fixes of the file.
+        """
+        if not calls:
+            return {}
+        module = self.model.facts.module
+        assert module is not None
+        located = spans(module, [call.site.statement for call in calls])
+        lines = self.model.source.splitlines()
+        indents: dict[int, str] = {}
+        for call in calls:
+            span = located.get(id(call.site.statement))
+            if span is not None and span.line <= len(lines):
+                text = lines[span.line - 1]
+                indents[id(call.node)] = text[: len(text) - len(text.lstrip(" \t"))]
+        return indents
+
+    def _add_ex(self, call: RedisCall, ttl: int, indent: str) -> NodeFix | None:
+        """`r.set(k, v)` -> `r.set(k, v, ex=<ttl>)`, keeping the call's layout.
+
+        A literal `ex=None` (keyword or positional) gets the TTL as its value; otherwise
+        a keyword is appended after the last argument, taking over that argument's
+        trailing comma and line break so multi-line calls stay well formed.
+        """
+        node = call.node
+        value = cst.Integer(str(ttl))
+        given = call.param("ex")
+        args = list(node.args)
+        if given is not None:
+            args = [a.with_changes(value=value) if a is given else a for a in args]
+        elif not args:
+            return None
+        else:
+            last = args[-1]
+            separator: cst.Comma | cst.MaybeSentinel = cst.Comma(
+                whitespace_after=cst.SimpleWhitespace(" ")
+            )
+            if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
+                separator = _without_comment(args[-2].comma)
+            added = cst.Arg(
+                value=value,
+                keyword=cst.Name("ex"),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+                comma=last.comma,
+                whitespace_after_arg=last.whitespace_after_arg,
+            )
+            args[-1] = last.with_changes(
+                comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")
+            )
+            args.append(added)
+        new_code = self._render(node.with_changes(args=args), indent)
+        return NodeFix("safe", f"Add ex={ttl} to SET", (NodeEdit(node, new_code),))
+
+
+def _without_comment(comma: cst.Comma) -> cst.Comma:
+    """A copy of a separating comma for a new argument, minus any trailing comment (the
+    comment belongs to the line it was written on)."""
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None:
+        return comma.with_changes(
+            whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace())
+        )
+    return comma
+
+
+def _fixable(call: RedisCall) -> bool:
+    """Only a `set(...)` method call gets the automatic fix (see the catalogue)."""
+    return call.command == "SET" and call.method == "set"
+
+
+def _runs_after(other: RedisCall, call: RedisCall) -> bool:
+    """Whether `other` runs after `call`: later in the source, or chained onto it
+    (`pipe.hset(k, ...).expire(k, 60)`: the outer call comes first in source order)."""
+    if other.site.order > call.site.order:
+        return True
+    node: cst.BaseExpression = other.node.func
+    while isinstance(node, cst.Attribute | cst.Call):
+        if node is call.node:
+            return True
+        node = node.value if isinstance(node, cst.Attribute) else node.func
+    return False
+
+
+def _same_key(a: KeyArg, b: KeyArg) -> bool:
+    """The same key pattern (`cache:user:*` either way) or the same expression."""
+    if a.pattern is not None and b.pattern is not None and a.pattern.glob == b.pattern.glob:
+        return True
+    return a.expr == b.expr and not isinstance(a.expr, ir.Other)
