@@ -18,7 +18,7 @@ from redislint.catalogue import RuleDoc, load_catalogue
 from redislint.config import Config
 from redislint.discovery import prefilter
 from redislint.findings import Edit, Finding, Fix
-from redislint.positions import Span, spans
+from redislint.positions import Span, render_at, spans
 from redislint.rules import all_rules
 from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
@@ -273,14 +273,14 @@ def _located(module, rel_path, reports, catalogue, suppressions, used) -> list[F
                 end_line=span.end_line,
                 end_column=span.end_column,
                 hint=report.hint,
-                fix=_fix(report, located),
+                fix=_fix(module, report, located),
                 fingerprint=_fingerprint(module, report),
             )
         )
     return findings
 
 
-def _fix(report: Report, located: dict[int, Span]) -> Fix | None:
+def _fix(module: cst.Module, report: Report, located: dict[int, Span]) -> Fix | None:
     if report.fix is None:
         return None
     edits = []
@@ -288,7 +288,10 @@ def _fix(report: Report, located: dict[int, Span]) -> Fix | None:
         span = located.get(id(edit.node))
         if span is None:
             return None
-        edits.append(Edit(span.line, span.column, span.end_line, span.end_column, edit.content))
+        content = edit.content
+        if not isinstance(content, str):
+            content = render_at(module, content, span.indent)
+        edits.append(Edit(span.line, span.column, span.end_line, span.end_column, content))
     return Fix(
         report.fix.safety,  # type: ignore[arg-type]
         report.fix.description,

@@ -37,30 +37,6 @@ UNDECLARED = "undeclared"
 # Text output and the JSON `role` values; the order puts the riskiest data first.
 ROLE_ORDER: tuple[str, ...] = ("critical", "primary", "ephemeral", "cache", UNDECLARED)
 
-# Commands whose whole purpose is to give a key (or hash fields) an expiry.
-_EXPIRE_COMMANDS = frozenset(
-    {
-        "EXPIRE",
-        "PEXPIRE",
-        "EXPIREAT",
-        "PEXPIREAT",
-        "SETEX",
-        "PSETEX",
-        "HEXPIRE",
-        "HPEXPIRE",
-        "HEXPIREAT",
-        "HPEXPIREAT",
-    }
-)
-# Commands that set an expiry only when given one of these options (redis-py parameter
-# names; the upper-case spelling is the word `execute_command` sends).
-_EXPIRY_OPTIONS: dict[str, tuple[str, ...]] = {
-    "SET": ("ex", "px", "exat", "pxat", "keepttl"),
-    "GETEX": ("ex", "px", "exat", "pxat"),
-    "HSETEX": ("ex", "px", "exat", "pxat", "keepttl"),
-    "HGETEX": ("ex", "px", "exat", "pxat"),
-}
-
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -182,7 +158,8 @@ def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
         location = Location(model.path, span.line, span.column, call.command)
         function = _function_name(model, call.site.scope)
         data_type = call.info.data_type if call.info is not None else None
-        sets_ttl = _sets_ttl(model, call)
+        # keepttl counts: the key keeps the expiry the code gave it
+        sets_ttl = model.expiry(call).kind in ("sets", "keeps")
         keys = [(k.pattern, _render(analysis.module, k.expr, k.node)) for k in call.keys]
         keys += [(None, text) for text in hidden]
         seen: set[tuple[str | None, str]] = set()
@@ -210,35 +187,6 @@ def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
                 )
             )
     return uses
-
-
-def _sets_ttl(model: FileModel, call: RedisCall) -> bool:
-    """Whether this call gives its key an expiry (see `_EXPIRE_COMMANDS`/`_EXPIRY_OPTIONS`).
-
-    An option counts when it is present and not a literal `None`/`False`: a variable TTL
-    is a TTL as far as the code's intent goes (RL105 reads expiry arguments the same way).
-    """
-    if call.command in _EXPIRE_COMMANDS:
-        return True
-    options = _EXPIRY_OPTIONS.get(call.command)
-    if options is None:
-        return False
-    if call.method == "execute_command":
-        words = {option.upper() for option in options}
-        for value in call.site.ir.args[1:]:
-            text = model.constant(call.site.scope, value)
-            if text is not None and text.upper() in words:
-                return True
-        return False
-    for option in options:
-        argument = call.param(option)
-        if argument is None:
-            continue
-        value = ir.from_cst(argument.value)
-        if isinstance(value, ir.Const) and value.value in (None, False):
-            continue
-        return True
-    return False
 
 
 def _hidden_keys(call: RedisCall) -> list[str]:

@@ -26,6 +26,7 @@ class _TargetedState(CodegenState):
     column: int = 0
     starts: dict[int, Position] = field(default_factory=dict)
     ends: dict[int, Position] = field(default_factory=dict)
+    indents: dict[int, str] = field(default_factory=dict)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -58,6 +59,7 @@ class _TargetedState(CodegenState):
             yield
             return
         self.starts[key] = (self.line, self.column)
+        self.indents[key] = "".join(self.indent_tokens)
         yield
         self.ends[key] = (self.line, self.column)
 
@@ -68,6 +70,9 @@ class Span:
     column: int  # 1-based
     end_line: int
     end_column: int  # 1-based, exclusive
+    # The block indentation in force at the node: a multi-line replacement is rendered
+    # with it, so its continuation lines stay inside the block.
+    indent: str = ""
 
 
 def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
@@ -84,5 +89,20 @@ def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
     result: dict[int, Span] = {}
     for key, (line, column) in state.starts.items():
         end_line, end_column = state.ends.get(key, (line, column))
-        result[key] = Span(line, column + 1, end_line, end_column + 1)
+        result[key] = Span(line, column + 1, end_line, end_column + 1, state.indents[key])
     return result
+
+
+def render_at(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
+    """The source of `node` as written inside a block indented by `indent`.
+
+    `Module.code_for_node` renders at indentation zero, which would pull the
+    continuation lines of a multi-line replacement out of their block.
+    """
+    state = CodegenState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        indent_tokens=[indent] if indent else [],
+    )
+    node._codegen(state)
+    return "".join(state.tokens)

@@ -18,10 +18,11 @@ from redislint.semantics.model import FileModel, RedisCall
 
 @dataclass(frozen=True)
 class NodeEdit:
-    """Replace `node`'s source text with `content` (positions are computed later)."""
+    """Replace `node` with `content`: text, or a new node that the engine renders at the
+    indentation in force where `node` stands (positions are computed later)."""
 
     node: cst.CSTNode
-    content: str
+    content: str | cst.CSTNode
 
 
 @dataclass(frozen=True)

@@ -19,58 +19,21 @@ finding, not this one; reporting it here as well would offer two conflicting fix
 from __future__ import annotations
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
-from redislint.positions import spans
 from redislint.rules._base import NodeEdit, NodeFix, Rule
 from redislint.semantics import ir
+from redislint.semantics.expiry import (
+    CREATES_WITHOUT_TTL,
+    DELETE_COMMANDS,
+    EXPIRE_COMMANDS,
+    FIELD_EXPIRE,
+    OVERWRITES_TTL,
+    given,
+)
 from redislint.semantics.model import KeyArg, RedisCall
 
-# Replace the value and drop the key's TTL (SET only when no expiry argument is given).
-OVERWRITES_TTL = frozenset({"SET", "GETSET", "SETNX", "MSET", "MSETNX"})
-
-# Create the key when it is missing, with no TTL (an existing key keeps its TTL). The
-# list is explicit because the command table cannot tell "creates" apart: LPUSHX, RPUSHX,
-# LINSERT and LSET carry the same "insert"/"update" key-spec flags but never create a
-# key; *STORE commands, COPY and RENAME are left out because their destination is not
-# the only key (see the catalogue's Known false negatives).
-CREATES_WITHOUT_TTL = frozenset(
-    {
-        # strings, bitmaps, HyperLogLogs
-        "APPEND",
-        "SETRANGE",
-        "INCR",
-        "INCRBY",
-        "DECR",
-        "DECRBY",
-        "INCRBYFLOAT",
-        "SETBIT",
-        "BITFIELD",
-        "PFADD",
-        # hashes
-        "HSET",
-        "HMSET",
-        "HSETNX",
-        "HINCRBY",
-        "HINCRBYFLOAT",
-        # lists, sets, sorted sets, geo, streams
-        "LPUSH",
-        "RPUSH",
-        "SADD",
-        "ZADD",
-        "ZINCRBY",
-        "GEOADD",
-        "XADD",
-    }
-)
-
-EXPIRE_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
-ALWAYS_EXPIRE = frozenset({"SETEX", "PSETEX"})
-DELETE_COMMANDS = frozenset({"DEL", "UNLINK", "GETDEL"})
 # Options that make a creating command touch only an existing key (method parameter).
 _ONLY_IF_EXISTS = {"ZADD": "xx", "XADD": "nomkstream"}
-_EXPIRY_PARAMS = ("ex", "px", "exat", "pxat")
-_EXPIRY_TOKENS = frozenset({"EX", "PX", "EXAT", "PXAT", "KEEPTTL"})
 
 _HINTS = {
     "SET": "pass an expiry: set(key, value, ex=<seconds>)",
@@ -79,19 +42,6 @@ _HINTS = {
     "MSET": "MSET cannot set expiries: SET each key with ex=<seconds> in a pipeline",
     "MSETNX": "MSETNX cannot set expiries: SET each key with nx=True, ex=<seconds>",
 }
-
-
-def _is_literal(node: cst.BaseExpression, *values: str) -> bool:
-    return isinstance(node, cst.Name) and node.value in values
-
-
-def _present(argument: cst.Arg | None, *, flag: bool = False) -> bool:
-    """An argument counts when given, even as a variable; a literal None (or False for
-    a flag) is the same as leaving it out."""
-    if argument is None:
-        return False
-    falsy = ("None", "False") if flag else ("None",)
-    return not _is_literal(argument.value, *falsy)
 
 
 class CacheKeyWithoutTtl(Rule):
@@ -108,16 +58,13 @@ class CacheKeyWithoutTtl(Rule):
                     problem = self._check_write(call, later)
                     if problem is not None:
                         found.append((call, *problem))
-        ttl = self.model.config.cache_ttl
-        fixable = [call for call, _, _ in found if ttl is not None and _fixable(call)]
-        indents = self._indents(fixable)
         for call, glob, namespace in found:
-            self._report(call, glob, namespace, indents.get(id(call.node)))
+            self._report(call, glob, namespace)
 
     def _check_write(self, call: RedisCall, later: list[RedisCall]) -> tuple[str, str] | None:
         """(key glob, cache namespace) of the first cache key the call leaves unexpired."""
         if call.command == "SET":
-            if self._sets_expiry(call) is not False:
+            if self.model.expiry(call).kind != "none":
                 return None
         elif self._may_not_create(call):
             return None
@@ -131,42 +78,6 @@ class CacheKeyWithoutTtl(Rule):
         return None
 
     # -- what a call does to expiry -------------------------------------------------
-    def _sets_expiry(self, call: RedisCall, *, keep: bool = True) -> bool | None:
-        """True when the call gives the key an expiry (or, with `keep`, keeps the one it
-        has: keepttl), False when it certainly does not, None when it cannot be told
-        (*args, **kwargs, an option that is not a constant)."""
-        if call.command in ALWAYS_EXPIRE:
-            return True
-        if call.method == "execute_command":
-            return self._command_tokens_expiry(call, keep=keep)
-        if any(argument.star for argument in call.node.args):
-            return None
-        if call.command not in ("SET", "GETEX"):
-            return False
-        if any(_present(call.param(name)) for name in _EXPIRY_PARAMS):
-            return True
-        return keep and call.command == "SET" and _present(call.param("keepttl"), flag=True)
-
-    def _command_tokens_expiry(self, call: RedisCall, *, keep: bool) -> bool | None:
-        """`execute_command("SET", key, value, "EX", 60)`: look for an expiry token."""
-        arguments = call.site.ir.args
-        if call.site.ir.star:
-            return None
-        if call.command == "SET":
-            options = arguments[3:]
-        elif call.command == "GETEX":
-            options = arguments[2:]
-        else:
-            return False
-        unknown = False
-        for option in options:
-            token = self.model.constant(call.site.scope, option)
-            if token is None:
-                unknown = True
-            elif token.upper() in _EXPIRY_TOKENS and (keep or token.upper() != "KEEPTTL"):
-                return True
-        return None if unknown else False
-
     def _may_not_create(self, call: RedisCall) -> bool:
         """Writes that only touch an existing key (ZADD XX, XADD NOMKSTREAM), or that
         cannot be judged (unpacked arguments may hold those options)."""
@@ -183,37 +94,26 @@ class CacheKeyWithoutTtl(Rule):
             return False
         if any(argument.star for argument in call.node.args):
             return True
-        return _present(call.param(flag), flag=True)
+        return given(call.param(flag), flag=True)
 
     def _expires(self, other: RedisCall, key: KeyArg) -> bool:
-        """Whether a later call gives `key` an expiry (an unknown option counts: the rule
-        stays quiet rather than guess)."""
+        """Whether a later call gives `key` an expiry or deletes it (an expiry option that
+        cannot be read counts: the rule stays quiet rather than guess)."""
         if other.command in EXPIRE_COMMANDS:
             targets = other.keys[:1]
         elif other.command in DELETE_COMMANDS:
             targets = other.keys  # a temporary key removed before returning is not left
-        elif other.command in ALWAYS_EXPIRE or other.command in ("SET", "GETEX"):
-            if self._sets_expiry(other, keep=False) is False:
-                return False
-            targets = other.keys
+        elif other.command not in FIELD_EXPIRE and self.model.expiry(other).kind in (
+            "sets",
+            "unknown",
+        ):
+            targets = other.keys  # hash-field expiries leave the key itself without one
         else:
             return False
         return any(_same_key(target, key) for target in targets)
 
-    def _render(self, node: cst.CSTNode, indent: str) -> str:
-        """The source of `node` as it will read inside a block indented by `indent`."""
-        module = self.model.facts.module
-        assert module is not None
-        state = CodegenState(
-            default_indent=module.default_indent,
-            default_newline=module.default_newline,
-            indent_tokens=[indent] if indent else [],
-        )
-        node._codegen(state)
-        return "".join(state.tokens)
-
     # -- reporting ------------------------------------------------------------------
-    def _report(self, call: RedisCall, glob: str, namespace: str, indent: str | None) -> None:
+    def _report(self, call: RedisCall, glob: str, namespace: str) -> None:
         command = call.command
         message = f"{command} leaves cache key '{glob}' (namespace '{namespace}') without an expiry"
         if command in CREATES_WITHOUT_TTL:
@@ -226,34 +126,13 @@ class CacheKeyWithoutTtl(Rule):
             hint = _HINTS[command]
         fix = None
         ttl = self.model.config.cache_ttl
-        if ttl is not None and indent is not None:
-            fix = self._add_ex(call, ttl, indent)
+        if ttl is not None and _fixable(call):
+            fix = self._add_ex(call, ttl)
         elif command == "SET" and ttl is None:
             hint += " (set `cache-ttl` in the config to get an automatic fix)"
         self.report_call(call, message, hint=hint, fix=fix)
 
-    def _indents(self, calls: list[RedisCall]) -> dict[int, str]:
-        """The block indentation of each call's statement, by `id(call.node)`.
-
-        A multi-line replacement must carry the indentation of the block it sits in
-        (libcst renders continuation lines relative to it); one position pass over the
-        module serves all fixes of the file.
-        """
-        if not calls:
-            return {}
-        module = self.model.facts.module
-        assert module is not None
-        located = spans(module, [call.site.statement for call in calls])
-        lines = self.model.source.splitlines()
-        indents: dict[int, str] = {}
-        for call in calls:
-            span = located.get(id(call.site.statement))
-            if span is not None and span.line <= len(lines):
-                text = lines[span.line - 1]
-                indents[id(call.node)] = text[: len(text) - len(text.lstrip(" \t"))]
-        return indents
-
-    def _add_ex(self, call: RedisCall, ttl: int, indent: str) -> NodeFix | None:
+    def _add_ex(self, call: RedisCall, ttl: int) -> NodeFix | None:
         """`r.set(k, v)` -> `r.set(k, v, ex=<ttl>)`, keeping the call's layout.
 
         A literal `ex=None` (keyword or positional) gets the TTL as its value; otherwise
@@ -289,8 +168,8 @@ class CacheKeyWithoutTtl(Rule):
                 comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")
             )
             args.append(added)
-        new_code = self._render(node.with_changes(args=args), indent)
-        return NodeFix("safe", f"Add ex={ttl} to SET", (NodeEdit(node, new_code),))
+        edit = NodeEdit(node, node.with_changes(args=args))
+        return NodeFix("safe", f"Add ex={ttl} to SET", (edit,))
 
 
 def _without_comment(comma: cst.Comma) -> cst.Comma:

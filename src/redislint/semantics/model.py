@@ -17,6 +17,7 @@ from redislint.config import Config, KeyspaceEntry
 from redislint.semantics import ir
 from redislint.semantics.clients import Client, Resolver
 from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
+from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
 
@@ -128,6 +129,7 @@ class FileModel:
         self.resolver = resolver
         self.keys = key_resolver
         self.table = table
+        self._expiries: dict[int, Expiry] = {}
 
     @cached_property
     def is_test_path(self) -> bool:
@@ -162,6 +164,13 @@ class FileModel:
         while scope.kind == "class" and scope.parent is not None:
             scope = self.facts.scopes[scope.parent]
         return scope
+
+    def expiry(self, call: RedisCall) -> Expiry:
+        """What `call` does to its key's expiry (see `semantics/expiry.py`)."""
+        found = self._expiries.get(id(call))
+        if found is None:
+            found = self._expiries[id(call)] = expiry_of(self, call)
+        return found
 
     @cached_property
     def redis_calls(self) -> list[RedisCall]:
