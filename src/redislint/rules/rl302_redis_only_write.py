@@ -24,8 +24,9 @@ import libcst as cst
 
 from redislint.rules._base import Rule
 from redislint.semantics import ir
-from redislint.semantics.clients import Class, Client, Function
-from redislint.semantics.model import FileModel, RedisCall
+from redislint.semantics.clients import Client, Function
+from redislint.semantics.clients import argument as argument_for
+from redislint.semantics.model import RedisCall
 from redislint.semantics.primary_db import PrimaryDbWrites
 from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
 
@@ -56,7 +57,6 @@ class RedisOnlyWrite(Rule):
         self._writes = PrimaryDbWrites(
             self.model.resolver, self.model.keys, self.model.config.primary_db_writes
         )
-        self._models: dict[str, FileModel] = {self.model.facts.path: self.model}
         self._by_scope: dict[str, dict[str, list[RedisCall]]] = {}
         self._deferred_memo: dict[tuple[str, str], dict[str, str]] = {}
         facts = self.model.facts
@@ -77,19 +77,23 @@ class RedisOnlyWrite(Rule):
 
     # -- critical writes ------------------------------------------------------------
     def _first_critical_write(self, facts: ModuleFacts, scope: Scope) -> _CriticalWrite | None:
+        resolver = self.model.resolver
         found: list[_CriticalWrite] = []
         for call in self._calls_in(facts, scope):
             glob = self._critical_glob(call)
-            if glob is not None and self._parameter_root(facts, scope, _receiver(call)) is None:
+            if (
+                glob is not None
+                and resolver.parameter_root(facts, scope.key, _receiver(call)) is None
+            ):
                 found.append(
                     _CriticalWrite(call.site.order, glob, call.node, call.site.statement, call)
                 )
                 break
         for site in scope.calls:
             for argument, glob in self._through_helper(facts, site, MAX_HELPER_DEPTH):
-                if self._parameter_root(facts, scope, argument) is not None:
+                if resolver.parameter_root(facts, scope.key, argument) is not None:
                     continue  # passed on from our own caller: judged there
-                if self.model.resolver.client(facts, site.scope, argument) is None:
+                if resolver.client(facts, site.scope, argument) is None:
                     continue
                 found.append(_CriticalWrite(site.order, glob, site.node, site.statement))
                 break
@@ -136,24 +140,14 @@ class RedisOnlyWrite(Rule):
         if target is None:
             return []
         helper = target.scopes[callee.key]
-        bound = isinstance(site.func, ir.Attr) and helper.is_method and not _is_static(helper)
-        if bound and isinstance(site.func, ir.Attr) and not _is_classmethod(helper):
-            # `Store.write(store, r, ...)` passes `self` explicitly
-            owner = resolver.value(facts, site.scope, site.func.value)
-            bound = not isinstance(owner, Class)
-        offset = 1 if bound else 0
+        offset = resolver.bound_offset(facts, site, helper)
         result: list[tuple[ir.IR, str]] = []
         for param in helper.params:
-            if param.name not in deferred or param.star:
+            if param.name not in deferred:
                 continue
-            argument: ir.IR | None = None
-            position = param.index - offset
-            if param.index >= 0 and 0 <= position < len(site.ir.args) and not site.ir.star:
-                argument = site.ir.args[position]
-            else:
-                argument = site.ir.kwarg(param.name)
-            if argument is not None:
-                result.append((argument, deferred[param.name]))
+            passed = argument_for(site.ir, param, offset)
+            if passed is not None:
+                result.append((passed, deferred[param.name]))
         return result
 
     def _deferred(self, function: Function, depth: int) -> dict[str, str]:
@@ -166,13 +160,13 @@ class RedisOnlyWrite(Rule):
         result: dict[str, str] = {}
         if facts is not None and function.key in facts.scopes:
             scope = facts.scopes[function.key]
-            model = self._model(facts)
+            model = self.model.model_of(facts)
             proven = self._calls_in(facts, scope)
             for call in proven:
                 glob = self._critical_glob(call)
                 if glob is None:
                     continue
-                param = self._parameter_root(facts, scope, _receiver(call))
+                param = self.model.resolver.parameter_root(facts, scope.key, _receiver(call))
                 if param is not None:
                     result.setdefault(param, glob)
             # A parameter the model could not prove (callers pass different kinds, or the
@@ -182,7 +176,9 @@ class RedisOnlyWrite(Rule):
             for site in scope.calls:
                 if id(site.node) in seen or site.receiver is None:
                     continue
-                param = self._client_parameter(facts, scope, site.receiver)
+                param = self.model.resolver.parameter_root(
+                    facts, scope.key, site.receiver, through=False
+                )
                 if param is None:
                     continue
                 assumed = model.command_call(site, _ASSUMED_CLIENT)
@@ -191,110 +187,19 @@ class RedisOnlyWrite(Rule):
                     result.setdefault(param, glob)
             for site in scope.calls:
                 for argument, glob in self._through_helper(facts, site, depth):
-                    param = self._parameter_root(facts, scope, argument)
+                    param = self.model.resolver.parameter_root(facts, scope.key, argument)
                     if param is not None:
                         result.setdefault(param, glob)
         self._deferred_memo[memo_key] = result
         return result
 
-    def _parameter_root(self, facts: ModuleFacts, scope: Scope, expr: ir.IR | None) -> str | None:
-        """The parameter of `scope` that `expr` is derived from (`pipe`, `r.pipeline()`,
-        `ctx.redis`), or None. `self.x` is the object's own state, not a parameter."""
-        resolver = self.model.resolver
-        for _ in range(8):
-            if expr is None:
-                return None
-            if isinstance(expr, ir.Await):
-                expr = expr.value
-            elif isinstance(expr, ir.Call):
-                if not isinstance(expr.func, ir.Attr):
-                    return None
-                expr = expr.func.value
-            elif isinstance(expr, ir.Attr):
-                if isinstance(expr.value, ir.Name) and resolver._self_class(
-                    facts, scope.key, expr.value.id
-                ):
-                    return None
-                expr = expr.value
-            elif isinstance(expr, ir.Name):
-                if resolver._self_class(facts, scope.key, expr.id) is not None:
-                    return None
-                found = resolver.lookup(facts, scope.key, expr.id)
-                if found is None or found[0] is not scope:
-                    return None
-                bindings = found[1]
-                if any(b.kind == "unknown" and b.target == "param" for b in bindings):
-                    return expr.id
-                values = [b.value for b in bindings if b.kind in ("assign", "with")]
-                if len(values) != 1:
-                    return None
-                expr = values[0]
-            else:
-                return None
-        return None
-
-    def _client_parameter(self, facts: ModuleFacts, scope: Scope, expr: ir.IR) -> str | None:
-        """The parameter `expr` *is*, or whose `pipeline()` it is (`p`, `p.pipeline()`,
-        `pipe` from `with p.pipeline() as pipe`). Narrower than `_parameter_root`: any
-        other attribute of a parameter (`ctx.cache`) may be something else entirely."""
-        resolver = self.model.resolver
-        for _ in range(8):
-            if isinstance(expr, ir.Await):
-                expr = expr.value
-            elif (
-                isinstance(expr, ir.Call)
-                and isinstance(expr.func, ir.Attr)
-                and expr.func.attr == "pipeline"
-            ):
-                expr = expr.func.value
-            elif isinstance(expr, ir.Name):
-                if resolver._self_class(facts, scope.key, expr.id) is not None:
-                    return None
-                found = resolver.lookup(facts, scope.key, expr.id)
-                if found is None or found[0] is not scope:
-                    return None
-                bindings = found[1]
-                if any(b.kind == "unknown" and b.target == "param" for b in bindings):
-                    return expr.id
-                values = [b.value for b in bindings if b.kind in ("assign", "with")]
-                if len(values) != 1 or values[0] is None:
-                    return None
-                expr = values[0]
-            else:
-                return None
-        return None
-
     def _calls_in(self, facts: ModuleFacts, scope: Scope) -> list[RedisCall]:
         """The Redis calls made directly in `scope` (grouped once per module)."""
         grouped = self._by_scope.get(facts.path)
         if grouped is None:
-            grouped = self._by_scope[facts.path] = self._model(facts).calls_by_scope()
+            grouped = self._by_scope[facts.path] = self.model.model_of(facts).calls_by_scope()
         return grouped.get(scope.key, [])
-
-    def _model(self, facts: ModuleFacts) -> FileModel:
-        """The model of another project module (a helper's), built on the shared resolvers."""
-        model = self._models.get(facts.path)
-        if model is None:
-            model = FileModel(
-                facts,
-                "",
-                facts.path,
-                self.model.config,
-                self.model.resolver,
-                self.model.keys,
-                self.model.table,
-            )
-            self._models[facts.path] = model
-        return model
 
 
 def _receiver(call: RedisCall) -> ir.IR:
     return call.site.receiver or call.site.func
-
-
-def _is_static(scope: Scope) -> bool:
-    return any(ir.dotted(d) == "staticmethod" for d in scope.decorators)
-
-
-def _is_classmethod(scope: Scope) -> bool:
-    return any(ir.dotted(d) == "classmethod" for d in scope.decorators)

@@ -386,7 +386,7 @@ class Resolver:
 
     def _attribute(self, facts: ModuleFacts, scope: str, expr: ir.Attr) -> Value | None:
         if isinstance(expr.value, ir.Name):
-            owner_class = self._self_class(facts, scope, expr.value.id)
+            owner_class = self.self_class(facts, scope, expr.value.id)
             if owner_class is not None:
                 return self._class_member(facts, owner_class, expr.attr, include_self=True)
         base = self.value(facts, scope, expr.value)
@@ -407,7 +407,7 @@ class Resolver:
             )
         return None
 
-    def _self_class(self, facts: ModuleFacts, scope_key: str, name: str) -> Scope | None:
+    def self_class(self, facts: ModuleFacts, scope_key: str, name: str) -> Scope | None:
         """The class when `name` is the `self` parameter of a method (or a nested function)."""
         scope = facts.scopes.get(scope_key)
         while scope is not None and scope.kind in ("function", "lambda"):
@@ -555,6 +555,67 @@ class Resolver:
             return receiver
         return None
 
+    def parameter_root(
+        self, facts: ModuleFacts, scope_key: str, expr: ir.IR | None, *, through: bool = True
+    ) -> str | None:
+        """The parameter of function `scope_key` that `expr` is derived from, or None.
+
+        With `through` (the default), any attribute or method call on a parameter counts
+        (`ctx.redis`, `ctx.get_redis()`); without it only the parameter itself and its
+        `pipeline()` (`p`, `p.pipeline()`, `pipe` from `with p.pipeline() as pipe`). Local
+        names assigned once are followed. `self.x` is the object's own state, never a
+        parameter. This is how a helper that receives its client is judged at its callers.
+        """
+        scope = facts.scopes.get(scope_key)
+        for _ in range(8):
+            if expr is None or scope is None:
+                return None
+            if isinstance(expr, ir.Await):
+                expr = expr.value
+            elif isinstance(expr, ir.Call):
+                if not isinstance(expr.func, ir.Attr):
+                    return None
+                if not through and expr.func.attr != "pipeline":
+                    return None
+                expr = expr.func.value
+            elif isinstance(expr, ir.Attr):
+                if not through:
+                    return None
+                if isinstance(expr.value, ir.Name) and self.self_class(
+                    facts, scope_key, expr.value.id
+                ):
+                    return None
+                expr = expr.value
+            elif isinstance(expr, ir.Name):
+                if self.self_class(facts, scope_key, expr.id) is not None:
+                    return None
+                found = self.lookup(facts, scope_key, expr.id)
+                if found is None or found[0] is not scope:
+                    return None
+                bindings = found[1]
+                if any(b.kind == "unknown" and b.target == "param" for b in bindings):
+                    return expr.id
+                values = [b.value for b in bindings if b.kind in ("assign", "with")]
+                if len(values) != 1:
+                    return None
+                expr = values[0]
+            else:
+                return None
+        return None
+
+    def bound_offset(self, facts: ModuleFacts, site: CallSite, callee: Scope) -> int:
+        """1 when the call binds the callee's first parameter implicitly (a method called
+        through an instance, `self.helper(p)`), else 0 (`Store.write(store, p)`, a
+        static method, a plain function)."""
+        if not (isinstance(site.func, ir.Attr) and callee.is_method):
+            return 0
+        if any(ir.dotted(d) == "staticmethod" for d in callee.decorators):
+            return 0
+        if any(ir.dotted(d) == "classmethod" for d in callee.decorators):
+            return 1
+        owner = self.value(facts, site.scope, site.func.value)
+        return 0 if isinstance(owner, Class) else 1
+
     # -- parameters -------------------------------------------------------------------
     def _param(self, facts: ModuleFacts, scope: Scope, name: str) -> Value | None:
         param = scope.param(name)
@@ -581,8 +642,7 @@ class Resolver:
             func = site.func
             last = func.id if isinstance(func, ir.Name) else getattr(func, "attr", None)
             if last == short and self.value(facts, site.scope, func) == target:
-                bound = isinstance(func, ir.Attr) and facts.scopes[function_key].is_method
-                found.append((site, 1 if bound else 0))
+                found.append((site, self.bound_offset(facts, site, facts.scopes[function_key])))
             elif last == "transaction" and site.ir.args:
                 receiver = site.receiver
                 if receiver is None or self.client(facts, site.scope, receiver) is None:
@@ -616,15 +676,20 @@ class Resolver:
             if offset == -1:
                 values.append(Client("pipeline", transactional=True) if param.index == 0 else None)
                 continue
-            index = param.index - offset
-            call = site.ir
-            arg: ir.IR | None = None
-            if 0 <= index < len(call.args) and not call.star:
-                arg = call.args[index]
-            else:
-                arg = call.kwarg(param.name)
+            arg = argument(site.ir, param, offset)
             if arg is None:
                 return None
             values.append(self.value(facts, site.scope, arg))
         value = merge(values)
         return value if isinstance(value, Client) else None
+
+
+def argument(call: ir.Call, param: Param, offset: int = 0) -> ir.IR | None:
+    """The argument `call` passes for `param` (positional after `offset` implicit ones,
+    or by keyword); None when not passed or hidden behind `*args`."""
+    if param.star:
+        return None
+    position = param.index - offset
+    if param.index >= 0 and 0 <= position < len(call.args) and not call.star:
+        return call.args[position]
+    return call.kwarg(param.name)

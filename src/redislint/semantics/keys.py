@@ -239,7 +239,7 @@ class KeyResolver:
             return self._from_bindings(facts, owner.key, bindings, expr.id)
         # attributes: class constants, module constants, self.attr set in the class
         if isinstance(expr.value, ir.Name):
-            cls = self.resolver._self_class(facts, scope, expr.value.id)
+            cls = self.resolver.self_class(facts, scope, expr.value.id)
             if cls is not None:
                 bindings = list(cls.self_attrs.get(expr.attr, ())) + list(
                     cls.bindings.get(expr.attr, ())

@@ -130,6 +130,7 @@ class FileModel:
         self.keys = key_resolver
         self.table = table
         self._expiries: dict[int, Expiry] = {}
+        self._others: dict[str, FileModel] = {}
 
     @cached_property
     def is_test_path(self) -> bool:
@@ -164,6 +165,17 @@ class FileModel:
         while scope.kind == "class" and scope.parent is not None:
             scope = self.facts.scopes[scope.parent]
         return scope
+
+    def model_of(self, facts: ModuleFacts) -> FileModel:
+        """The model of another project module (a helper's), on the same resolvers."""
+        if facts.path == self.facts.path:
+            return self
+        model = self._others.get(facts.path)
+        if model is None:
+            model = self._others[facts.path] = FileModel(
+                facts, "", facts.path, self.config, self.resolver, self.keys, self.table
+            )
+        return model
 
     def expiry(self, call: RedisCall) -> Expiry:
         """What `call` does to its key's expiry (see `semantics/expiry.py`)."""

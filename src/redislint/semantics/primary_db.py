@@ -429,7 +429,7 @@ class PrimaryDbWrites:
             if found is not None:
                 bindings = found[1]
         elif isinstance(expr, ir.Attr) and isinstance(expr.value, ir.Name):
-            cls = self.resolver._self_class(facts, scope, expr.value.id)
+            cls = self.resolver.self_class(facts, scope, expr.value.id)
             if cls is not None:
                 bindings = cls.self_attrs.get(expr.attr, []) + cls.bindings.get(expr.attr, [])
         names: list[str] = []
