@@ -32,7 +32,6 @@ import re
 import tempfile
 import tokenize
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from io import BytesIO, StringIO
 from pathlib import Path
@@ -42,11 +41,10 @@ import libcst as cst
 from redislint.config import Config
 from redislint.engine import InternalError, check_file
 from redislint.findings import Edit, Finding, Fix
+from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex, decode_source
 
 DEFAULT_MAX_ROUNDS = 10
-# Below this many files to fix, a process pool costs more than it saves (as in the runner).
-_PARALLEL_THRESHOLD = 24
 # Temporary files end with this, never with ".py": a leftover after SIGKILL must not be
 # picked up as source by the next run (or by anyone's `*.py` glob).
 TEMP_SUFFIX = ".redislint-tmp"
@@ -640,8 +638,8 @@ def _fix_one(
 
 
 def _fix_shard(
-    items: list[FileToFix],
     config: Config,
+    items: list[FileToFix],
     selected: frozenset[str],
     options: FixOptions,
     keep: FindingFilter | None,
@@ -666,21 +664,9 @@ def fix_files(
     run leaves every file either untouched or fully fixed. `keep` must be picklable when
     the work runs in worker processes.
     """
-    selected_set = frozenset(selected)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(items) < _PARALLEL_THRESHOLD:
-        return _fix_shard(list(items), config, selected_set, options, keep)
     order = {item.rel_path: n for n, item in enumerate(items)}
-    shards = [list(items[i::workers]) for i in range(workers)]
-    results: list[FileFixResult] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(_fix_shard, shard, config, selected_set, options, keep)
-            for shard in shards
-            if shard
-        ]
-        for future in futures:
-            results.extend(future.result())
+    parts = run_sharded(_fix_shard, config, items, jobs, frozenset(selected), options, keep)
+    results = [result for part in parts for result in part]
     results.sort(key=lambda r: order[r.rel_path])
     return results
 

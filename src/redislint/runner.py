@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +27,8 @@ from redislint.engine import (
     selected_codes,
 )
 from redislint.findings import Finding
+from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex
-
-_S = TypeVar("_S")
-
-# Below this many files a process pool costs more than it saves.
-_PARALLEL_THRESHOLD = 24
 
 
 @dataclass
@@ -134,47 +128,6 @@ def _read_jobs(
     return work
 
 
-def _sharded(
-    function: Callable[..., _S], work: list[_Job], jobs: int | None, *args: object
-) -> list[_S]:
-    """Run `function(config, shard, *args)` over shards of `work`, in worker processes
-    when there is enough work; one shard per worker, so each builds its index once."""
-    config, rest = args[0], args[1:]
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(work) < _PARALLEL_THRESHOLD:
-        return [function(config, work, *rest)]
-    shards = [work[i::workers] for i in range(workers)]
-    progress = _Progress(len(work))
-    results: list[_S] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(function, config, shard, *rest) for shard in shards if shard]
-        for future, shard in zip(futures, [s for s in shards if s], strict=True):
-            results.append(future.result())
-            progress.advance(len(shard))
-    progress.done()
-    return results
-
-
-class _Progress:
-    """`files done / total` on stderr, only on a terminal and only for long runs."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.count = 0
-        self.enabled = total >= 200 and sys.stderr.isatty()
-
-    def advance(self, count: int) -> None:
-        self.count += count
-        if self.enabled:
-            sys.stderr.write(f"\rredislint: {self.count}/{self.total} files")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 def check_paths(
     paths: Sequence[str],
     config: Config,
@@ -216,7 +169,7 @@ def check_paths(
             outcome.files_checked += 1
             outcome.checked_paths.append(job.rel_path)
         work = misses
-    for part in _sharded(_check_shard, work, jobs, config, selected, keep_sources, cache):
+    for part in run_sharded(_check_shard, config, work, jobs, selected, keep_sources, cache):
         outcome.findings += part.findings
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
@@ -290,7 +243,7 @@ def collect_models(
         work = [j for j in everything if not config.is_test_path(config.relative_path(j.path))]
     outcome.tests_excluded = len(everything) - len(work)
     outcome.files_seen = len(work)
-    parts = _sharded(_model_shard, work, jobs, config, visit)
+    parts = run_sharded(_model_shard, config, work, jobs, visit)
     for part in parts:
         outcome.results += part.results
         outcome.errors += part.errors
