@@ -254,10 +254,3 @@ def test_prefilter_configured_names() -> None:
     assert prefilter("from myapp.db import get_conn\nget_conn().set('a', 1)\n", config)
     assert prefilter("self.kv.set('a', 1)\n", config)
     assert not prefilter("print('hello')\n", config)
-
-
-def test_prefilter_exported_names() -> None:
-    source = "from app.clients import store\nstore.set('k', 1)\n"
-    assert not prefilter(source, Config())
-    assert prefilter(source, Config(), exported_names={"store"})
-    assert not prefilter(source, Config(), exported_names={""})

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,15 +100,15 @@ def is_python_file(name: str) -> bool:
     return name.endswith(PYTHON_SUFFIXES)
 
 
-def prefilter(text: str, config: Config, exported_names: Collection[str] = ()) -> bool:
-    """Whether the source could touch Redis at all; False means: do not even parse it.
+def prefilter(text: str, config: Config) -> bool:
+    """Whether the source mentions Redis at all; False means: do not even parse it.
 
     Plain substring tests (the parse costs far more than this): "redis" in any case
-    (imports, `Redis(`, `get_redis_connection`, `RedisCluster`), the last component of each
-    configured factory and client name (a file may use them with no import of redis), and
-    the names other modules of the project export as clients or factories. It may say
-    True for a file that has nothing to do with Redis; it must never say False for one
-    that does.
+    (imports, `Redis(`, `get_redis_connection`, `RedisCluster`), and the last component of
+    each configured factory and client name (a file may use them with no import of redis).
+    A file that uses a client imported from another project module passes through
+    `ProjectIndex.imports_redis_module` instead. It may say True for a file that has
+    nothing to do with Redis.
     """
     if "redis" in text.lower():
         return True
@@ -116,7 +116,7 @@ def prefilter(text: str, config: Config, exported_names: Collection[str] = ()) -
         needle = dotted.rpartition(".")[2]
         if needle and needle in text:
             return True
-    return any(name and name in text for name in exported_names)
+    return False
 
 
 def _reason(exc: OSError) -> str:
