@@ -203,3 +203,12 @@ def test_force_exclude_applies_exclude_to_named_files(tmp_path: Path) -> None:
         ["check", "--force-exclude", "--stdin-filename", "migrations/m1.py"], tmp_path, stdin=BAD
     )
     assert piped.exit_code == 0
+
+
+def test_a_deeply_nested_module_is_checked_not_reported(tmp_path: Path) -> None:
+    """One long implicit concatenation nests thousands deep (as pydoc_data/topics.py)."""
+    parts = "\n".join(f"    'part {n} '" for n in range(2500))
+    (tmp_path / "big.py").write_text(f"import redis\n\nTEXT = (\n{parts}\n)\n{BAD}")
+    result = run(["check", "big.py", "--no-cache"], tmp_path)
+    assert "RL001" not in result.output
+    assert result.exit_code == 1 and "RL301" in result.output

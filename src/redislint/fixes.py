@@ -39,7 +39,7 @@ from pathlib import Path
 import libcst as cst
 
 from redislint.config import Config
-from redislint.engine import InternalError, check_file
+from redislint.engine import InternalError, analysis_settings, check_file
 from redislint.findings import Edit, Finding, Fix
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex, decode_source
@@ -644,8 +644,9 @@ def _fix_shard(
     options: FixOptions,
     keep: FindingFilter | None,
 ) -> list[FileFixResult]:
-    index = ProjectIndex(config)
-    return [_fix_one(item, config, index, selected, options, keep) for item in items]
+    with analysis_settings():
+        index = ProjectIndex(config)
+        return [_fix_one(item, config, index, selected, options, keep) for item in items]
 
 
 def fix_files(

@@ -7,10 +7,8 @@ on which worker finished first.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -22,6 +20,7 @@ from redislint.engine import (
     FileAnalysis,
     InternalError,
     SourceError,
+    analysis_settings,
     analyze_file,
     check_file,
     selected_codes,
@@ -54,23 +53,6 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while checking.
-
-    Parsing allocates millions of short-lived nodes and the index keeps every tree
-    alive, so with the default thresholds the collector keeps re-scanning a large,
-    growing heap (measured: a third of a cold run on redis-py). Syntax trees hold no
-    reference cycles, so they are freed by reference counting anyway.
-    """
-    saved = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 50)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)
-
-
 def _check_shard(
     config: Config,
     jobs: list[_Job],
@@ -78,7 +60,7 @@ def _check_shard(
     keep_sources: bool,
     cache: ResultCache | None,
 ) -> RunOutcome:
-    with _fewer_collections():
+    with analysis_settings():
         return _check_jobs(config, jobs, selected, keep_sources, cache)
 
 
@@ -200,6 +182,13 @@ def _model_shard(
     config: Config,
     jobs: list[_Job],
     visit: Callable[[FileAnalysis], _T],
+) -> ModelsOutcome[_T]:
+    with analysis_settings():
+        return _model_jobs(config, jobs, visit)
+
+
+def _model_jobs(
+    config: Config, jobs: list[_Job], visit: Callable[[FileAnalysis], _T]
 ) -> ModelsOutcome[_T]:
     index = ProjectIndex(config)
     outcome: ModelsOutcome[_T] = ModelsOutcome()
