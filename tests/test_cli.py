@@ -212,3 +212,24 @@ def test_a_deeply_nested_module_is_checked_not_reported(tmp_path: Path) -> None:
     result = run(["check", "big.py", "--no-cache"], tmp_path)
     assert "RL001" not in result.output
     assert result.exit_code == 1 and "RL301" in result.output
+
+
+def test_each_file_uses_its_nearest_configuration(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.redislint]\nignore = ["RL301"]\n')
+    (tmp_path / "top.py").write_text(BAD)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "redislint.toml").write_text('exclude = ["skipped.py"]\n')
+    (tmp_path / "sub" / "inner.py").write_text(BAD)
+    (tmp_path / "sub" / "skipped.py").write_text(BAD)
+    result = run(["check", ".", "--no-cache"], tmp_path)
+    assert result.exit_code == 1
+    assert "sub/inner.py:4:1: RL301" in result.output
+    assert "top.py" not in result.output and "skipped.py" not in result.output
+    # the command line's selection applies on top of every file's configuration
+    assert run(["check", ".", "--ignore", "RL301", "--no-cache"], tmp_path).exit_code == 0
+    # --config: one configuration for every file
+    single = run(["check", ".", "--config", "pyproject.toml", "--no-cache"], tmp_path)
+    assert single.exit_code == 0, single.output
+    # a file named on the command line is checked even when its configuration excludes it
+    named = run(["check", "sub/skipped.py", "--no-cache"], tmp_path)
+    assert "sub/skipped.py:4:1: RL301" in named.output

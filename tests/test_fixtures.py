@@ -25,7 +25,14 @@ def _fixture_files() -> list[Path]:
 
 
 def _root(path: Path) -> Path:
-    return FIXTURES / path.relative_to(FIXTURES).parts[0]
+    """The fixture's project root: the folder of its nearest redislint.toml, as the
+    command line would find it (so `redislint check tests/fixtures` agrees)."""
+    for directory in path.parents:
+        if (directory / "redislint.toml").is_file():
+            return directory
+        if directory == FIXTURES:
+            break
+    return FIXTURES
 
 
 @pytest.mark.parametrize("path", _fixture_files(), ids=lambda p: p.relative_to(FIXTURES).as_posix())

@@ -17,7 +17,7 @@ import click
 
 from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
-from redislint.config import Config, ConfigError, resolve_config
+from redislint.config import Config, ConfigError, ConfigSet, resolve_config
 from redislint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -206,9 +206,10 @@ def check(
     if stdin_filename is not None:
         stdin = (stdin_filename, sys.stdin.buffer.read())
     fixing = fix or diff
+    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
     outcome = check_paths(
         list(paths),
-        config,
+        configs,
         jobs=jobs,
         stdin=stdin,
         keep_sources=fixing or add_noqa,
@@ -237,7 +238,7 @@ def check(
         findings, fixed = _run_fixes(
             findings,
             outcome.sources,
-            config,
+            configs,
             cwd,
             unsafe=unsafe_fixes,
             diff=diff,
@@ -286,7 +287,7 @@ def _echo_warnings(warnings: Sequence[str]) -> None:
 def _run_fixes(
     findings: list[Finding],
     sources: dict[str, str],
-    config: Config,
+    configs: ConfigSet,
     cwd: Path,
     *,
     unsafe: bool,
@@ -306,6 +307,7 @@ def _run_fixes(
     """
     from redislint.engine import selected_codes
     from redislint.fixes import (
+        FileToFix,
         FixOptions,
         fix_files,
         fix_requests,
@@ -313,13 +315,26 @@ def _run_fixes(
     )
 
     items = fix_requests(findings, sources, cwd, unsafe=unsafe, stdin=stdin)
-    results = fix_files(
-        items,
-        config,
-        selected=selected_codes(config),
-        options=FixOptions(unsafe=unsafe, write=not diff and stdin is None),
-        keep=keep,
-        jobs=jobs,
+    options = FixOptions(unsafe=unsafe, write=not diff and stdin is None)
+    by_config: dict[int, tuple[Config, list[FileToFix]]] = {}
+    for item in items:  # each file is re-checked under its own configuration
+        config = configs.for_path(item.path)
+        by_config.setdefault(id(config), (config, []))[1].append(item)
+    order = {item.rel_path: number for number, item in enumerate(items)}
+    results = sorted(
+        (
+            result
+            for config, group in by_config.values()
+            for result in fix_files(
+                group,
+                config,
+                selected=selected_codes(config),
+                options=options,
+                keep=keep,
+                jobs=jobs,
+            )
+        ),
+        key=lambda result: order[result.rel_path],
     )
     warnings = [w for r in results for w in r.warnings]
     errors.extend(r.error for r in results if r.error)
@@ -455,7 +470,8 @@ def keys_command(
     from redislint.report.keys import render_inventory
 
     config = _load_config(paths, config_file, isolated, None)
-    outcome = collect_inventory(list(paths), config, include_tests=include_tests)
+    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
+    outcome = collect_inventory(list(paths), configs, include_tests=include_tests)
     report = render_inventory(output_format, outcome.inventory)
     if output_file:
         try:

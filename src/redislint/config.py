@@ -686,3 +686,35 @@ def config_from_table(table: dict[str, Any], source_name: str, root: Path) -> Co
     Errors name `source_name` the way they would name a file.
     """
     return _Validator(source_name, "").config(table, root / source_name)
+
+
+class ConfigSet:
+    """The configuration of each file of a run.
+
+    Like ruff, every file is governed by the nearest configuration above it, so a
+    repository holding several projects (or fixture folders with their own keyspace)
+    is checked with each project's own settings. `--config` and `--isolated` give one
+    configuration for every file (`hierarchical=False`). Command-line selection
+    (`--select`, `--ignore`, ...) applies on top of every file's configuration.
+    """
+
+    def __init__(self, base: Config, *, hierarchical: bool) -> None:
+        self.base = base
+        self.hierarchical = hierarchical
+        self._nearest: dict[Path, Path | None] = {}
+        self._loaded: dict[Path, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        if not self.hierarchical:
+            return self.base
+        directory = Path(os.path.abspath(path)).parent
+        if directory not in self._nearest:
+            self._nearest[directory] = find_config_file(directory)
+        found = self._nearest[directory]
+        if found is None or found == self.base.config_path:
+            return self.base
+        config = self._loaded.get(found)
+        if config is None:
+            config = replace(load_config(found), selection_overrides=self.base.selection_overrides)
+            self._loaded[found] = config
+        return config

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from redislint.config import Config, KeyspaceEntry
+from redislint.config import Config, ConfigSet, KeyspaceEntry
 from redislint.engine import FileAnalysis
 from redislint.positions import spans
 from redislint.semantics import ir
@@ -312,7 +312,7 @@ def build_inventory(
 
 def collect_inventory(
     paths: Sequence[str],
-    config: Config,
+    config: Config | ConfigSet,
     *,
     cwd: Path | None = None,
     include_tests: bool = False,
@@ -329,6 +329,6 @@ def collect_inventory(
         (use for _, uses in outcome.results for use in uses),
         files=outcome.files_seen,
         tests_excluded=outcome.tests_excluded,
-        declared=config.keyspace,
+        declared=(config.base if isinstance(config, ConfigSet) else config).keyspace,
     )
     return InventoryOutcome(inventory, outcome.errors, outcome.unparsed)

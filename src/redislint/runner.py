@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from redislint.cache import ResultCache
-from redislint.config import Config
+from redislint.config import Config, ConfigSet
 from redislint.discovery import discover
 from redislint.engine import (
     FileAnalysis,
@@ -110,9 +110,32 @@ def _read_jobs(
     return work
 
 
+def _by_config(
+    work: list[_Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
+) -> list[tuple[Config, list[_Job]]]:
+    """Group files by the configuration that governs them, in first-seen order.
+
+    A file found by walking is dropped when its own configuration excludes it (the
+    walk itself honoured only the configuration of the run); a file named on the
+    command line is always checked, as discovery promises.
+    """
+    named = {Path(os.path.abspath(cwd / p)) for p in paths}
+    groups: dict[int, tuple[Config, list[_Job]]] = {}
+    for job in work:
+        config = configs.for_path(job.path)
+        if (
+            config is not configs.base
+            and job.path not in named
+            and config.is_excluded(config.relative_path(job.path))
+        ):
+            continue
+        groups.setdefault(id(config), (config, []))[1].append(job)
+    return list(groups.values())
+
+
 def check_paths(
     paths: Sequence[str],
-    config: Config,
+    config: Config | ConfigSet,
     *,
     cwd: Path | None = None,
     jobs: int | None = None,
@@ -123,23 +146,42 @@ def check_paths(
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
 
-    With `use_cache`, files whose bytes, configuration and imported project modules are
-    unchanged since an earlier run are not checked again (never for stdin or when the
-    sources are kept for fixing).
+    `config` is one configuration for every file, or a `ConfigSet` that gives each file
+    the nearest configuration above it. With `use_cache`, files whose bytes,
+    configuration and imported project modules are unchanged since an earlier run are
+    not checked again (never for stdin or when the sources are kept for fixing).
     """
     cwd = cwd or Path.cwd()
+    configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
+    base = configs.base
     outcome = RunOutcome()
     work: list[_Job] = []
     if stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
-        if not (force_exclude and config.is_excluded(config.relative_path(path))):
+        if not (force_exclude and base.is_excluded(base.relative_path(path))):
             work.append(_Job(path, display_path(path, cwd), data))
     else:
-        work = _read_jobs(paths, config, cwd, force_exclude, outcome.errors)
+        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors)
+    for group_config, group in _by_config(work, configs, paths, cwd):
+        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin)
+    outcome.findings.sort(key=lambda f: f.sort_key)
+    outcome.checked_paths.sort()
+    return outcome
+
+
+def _check_group(
+    outcome: RunOutcome,
+    config: Config,
+    work: list[_Job],
+    jobs: int | None,
+    keep_sources: bool,
+    use_cache: bool,
+) -> None:
+    """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
     cache = None
-    if use_cache and stdin is None and not keep_sources:
+    if use_cache and not keep_sources:
         cache = ResultCache(config, selected)
         misses = []
         for job in work:
@@ -157,9 +199,6 @@ def check_paths(
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors
         outcome.sources.update(part.sources)
-    outcome.findings.sort(key=lambda f: f.sort_key)
-    outcome.checked_paths.sort()
-    return outcome
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------
@@ -209,7 +248,7 @@ def _model_jobs(
 
 def collect_models(
     paths: Sequence[str],
-    config: Config,
+    config: Config | ConfigSet,
     visit: Callable[[FileAnalysis], _T],
     *,
     cwd: Path | None = None,
@@ -225,18 +264,23 @@ def collect_models(
     files are checked in parallel. Results come back in path order.
     """
     cwd = cwd or Path.cwd()
+    configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     outcome: ModelsOutcome[_T] = ModelsOutcome()
-    everything = _read_jobs(paths, config, cwd, False, outcome.errors)
-    work = everything
-    if not include_tests:
-        work = [j for j in everything if not config.is_test_path(config.relative_path(j.path))]
-    outcome.tests_excluded = len(everything) - len(work)
-    outcome.files_seen = len(work)
-    parts = run_sharded(_model_shard, config, work, jobs, visit)
-    for part in parts:
-        outcome.results += part.results
-        outcome.errors += part.errors
-        outcome.unparsed += part.unparsed
+    everything = _read_jobs(paths, configs.base, cwd, False, outcome.errors)
+    for group_config, group in _by_config(everything, configs, paths, cwd):
+        work = group
+        if not include_tests:
+            work = [
+                j
+                for j in group
+                if not group_config.is_test_path(group_config.relative_path(j.path))
+            ]
+        outcome.tests_excluded += len(group) - len(work)
+        outcome.files_seen += len(work)
+        for part in run_sharded(_model_shard, group_config, work, jobs, visit):
+            outcome.results += part.results
+            outcome.errors += part.errors
+            outcome.unparsed += part.unparsed
     outcome.results.sort(key=lambda item: item[0])
     outcome.unparsed.sort()
     return outcome

@@ -1,9 +1,9 @@
 """Run redislint on one fixture exactly as the command line would, and compare.
 
-Each fixture belongs to a project rooted at its top folder under the fixtures
-directory (`tests/fixtures/RL101/`), so multi-module fixtures import each other by
-their package names; a `redislint.toml` there, and the fixture's own header line,
-configure the run.
+Each fixture belongs to the project rooted at the folder of its nearest
+`redislint.toml` (`tests/fixtures/RL101/`, or `tests/fixtures/` itself), as the
+command line would find it; multi-module fixtures import each other by their package
+names. That configuration, and the fixture's own header line, configure the run.
 """
 
 from __future__ import annotations
