@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from redislint import __version__
 from redislint.catalogue import catalogue_dir
@@ -56,14 +57,14 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _finding_from_json(data: dict) -> Finding:  # type: ignore[type-arg]
+def _finding_from_json(data: dict[str, Any]) -> Finding:
     fix = data.pop("fix")
     if fix is not None:
         fix = Fix(
             safety=fix["safety"],
             description=fix["description"],
             edits=tuple(Edit(**edit) for edit in fix["edits"]),
-            imports=tuple(tuple(item) for item in fix.get("imports", ())),  # type: ignore[misc]
+            imports=tuple((module, name) for module, name in fix.get("imports", ())),
         )
     return Finding(**data, fix=fix)
 

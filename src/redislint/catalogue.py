@@ -15,8 +15,11 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import cast, get_args
 
-SEVERITIES = ("error", "warning", "info")
+from redislint.findings import Severity
+
+SEVERITIES = get_args(Severity)
 FIX_KINDS = ("safe", "unsafe", "hint")
 STATUSES = ("stable", "preview", "removed")
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
@@ -33,7 +36,7 @@ class CatalogueError(Exception):
 class RuleDoc:
     code: str
     name: str
-    severity: str
+    severity: Severity
     fix: str
     since: str
     status: str
@@ -118,7 +121,7 @@ def parse_rule_doc(text: str, source_name: str) -> RuleDoc:
     return RuleDoc(
         code=meta["code"],
         name=meta["name"],
-        severity=meta["severity"],
+        severity=cast(Severity, meta["severity"]),
         fix=meta["fix"],
         since=meta["since"],
         status=meta["status"],

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import pathspec
 
@@ -641,7 +641,7 @@ class _Validator:
                 not isinstance(key_type, str) or key_type not in KEY_TYPES
             ):
                 raise self.expected(f"{base}.type", f"one of {', '.join(KEY_TYPES)}", key_type)
-            entries.append(KeyspaceEntry(pattern, role, key_type))
+            entries.append(KeyspaceEntry(pattern, cast(Role, role), cast(KeyType | None, key_type)))
         return tuple(entries)
 
 

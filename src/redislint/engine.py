@@ -86,7 +86,7 @@ def _parse_error(rel_path: str, doc: RuleDoc, line: int, column: int, message: s
     return Finding(
         code=doc.code,
         name=doc.name,
-        severity=doc.severity,  # type: ignore[arg-type]
+        severity=doc.severity,
         message=message,
         path=rel_path,
         line=line,
@@ -150,8 +150,12 @@ def check_file(
     return result
 
 
-def _unused_suppressions(  # type: ignore[no-untyped-def]
-    source: str, rel_path: str, suppressions, used: set[tuple[int, str]], codes: frozenset[str]
+def _unused_suppressions(
+    source: str,
+    rel_path: str,
+    suppressions: Suppressions,
+    used: set[tuple[int, str]],
+    codes: frozenset[str],
 ) -> list[Finding]:
     """RL002: suppression comments that suppressed nothing in this run."""
     doc = load_catalogue()["RL002"]
@@ -165,7 +169,7 @@ def _unused_suppressions(  # type: ignore[no-untyped-def]
             Finding(
                 code=doc.code,
                 name=doc.name,
-                severity=doc.severity,  # type: ignore[arg-type]
+                severity=doc.severity,
                 message=f"unused suppression ({what}): nothing was reported here",
                 path=rel_path,
                 line=comment.line,
@@ -279,7 +283,14 @@ def _libcst_location(exc: cst.ParserSyntaxError) -> tuple[int, int]:
     return exc.raw_line, exc.raw_column + 1
 
 
-def _located(module, rel_path, reports, catalogue, suppressions, used) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _located(
+    module: cst.Module,
+    rel_path: str,
+    reports: list[Report],
+    catalogue: dict[str, RuleDoc],
+    suppressions: Suppressions,
+    used: set[tuple[int, str]],
+) -> list[Finding]:
     wanted: list[cst.CSTNode] = []
     for report in reports:
         wanted.append(report.node)

@@ -106,11 +106,7 @@ def _fields(node: cst.CSTNode) -> tuple[str, ...]:
     kind = type(node)
     names = _FIELD_CACHE.get(kind)
     if names is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(node)  # type: ignore[arg-type]
-            if f.name not in _SKIPPED_FIELDS
-        )
+        names = tuple(f.name for f in dataclasses.fields(node) if f.name not in _SKIPPED_FIELDS)
         _FIELD_CACHE[kind] = names
     return names
 

@@ -10,12 +10,13 @@ matches a namespace, so no rule guesses about it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from redislint.config import KeyspaceEntry
 from redislint.semantics import ir
 from redislint.semantics.clients import Class, Function, Instance, ProjectModule, Resolver
-from redislint.semantics.scopes import ModuleFacts
+from redislint.semantics.scopes import Binding, ModuleFacts
 
 WILDCARD = "*"
 _PERCENT_SPEC = re.compile(
@@ -66,7 +67,9 @@ def _escape(text: str) -> str:
 class KeyResolver:
     """Turns key expressions into patterns, memoised per (module, scope, expression)."""
 
-    def __init__(self, resolver: Resolver, facts_by_path) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, resolver: Resolver, facts_by_path: Callable[[str], ModuleFacts | None]
+    ) -> None:
         self.resolver = resolver
         self._facts_by_path = facts_by_path
         self._memo: dict[tuple[str, str, ir.IR], str | None] = {}
@@ -262,7 +265,9 @@ class KeyResolver:
             return self.glob(target, "", ir.Name(expr.attr), whole=True)
         return None
 
-    def _from_bindings(self, facts: ModuleFacts, owner: str, bindings, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    def _from_bindings(
+        self, facts: ModuleFacts, owner: str, bindings: Iterable[Binding], name: str
+    ) -> str | None:
         globs: set[str | None] = set()
         for binding in bindings:
             if binding.kind == "assign" and binding.value is not None:

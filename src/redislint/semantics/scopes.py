@@ -15,6 +15,7 @@ from typing import Literal
 import libcst as cst
 
 from redislint.semantics import ir
+from redislint.semantics.ir import IR
 
 BindingKind = Literal["assign", "annotated", "import", "def", "class", "with", "unknown"]
 ScopeKind = Literal["module", "class", "function", "lambda"]
@@ -134,7 +135,7 @@ class CallSite:
         return self.func.attr if isinstance(self.func, ir.Attr) else None
 
     @property
-    def receiver(self) -> ir.IR | None:
+    def receiver(self) -> IR | None:
         return self.func.value if isinstance(self.func, ir.Attr) else None
 
 
