@@ -13,6 +13,7 @@ import libcst as cst
 import pytest
 
 from redislint import fixes
+from redislint.add_noqa import add_noqa_text
 from redislint.config import Config
 from redislint.findings import Edit, Finding, Fix
 from redislint.fixes import (
@@ -22,7 +23,6 @@ from redislint.fixes import (
     SourceFormat,
     StaleFileError,
     add_imports,
-    add_noqa_text,
     apply_fixes,
     fix_files,
     fix_text,

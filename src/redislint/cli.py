@@ -377,7 +377,7 @@ def _run_add_noqa(
     findings: list[Finding], sources: dict[str, str], cwd: Path, errors: list[str]
 ) -> None:
     """`--add-noqa`: suppress every current finding in place; exit 1 if some could not be."""
-    from redislint.fixes import add_noqa_files
+    from redislint.add_noqa import add_noqa_files
 
     noqa = add_noqa_files(findings, sources, cwd)
     errors.extend(noqa.errors)
