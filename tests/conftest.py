@@ -6,12 +6,12 @@ The real-redis fixtures live here; the logic that starts the server is in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from redis_server import RedisServer, find_redis_server, running_redis_server
+from support import missing_tool
 
 if TYPE_CHECKING:
     import redis
@@ -26,10 +26,7 @@ def redis_server() -> Iterator[RedisServer]:
     """
     executable = find_redis_server()
     if executable is None:
-        message = "redis-server is not on PATH"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (required when CI=true)")
-        pytest.skip(message)
+        missing_tool("redis-server is not on PATH")
     with running_redis_server(executable) as server:
         yield server
 

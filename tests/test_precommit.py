@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import missing_tool, show
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,20 +38,6 @@ FIXED_SOURCE = 'import redis\n\nr = redis.Redis()\nr.set("cache:a", "1", ex=60)\
 INSTALL_TIMEOUT = 900
 # Directories never worth copying into the snapshot when git cannot list the files.
 _NOT_SOURCE = (".git", ".venv", "venv", "__pycache__", "*.pyc", ".*_cache", "build", "dist")
-
-
-def _missing_tool(message: str) -> None:
-    """Skip locally, but fail in CI (CI=true): a broken CI image must not skip silently."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (required when CI=true)")
-    pytest.skip(message)
-
-
-def _show(result: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"$ {' '.join(map(str, result.args))}\n(exit {result.returncode})\n"
-        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-    )
 
 
 def _run(
@@ -96,7 +83,7 @@ def _git_env(home: Path) -> dict[str, str]:
 
 def _git(args: Sequence[str], cwd: Path, env: dict[str, str]) -> None:
     result = _run(["git", "-c", "init.defaultBranch=main", *args], cwd, env)
-    assert result.returncode == 0, _show(result)
+    assert result.returncode == 0, show(result)
 
 
 def _working_tree_files() -> list[str] | None:
@@ -132,11 +119,11 @@ def _snapshot_repo(dest: Path, env: dict[str, str]) -> Path:
 
 def _require_pre_commit() -> None:
     if shutil.which("git") is None:
-        _missing_tool("git is not on PATH")
+        missing_tool("git is not on PATH")
     try:
         import pre_commit  # noqa: F401
     except ImportError:
-        _missing_tool("pre-commit is not installed (pip install -e '.[dev]')")
+        missing_tool("pre-commit is not installed (pip install -e '.[dev]')")
 
 
 @dataclass(frozen=True)
@@ -181,7 +168,7 @@ def test_manifest_is_valid() -> None:
     result = _run(
         [sys.executable, "-m", "pre_commit", "validate-manifest", manifest], REPO, timeout=60
     )
-    assert result.returncode == 0, _show(result)
+    assert result.returncode == 0, show(result)
     hooks = {hook["id"]: hook for hook in yaml.safe_load(manifest.read_text(encoding="utf-8"))}
     assert set(hooks) == {"redislint", "redislint-fix"}
     assert hooks["redislint"]["entry"] == "redislint check --force-exclude"
@@ -195,23 +182,23 @@ def test_manifest_is_valid() -> None:
 @pytest.mark.slow
 def test_hook_fails_on_bad_file(try_repo: TryRepo) -> None:
     result = try_repo("redislint", "app.py")
-    assert result.returncode != 0, "the hook passed on a file that calls FLUSHALL\n" + _show(result)
-    assert "RL301" in result.stdout, "the hook output does not mention RL301\n" + _show(result)
-    assert "app.py:2:1: RL301" in result.stdout, _show(result)
+    assert result.returncode != 0, "the hook passed on a file that calls FLUSHALL\n" + show(result)
+    assert "RL301" in result.stdout, "the hook output does not mention RL301\n" + show(result)
+    assert "app.py:2:1: RL301" in result.stdout, show(result)
 
 
 @pytest.mark.slow
 def test_hook_passes_on_clean_file(try_repo: TryRepo) -> None:
     result = try_repo("redislint", "clean.py")
-    assert result.returncode == 0, "the hook failed on a clean file\n" + _show(result)
-    assert "Passed" in result.stdout, _show(result)
+    assert result.returncode == 0, "the hook failed on a clean file\n" + show(result)
+    assert "Passed" in result.stdout, show(result)
 
 
 @pytest.mark.slow
 def test_fix_hook_rewrites_the_file(try_repo: TryRepo) -> None:
     result = try_repo("redislint-fix", "fixable.py")
     fixed = (try_repo.project / "fixable.py").read_text(encoding="utf-8")
-    assert fixed == FIXED_SOURCE, "the fix hook did not apply the safe fix\n" + _show(result)
+    assert fixed == FIXED_SOURCE, "the fix hook did not apply the safe fix\n" + show(result)
     # pre-commit fails a hook that modified files, so the user sees and stages the change.
-    assert result.returncode != 0, _show(result)
-    assert "files were modified by this hook" in result.stdout, _show(result)
+    assert result.returncode != 0, show(result)
+    assert "files were modified by this hook" in result.stdout, show(result)

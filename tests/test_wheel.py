@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from support import missing_tool, show
 
 from redislint.catalogue import load_catalogue
 
@@ -27,20 +28,6 @@ EXE = ".exe" if os.name == "nt" else ""
 
 # Building and installing download packages: be generous.
 TIMEOUT = 900
-
-
-def _missing_tool(message: str) -> None:
-    """Skip locally, but fail in CI (CI=true): a broken CI image must not skip silently."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (required when CI=true)")
-    pytest.skip(message)
-
-
-def _show(result: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"$ {' '.join(map(str, result.args))}\n(exit {result.returncode})\n"
-        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-    )
 
 
 def _clean_env() -> dict[str, str]:
@@ -73,7 +60,7 @@ def _run(
 
 def _ok(args: Sequence[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     result = _run(args, cwd)
-    assert result.returncode == 0, _show(result)
+    assert result.returncode == 0, show(result)
     return result
 
 
@@ -105,9 +92,7 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = home / "env"
     result = _run([sys.executable, "-m", "venv", env_dir], home)
     if result.returncode != 0 or not (env_dir / BIN / f"python{EXE}").exists():
-        _missing_tool(
-            "python -m venv does not work here (is ensurepip installed?)\n" + _show(result)
-        )
+        missing_tool("python -m venv does not work here (is ensurepip installed?)\n" + show(result))
     python = env_dir / BIN / f"python{EXE}"
     _ok([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", wheel], home)
     return env_dir
@@ -143,14 +128,14 @@ def test_installed_package_is_the_wheel(venv: Path, workdir: Path) -> None:
     )
     result = _ok([venv / BIN / f"python{EXE}", "-c", code], workdir)
     location, has_catalogue = result.stdout.split()
-    assert Path(location).resolve().is_relative_to(venv.resolve()), _show(result)
-    assert has_catalogue == "True", _show(result)
+    assert Path(location).resolve().is_relative_to(venv.resolve()), show(result)
+    assert has_catalogue == "True", show(result)
 
 
 @pytest.mark.slow
 def test_explain_from_the_wheel(venv: Path, workdir: Path) -> None:
     result = _ok([venv / BIN / f"redislint{EXE}", "explain", "RL301"], workdir)
-    assert result.stdout == load_catalogue()["RL301"].markdown(), _show(result)
+    assert result.stdout == load_catalogue()["RL301"].markdown(), show(result)
     assert "# flush-command (RL301)" in result.stdout
     assert "## Why is this bad?" in result.stdout
 
@@ -171,5 +156,5 @@ def test_rules_from_the_wheel(venv: Path, workdir: Path) -> None:
 def test_check_from_the_wheel(venv: Path, workdir: Path) -> None:
     (workdir / "app.py").write_text("import redis\nredis.Redis().flushall()\n", encoding="utf-8")
     result = _run([venv / BIN / f"redislint{EXE}", "check", "--isolated", "app.py"], workdir)
-    assert result.returncode == 1, _show(result)
-    assert "app.py:2:1: RL301 [flush-command]" in result.stdout, _show(result)
+    assert result.returncode == 1, show(result)
+    assert "app.py:2:1: RL301 [flush-command]" in result.stdout, show(result)
