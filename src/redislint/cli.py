@@ -110,10 +110,12 @@ def _check_options(command: F) -> F:
 @_check_options
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(["text", "json", "sarif", "github", "junit"]),
     default="text",
     show_default=True,
+    help="Report format (`--output-format` as in ruff).",
 )
 @click.option(
     "--output-file", type=click.Path(dir_okay=False), help="Write the report to this file."
