@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +23,29 @@ def show(result: subprocess.CompletedProcess[str]) -> str:
         f"$ {' '.join(map(str, result.args))}\n(exit {result.returncode})\n"
         f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
     )
+
+
+def run_command(
+    args: Sequence[str | Path],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion; a time-out fails the test with what it printed."""
+    try:
+        return subprocess.run(
+            [str(a) for a in args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
+        pytest.fail(
+            f"timed out after {timeout}s: {' '.join(map(str, args))}\n"
+            f"--- stdout ---\n{out or ''}\n--- stderr ---\n{err or ''}"
+        )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import missing_tool, show
+from support import missing_tool, run_command, show
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,23 +46,7 @@ def _run(
     env: dict[str, str] | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            [str(a) for a in args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
-        pytest.fail(
-            f"timed out after {timeout}s: {' '.join(map(str, args))}\n"
-            f"--- stdout ---\n{out or ''}\n--- stderr ---\n{err or ''}"
-        )
+    return run_command(args, cwd, env, timeout)
 
 
 def _git_env(home: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from support import missing_tool, show
+from support import missing_tool, run_command, show
 
 from redislint.catalogue import load_catalogue
 
@@ -39,23 +39,7 @@ def _clean_env() -> dict[str, str]:
 def _run(
     args: Sequence[str | Path], cwd: Path, timeout: float = TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            [str(a) for a in args],
-            cwd=cwd,
-            env=_clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
-        pytest.fail(
-            f"timed out after {timeout}s: {' '.join(map(str, args))}\n"
-            f"--- stdout ---\n{out or ''}\n--- stderr ---\n{err or ''}"
-        )
+    return run_command(args, cwd, _clean_env(), timeout)
 
 
 def _ok(args: Sequence[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -368,32 +368,10 @@ class PrimaryDbWrites:
         return prefix or None
 
     # -- receivers ------------------------------------------------------------------
-    def _chain_names(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> list[str]:
-        """The attribute names along a method chain: `Order.objects.filter(x)` gives
-        ["filter", "objects"]. A local name assigned once (`qs = Order.objects.filter()`)
-        is followed, so `qs.update()` is seen whole."""
-        names: list[str] = []
-        follow = 3
-        for _ in range(32):
-            if isinstance(expr, ir.Await):
-                expr = expr.value
-            elif isinstance(expr, ir.Call):
-                expr = expr.func
-            elif isinstance(expr, ir.Attr):
-                names.append(expr.attr)
-                expr = expr.value
-            elif isinstance(expr, ir.Name) and follow > 0:
-                value = self._single_assignment(facts, scope, expr.id)
-                if value is None:
-                    break
-                expr = value
-                follow -= 1
-            else:
-                break
-        return names
-
-    def _calls_in_chain(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Iterator[ir.Call]:
-        """The calls along a method chain, outermost first (`a.b(x).c(y)` -> c(y), b(x))."""
+    def _chain(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Iterator[ir.IR]:
+        """The calls and attributes along a method chain, outermost first. A local name
+        assigned once (`qs = Order.objects.filter()`) is followed, so `qs.update()` is
+        seen whole."""
         follow = 3
         for _ in range(32):
             if isinstance(expr, ir.Await):
@@ -402,6 +380,7 @@ class PrimaryDbWrites:
                 yield expr
                 expr = expr.func
             elif isinstance(expr, ir.Attr):
+                yield expr
                 expr = expr.value
             elif isinstance(expr, ir.Name) and follow > 0:
                 value = self._single_assignment(facts, scope, expr.id)
@@ -411,6 +390,15 @@ class PrimaryDbWrites:
                 follow -= 1
             else:
                 return
+
+    def _chain_names(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> list[str]:
+        """The attribute names along a method chain: `Order.objects.filter(x)` gives
+        ["filter", "objects"]."""
+        return [link.attr for link in self._chain(facts, scope, expr) if isinstance(link, ir.Attr)]
+
+    def _calls_in_chain(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Iterator[ir.Call]:
+        """The calls along a method chain, outermost first (`a.b(x).c(y)` -> c(y), b(x))."""
+        return (link for link in self._chain(facts, scope, expr) if isinstance(link, ir.Call))
 
     def _single_assignment(self, facts: ModuleFacts, scope: str, name: str) -> ir.IR | None:
         found = self.resolver.lookup(facts, scope, name)
