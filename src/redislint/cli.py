@@ -82,28 +82,45 @@ def main() -> None:
     """redislint: find risky Redis usage in Python code before it reaches production."""
 
 
-def _check_options(command: F) -> F:
-    options = [
-        click.argument("paths", nargs=-1, type=click.Path()),
-        click.option(
-            "--select", multiple=True, help="Rule codes or prefixes to run (replaces the config)."
-        ),
-        click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip."),
-        click.option("--extend-select", multiple=True, help="Rule codes or prefixes to add."),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="Use this configuration file.",
-        ),
-        click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
-        click.option(
-            "--stdin-filename", help="Read the source from stdin; report it under this name."
-        ),
-    ]
+def _apply(command: F, options: list[Callable[[F], F]]) -> F:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _config_options(command: F) -> F:
+    """PATHS, --config and --isolated: how every command finds its files and settings."""
+    return _apply(
+        command,
+        [
+            click.argument("paths", nargs=-1, type=click.Path()),
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(dir_okay=False),
+                help="Use this configuration file for every file.",
+            ),
+            click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+        ],
+    )
+
+
+def _check_options(command: F) -> F:
+    return _apply(
+        _config_options(command),
+        [
+            click.option(
+                "--select",
+                multiple=True,
+                help="Rule codes or prefixes to run (replaces the config).",
+            ),
+            click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip."),
+            click.option("--extend-select", multiple=True, help="Rule codes or prefixes to add."),
+            click.option(
+                "--stdin-filename", help="Read the source from stdin; report it under this name."
+            ),
+        ],
+    )
 
 
 @main.command()
@@ -434,11 +451,7 @@ def explain(rule: str) -> None:
 
 
 @main.command("keys")
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file."
-)
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@_config_options
 @click.option(
     "--format",
     "output_format",

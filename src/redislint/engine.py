@@ -44,6 +44,8 @@ _RECURSION_LIMIT = 20_000
 def analysis_settings() -> Iterator[None]:
     """Run the cyclic garbage collector less often, and allow deep syntax trees.
 
+    Also a decorator (`@analysis_settings()`) for the functions workers run.
+
     Parsing allocates millions of short-lived nodes and the index keeps every tree
     alive, so with the default thresholds the collector keeps re-scanning a large,
     growing heap (measured: a third of a cold run on redis-py). Syntax trees hold no

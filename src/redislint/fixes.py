@@ -637,6 +637,7 @@ def _fix_one(
     return result
 
 
+@analysis_settings()
 def _fix_shard(
     config: Config,
     items: list[FileToFix],
@@ -644,9 +645,8 @@ def _fix_shard(
     options: FixOptions,
     keep: FindingFilter | None,
 ) -> list[FileFixResult]:
-    with analysis_settings():
-        index = ProjectIndex(config)
-        return [_fix_one(item, config, index, selected, options, keep) for item in items]
+    index = ProjectIndex(config)
+    return [_fix_one(item, config, index, selected, options, keep) for item in items]
 
 
 def fix_files(

@@ -53,18 +53,8 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
+@analysis_settings()
 def _check_shard(
-    config: Config,
-    jobs: list[_Job],
-    selected: frozenset[str],
-    keep_sources: bool,
-    cache: ResultCache | None,
-) -> RunOutcome:
-    with analysis_settings():
-        return _check_jobs(config, jobs, selected, keep_sources, cache)
-
-
-def _check_jobs(
     config: Config,
     jobs: list[_Job],
     selected: frozenset[str],
@@ -217,16 +207,8 @@ class ModelsOutcome(Generic[_T]):
     unparsed: list[str] = field(default_factory=list)  # "path:line:col: message"
 
 
+@analysis_settings()
 def _model_shard(
-    config: Config,
-    jobs: list[_Job],
-    visit: Callable[[FileAnalysis], _T],
-) -> ModelsOutcome[_T]:
-    with analysis_settings():
-        return _model_jobs(config, jobs, visit)
-
-
-def _model_jobs(
     config: Config, jobs: list[_Job], visit: Callable[[FileAnalysis], _T]
 ) -> ModelsOutcome[_T]:
     index = ProjectIndex(config)
