@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -58,19 +59,70 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _finding_from_json(data: dict[str, Any]) -> Finding:
-    fix = data.pop("fix")
+_FINDING_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "code": str,
+    "name": str,
+    "severity": str,
+    "message": str,
+    "path": str,
+    "line": int,
+    "column": int,
+    "end_line": int,
+    "end_column": int,
+    "hint": (str, type(None)),
+    "fingerprint": str,
+}
+_EDIT_FIELDS = {"line": int, "column": int, "end_line": int, "end_column": int, "content": str}
+
+
+class _BadEntry(ValueError):
+    """A cache entry that is not what this version writes: treated as a miss."""
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    # bool is an int to isinstance; no cached field is a bool.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _BadEntry(what)
+    return value
+
+
+def _fields(data: Any, fields: Mapping[str, type | tuple[type, ...]], what: str) -> dict[str, Any]:
+    _expect(data, dict, what)
+    return {name: _expect(data.get(name), kind, f"{what}.{name}") for name, kind in fields.items()}
+
+
+def _finding_from_json(data: Any) -> Finding:
+    """Rebuild one cached finding, checking every field (a damaged entry is a miss)."""
+    values = _fields(data, _FINDING_FIELDS, "finding")
+    if values["severity"] not in ("error", "warning", "info"):
+        raise _BadEntry("finding.severity")
+    fix = data.get("fix")
     if fix is not None:
+        _expect(fix, dict, "fix")
+        edits = tuple(
+            Edit(**_fields(edit, _EDIT_FIELDS, "edit"))
+            for edit in _expect(fix.get("edits"), list, "fix.edits")
+        )
+        imports = []
+        for item in _expect(fix.get("imports", []), list, "fix.imports"):
+            module, name = _expect(item, list, "import")
+            imports.append(
+                (_expect(module, str, "module"), _expect(name, (str, type(None)), "name"))
+            )
+        if fix.get("safety") not in ("safe", "unsafe"):
+            raise _BadEntry("fix.safety")
         fix = Fix(
             safety=fix["safety"],
-            description=fix["description"],
-            edits=tuple(Edit(**edit) for edit in fix["edits"]),
-            imports=tuple((module, name) for module, name in fix.get("imports", ())),
+            description=_expect(fix.get("description"), str, "fix.description"),
+            edits=edits,
+            imports=tuple(imports),
         )
-    deferred = data.pop("deferred", None)
+    deferred = data.get("deferred")
     if deferred is not None:
-        deferred = tuple(str(item) for item in deferred)
-    return Finding(**data, fix=fix, deferred=deferred)
+        deferred = tuple(
+            _expect(item, str, "deferred") for item in _expect(deferred, list, "deferred")
+        )
+    return Finding(**values, fix=fix, deferred=deferred)
 
 
 class ResultCache:
@@ -82,19 +134,25 @@ class ResultCache:
         self.salt = hashlib.sha256(salt.encode()).hexdigest()
 
     def _entry(self, rel_path: str, data: bytes) -> Path:
-        key = hashlib.sha256(f"{self.salt}\0{rel_path}\0".encode() + data).hexdigest()
+        name = f"{self.salt}\0{rel_path}\0".encode("utf-8", "surrogateescape")
+        key = hashlib.sha256(name + data).hexdigest()
         return self.directory / key[:2] / f"{key}.json"
 
     def lookup(self, rel_path: str, data: bytes) -> tuple[list[Finding], FileFacts] | None:
         """The file's findings and project facts from an earlier run, or None."""
         try:
             entry = json.loads(self._entry(rel_path, data).read_text(encoding="utf-8"))
-            for dependency, expected in entry["dependencies"].items():
-                if file_hash(dependency) != expected:
+            _expect(entry, dict, "entry")
+            dependencies = _expect(entry.get("dependencies"), dict, "dependencies")
+            for dependency, expected in dependencies.items():
+                if file_hash(dependency) != _expect(expected, str, "dependency hash"):
                     return None
-            findings = [_finding_from_json(item) for item in entry["findings"]]
+            findings = [
+                _finding_from_json(item)
+                for item in _expect(entry.get("findings"), list, "findings")
+            ]
             return findings, FileFacts.from_json(entry.get("facts", {}))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
 
     def store(
@@ -104,8 +162,9 @@ class ResultCache:
         findings: list[Finding],
         dependencies: dict[str, str],
         facts: FileFacts | None = None,
-    ) -> None:
-        """Record one file's findings; a cache that cannot be written is simply skipped."""
+    ) -> str | None:
+        """Record one file's findings. A cache that cannot be written (read-only folder,
+        full disk) is skipped: the reason is returned, for one warning per run."""
         target = self._entry(rel_path, data)
         payload = json.dumps(
             {
@@ -123,6 +182,8 @@ class ResultCache:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(payload)
             os.replace(temporary, target)
-        except OSError:
+        except OSError as exc:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(temporary)
+            return f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+        return None

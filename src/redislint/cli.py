@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -25,9 +25,20 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"redislint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _read_stdin() -> bytes:
+    """The source an editor sends; a closed stdin or a directory is a usage error."""
+    try:
+        if sys.stdin is None:
+            raise OSError("stdin is closed")
+        return sys.stdin.buffer.read()
+    except (OSError, ValueError, AttributeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _fail(f"--stdin-filename: cannot read the source from stdin: {reason}")
 
 
 def _no_traceback(command: F) -> F:
@@ -80,6 +91,12 @@ def _load_config(
 @click.version_option(__version__, prog_name="redislint")
 def main() -> None:
     """redislint: find risky Redis usage in Python code before it reaches production."""
+    # A file name that is not UTF-8 reaches us with surrogate escapes (PEP 383); it is
+    # shown as `\udcXX` (which is also its JSON escape) instead of failing the write.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _apply(command: F, options: list[Callable[[F], F]]) -> F:
@@ -223,7 +240,7 @@ def check(
             _fail(str(exc))
     stdin = None
     if stdin_filename is not None:
-        stdin = (stdin_filename, sys.stdin.buffer.read())
+        stdin = (stdin_filename, _read_stdin())
     fixing = fix or diff
     configs = ConfigSet(config, hierarchical=not (config_file or isolated))
     outcome = check_paths(
@@ -236,6 +253,8 @@ def check(
         use_cache=not no_cache,
     )
     errors = list(outcome.errors)
+    for warning in outcome.warnings:
+        click.echo(f"redislint: warning: {warning}", err=True)
 
     if write_baseline_file:
         try:
@@ -279,7 +298,7 @@ def check(
     _echo_errors(errors)
     if output_file:
         try:
-            Path(output_file).write_text(report, encoding="utf-8")
+            Path(output_file).write_text(report, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             _fail(f"{output_file}: cannot write the report: {exc.strerror or exc}")
     elif report:
@@ -361,7 +380,7 @@ def _run_fixes(
         text = "".join(unified_diff(r.rel_path, r.before, r.after) for r in results if r.changed)
         if output_file:
             try:
-                Path(output_file).write_text(text, encoding="utf-8")
+                Path(output_file).write_text(text, encoding="utf-8", errors="backslashreplace")
             except OSError as exc:
                 _fail(f"{output_file}: cannot write the diff: {exc.strerror or exc}")
         elif text:
@@ -490,7 +509,7 @@ def keys_command(
     report = render_inventory(output_format, outcome.inventory)
     if output_file:
         try:
-            Path(output_file).write_text(report, encoding="utf-8")
+            Path(output_file).write_text(report, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             _fail(f"{output_file}: cannot write the inventory: {exc.strerror or exc}")
     else:

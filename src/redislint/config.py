@@ -74,6 +74,12 @@ class ConfigError(Exception):
     """Bad configuration: the message names the file, the key and what was expected."""
 
 
+# The largest `EX` Redis accepts: the expiry in milliseconds since the epoch must fit a
+# signed 64-bit integer (`ERR invalid expire time` otherwise); this bound holds until
+# the year 2100.
+MAX_EXPIRE_SECONDS = (2**63 - 1) // 1000 - 4_102_444_800
+
+
 @dataclass(frozen=True)
 class KeyspaceEntry:
     pattern: str
@@ -527,6 +533,15 @@ class _Validator:
             raise self.expected(key_path, "a boolean (true or false)", value)
         return value
 
+    def expire_seconds(self, value: object, key_path: str) -> int:
+        """A TTL in seconds that Redis accepts: RL201's fix writes it into `ex=`."""
+        seconds = self.positive_int(value, key_path)
+        if seconds > MAX_EXPIRE_SECONDS:
+            raise self.expected(
+                key_path, f"at most {MAX_EXPIRE_SECONDS} seconds (Redis's limit)", value
+            )
+        return seconds
+
     def positive_int(self, value: object, key_path: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.expected(key_path, "an integer greater than 0", value)
@@ -580,7 +595,7 @@ class _Validator:
         if "cluster" in table:
             kwargs["cluster"] = self.boolean(table["cluster"], "cluster")
         if "cache-ttl" in table:
-            kwargs["cache_ttl"] = self.positive_int(table["cache-ttl"], "cache-ttl")
+            kwargs["cache_ttl"] = self.expire_seconds(table["cache-ttl"], "cache-ttl")
         if "root" in table:
             kwargs["is_root"] = self.boolean(table["root"], "root")
         if "clients" in table:

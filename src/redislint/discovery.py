@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,44 @@ def discover(
     for arg in paths or ["."]:
         walker.explicit(arg)
     return walker.result()
+
+
+# `--fix` writes `.NAME.<pid>.XXXX.redislint-tmp` beside the file and renames it over
+# the file; a process killed in between leaves it behind. Every later run that walks
+# the directory removes those whose writer is gone (or that are over an hour old), so
+# no debris stays for `git add .` to pick up.
+FIX_TEMP_SUFFIX = ".redislint-tmp"
+_STALE_AFTER_SECONDS = 3600
+
+
+def fix_temporary_prefix(target_name: str) -> str:
+    return f".{target_name}.{os.getpid()}."
+
+
+def remove_if_stale(path: str) -> bool:
+    """Remove one of `--fix`'s temporaries when the process that wrote it is gone."""
+    parts = os.path.basename(path).removesuffix(FIX_TEMP_SUFFIX).split(".")
+    pid = int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else None
+    try:
+        fresh = time.time() - os.lstat(path).st_mtime < _STALE_AFTER_SECONDS
+        if pid is not None and fresh and _is_running(pid):
+            return False
+        os.unlink(path)
+        return True
+    except OSError:
+        return False
+
+
+def _is_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's process
+        return True
+    return True
 
 
 def is_python_file(name: str) -> bool:
@@ -199,6 +238,9 @@ class _Walker:
                 ignores = (*ignores, (directory, spec))
         subdirs: list[tuple[str, str, _IgnoreStack]] = []
         for entry in entries:
+            if entry.name.endswith(FIX_TEMP_SUFFIX):
+                remove_if_stale(entry.path)
+                continue
             try:
                 is_dir = entry.is_dir()
                 is_link = entry.is_symlink()

@@ -23,6 +23,7 @@ from redislint.config import Config
 from redislint.discovery import prefilter
 from redislint.findings import Edit, Finding, Fix
 from redislint.positions import Span, render_at, spans
+from redislint.precheck import precheck
 from redislint.rules import all_rules
 from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
@@ -148,7 +149,9 @@ def check_file(
         reports.extend(rule.reports)
     used: set[tuple[int, str]] = set()
     if reports:
-        result.findings.extend(_located(module, rel_path, reports, catalogue, suppressions, used))
+        result.findings.extend(
+            _located(module, rel_path, reports, catalogue, suppressions, used, source)
+        )
     if "RL002" in codes and suppressions.comments:
         result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
     result.findings.sort(key=lambda f: f.sort_key)
@@ -278,7 +281,13 @@ def analyze_file(
     suppressions = parse_suppressions(source)
     if suppressions.skip_file:
         return None
-    if not prefilter(source, config) and not index.imports_redis_module(source, path):
+    # CPython's parser sees every Python file, so a syntax error is RL001 even in a file
+    # that never mentions Redis; files that will be parsed with libcst are also guarded.
+    relevant = prefilter(source, config) or index.imports_redis_module(source, path)
+    rejection = precheck(source, guard=relevant)
+    if rejection is not None:
+        raise SourceError(rejection.line, rejection.column, rejection.message, suppressions)
+    if not relevant:
         return None
     try:
         facts = index.parse(path, source)
@@ -333,6 +342,7 @@ def _located(
     catalogue: dict[str, RuleDoc],
     suppressions: Suppressions,
     used: set[tuple[int, str]],
+    source: str,
 ) -> list[Finding]:
     wanted: list[cst.CSTNode] = []
     for report in reports:
@@ -341,7 +351,7 @@ def _located(
             wanted.append(report.statement)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
-    located = spans(module, wanted)
+    located = spans(module, wanted, source)
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
     for report in reports:

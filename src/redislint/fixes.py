@@ -38,6 +38,8 @@ from pathlib import Path
 import libcst as cst
 
 from redislint.config import Config
+from redislint.discovery import FIX_TEMP_SUFFIX as TEMP_SUFFIX
+from redislint.discovery import fix_temporary_prefix
 from redislint.engine import InternalError, analysis_settings, check_file
 from redislint.findings import Edit, Finding, Fix
 from redislint.parallel import run_sharded
@@ -46,7 +48,6 @@ from redislint.semantics.project import ProjectIndex, decode_source
 DEFAULT_MAX_ROUNDS = 10
 # Temporary files end with this, never with ".py": a leftover after SIGKILL must not be
 # picked up as source by the next run (or by anyone's `*.py` glob).
-TEMP_SUFFIX = ".redislint-tmp"
 
 Check = Callable[[str], list[Finding]]
 
@@ -477,7 +478,7 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
     if expected is not None and target.read_bytes() != expected:
         raise StaleFileError(f"{path}: changed on disk since it was read; not overwritten")
     fd, tmp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
+        dir=target.parent, prefix=fix_temporary_prefix(target.name), suffix=TEMP_SUFFIX
     )
     try:
         with os.fdopen(fd, "wb") as handle:

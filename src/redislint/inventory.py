@@ -149,7 +149,7 @@ def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
             calls.append((call, hidden))
     if not calls:
         return []
-    located = spans(analysis.module, [call.node for call, _ in calls])
+    located = spans(analysis.module, [call.node for call, _ in calls], analysis.model.source)
     uses: list[KeyUse] = []
     for call, hidden in calls:
         span = located.get(id(call.node))

@@ -75,8 +75,14 @@ class Span:
     indent: str = ""
 
 
-def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
-    """Spans of `nodes` (keyed by id), from one code-generation pass over `module`."""
+def spans(
+    module: cst.Module, nodes: Iterable[cst.CSTNode], source: str | None = None
+) -> dict[int, Span]:
+    """Spans of `nodes` (keyed by id), from one code-generation pass over `module`.
+
+    With `source` (the text that was parsed), columns are those of that text even where
+    libcst's tree lost a form feed at the start of a line (legal Python whitespace that
+    libcst does not always round-trip)."""
     wanted = {id(n) for n in nodes}
     if not wanted:
         return {}
@@ -86,11 +92,31 @@ def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
         wanted=wanted,
     )
     module._codegen(state)
+    shifts = _dropped_form_feeds(module, source) if source and "\f" in source else {}
     result: dict[int, Span] = {}
     for key, (line, column) in state.starts.items():
         end_line, end_column = state.ends.get(key, (line, column))
+        column += shifts.get(line, 0)
+        end_column += shifts.get(end_line, 0)
         result[key] = Span(line, column + 1, end_line, end_column + 1, state.indents[key])
     return result
+
+
+def _dropped_form_feeds(module: cst.Module, source: str) -> dict[int, int]:
+    """Line -> how many form feeds libcst dropped from the start of that line."""
+    shifts: dict[int, int] = {}
+    # Not splitlines(): it breaks lines at form feeds too.
+    generated = module.code.split("\n")
+    for number, (original, ours) in enumerate(
+        zip(source.split("\n"), generated, strict=False), start=1
+    ):
+        if (
+            original != ours
+            and "\f" in original
+            and original.replace("\f", "") == ours.replace("\f", "")
+        ):
+            shifts[number] = len(original) - len(ours)
+    return shifts
 
 
 def render_at(module: cst.Module, node: cst.CSTNode, indent: str) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from redislint.cache import ResultCache
+from redislint.catalogue import load_catalogue
 from redislint.config import Config, ConfigSet
 from redislint.discovery import discover, find_git_root
 from redislint.engine import (
@@ -41,6 +43,7 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
     sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
     facts: dict[str, FileFacts] = field(default_factory=dict)  # absolute path -> its facts
+    warnings: list[str] = field(default_factory=list)  # shown on stderr, exit code unchanged
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,31 @@ def _check_shard(
             outcome.sources[job.rel_path] = result.source
         if cache is not None:
             dependencies = index.dependencies(job.path)
-            cache.store(job.rel_path, job.data, result.findings, dependencies, result.facts)
+            problem = cache.store(
+                job.rel_path, job.data, result.findings, dependencies, result.facts
+            )
+            if problem is not None:
+                outcome.warnings.append(f"{problem}; continuing without it")
+                cache = None
     return outcome
+
+
+PARSER_CRASHED = "the parser crashed on this file (its worker process died); analysis skipped"
+
+
+def _crashed_check(selected: frozenset[str], job: _Job) -> RunOutcome:
+    """What a file that kills its worker process gets: RL001, and the run goes on."""
+    outcome = RunOutcome(files_checked=1, checked_paths=[job.rel_path])
+    if "RL001" in selected:
+        doc = load_catalogue()["RL001"]
+        outcome.findings.append(
+            Finding(doc.code, doc.name, doc.severity, PARSER_CRASHED, job.rel_path, 1, 1, 1, 1)
+        )
+    return outcome
+
+
+def _no_facts(job: _Job) -> dict[str, FileFacts]:
+    return {}
 
 
 # The cache salt of facts-only entries: facts do not depend on the selected rules.
@@ -155,7 +181,7 @@ def _add_outside_facts(
             continue
     for group_config, group in _by_config(outside, configs, [], cwd):
         cache = ResultCache(group_config, _FACTS_ONLY) if use_cache else None
-        for part in run_sharded(_facts_shard, group_config, group, jobs, cache):
+        for part in run_sharded(_facts_shard, group_config, group, jobs, cache, crashed=_no_facts):
             outcome.facts.update(part)
 
 
@@ -279,16 +305,27 @@ def _check_group(
             outcome.files_checked += 1
             outcome.checked_paths.append(job.rel_path)
         work = misses
-    for part in run_sharded(_check_shard, config, work, jobs, selected, keep_sources, cache):
+    crashed = partial(_crashed_check, selected)
+    for part in run_sharded(
+        _check_shard, config, work, jobs, selected, keep_sources, cache, crashed=crashed
+    ):
         outcome.findings += part.findings
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors
         outcome.sources.update(part.sources)
         outcome.facts.update(part.facts)
+        outcome.warnings += [w for w in part.warnings if w not in outcome.warnings]
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------
+
+
+def _crashed_model(job: _Job) -> ModelsOutcome[Any]:
+    outcome: ModelsOutcome[Any] = ModelsOutcome()
+    outcome.unparsed.append(f"{job.rel_path}:1:1: {PARSER_CRASHED}")
+    return outcome
+
 
 _T = TypeVar("_T")
 
@@ -356,7 +393,9 @@ def collect_models(
             ]
         outcome.tests_excluded += len(group) - len(work)
         outcome.files_seen += len(work)
-        for part in run_sharded(_model_shard, group_config, work, jobs, visit):
+        for part in run_sharded(
+            _model_shard, group_config, work, jobs, visit, crashed=_crashed_model
+        ):
             outcome.results += part.results
             outcome.errors += part.errors
             outcome.unparsed += part.unparsed

@@ -73,10 +73,10 @@ def artifact_location(path: str) -> dict[str, Any]:
         posix = path.replace("\\", "/")
         if not posix.startswith("/"):
             posix = "/" + posix  # C:/x -> /C:/x, as file URIs spell drive letters
-        return {"uri": "file://" + quote(posix, safe="/:")}
+        return {"uri": "file://" + quote(_bytes(posix), safe="/:")}
     posix = path.replace("\\", "/")
     posix = posix.removeprefix("./")
-    return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(_bytes(posix), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
@@ -157,3 +157,9 @@ def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bo
     """SARIF JSON, one trailing newline. `statistics` and `show_source_fixes` do not apply."""
     del statistics, show_source_fixes
     return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def _bytes(path: str) -> bytes:
+    """The path's original bytes: a name that is not UTF-8 is percent-encoded byte for
+    byte (RFC 3986), not refused."""
+    return path.encode("utf-8", "surrogateescape")

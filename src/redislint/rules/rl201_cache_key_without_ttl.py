@@ -18,6 +18,8 @@ finding, not this one; reporting it here as well would offer two conflicting fix
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
 from redislint.rules._base import NodeEdit, NodeFix, Rule
@@ -52,16 +54,17 @@ class CacheKeyWithoutTtl(Rule):
             return
         found: list[tuple[RedisCall, str, str]] = []
         for calls in self.model.calls_by_scope().values():
+            later: _LaterExpiries | None = None
             for call in calls:
                 if call.command in OVERWRITES_TTL or call.command in CREATES_WITHOUT_TTL:
-                    later = [other for other in calls if _runs_after(other, call)]
+                    later = later or _LaterExpiries(calls, self._expired_keys)
                     problem = self._check_write(call, later)
                     if problem is not None:
                         found.append((call, *problem))
         for call, glob, namespace in found:
             self._report(call, glob, namespace)
 
-    def _check_write(self, call: RedisCall, later: list[RedisCall]) -> tuple[str, str] | None:
+    def _check_write(self, call: RedisCall, later: _LaterExpiries) -> tuple[str, str] | None:
         """(key glob, cache namespace) of the first cache key the call leaves unexpired."""
         if call.command == "SET":
             if self.model.expiry(call).kind != "none":
@@ -72,7 +75,7 @@ class CacheKeyWithoutTtl(Rule):
             namespace = self.model.namespace(key.pattern)
             if namespace is None or namespace.role != "cache" or key.pattern is None:
                 continue
-            if any(self._expires(other, key) for other in later):
+            if later.expires_after(call, key):
                 continue
             return key.pattern.glob, namespace.pattern
         return None
@@ -96,21 +99,19 @@ class CacheKeyWithoutTtl(Rule):
             return True
         return given(call.param(flag), flag=True)
 
-    def _expires(self, other: RedisCall, key: KeyArg) -> bool:
-        """Whether a later call gives `key` an expiry or deletes it (an expiry option that
-        cannot be read counts: the rule stays quiet rather than guess)."""
+    def _expired_keys(self, other: RedisCall) -> tuple[KeyArg, ...]:
+        """The keys a call gives an expiry or deletes (an expiry option that cannot be
+        read counts: the rule stays quiet rather than guess)."""
         if other.command in EXPIRE_COMMANDS:
-            targets = other.keys[:1]
-        elif other.command in DELETE_COMMANDS:
-            targets = other.keys  # a temporary key removed before returning is not left
-        elif other.command not in FIELD_EXPIRE and self.model.expiry(other).kind in (
+            return other.keys[:1]
+        if other.command in DELETE_COMMANDS:
+            return other.keys  # a temporary key removed before returning is not left
+        if other.command not in FIELD_EXPIRE and self.model.expiry(other).kind in (
             "sets",
             "unknown",
         ):
-            targets = other.keys  # hash-field expiries leave the key itself without one
-        else:
-            return False
-        return any(_same_key(target, key) for target in targets)
+            return other.keys  # hash-field expiries leave the key itself without one
+        return ()
 
     # -- reporting ------------------------------------------------------------------
     def _report(self, call: RedisCall, glob: str, namespace: str) -> None:
@@ -188,21 +189,76 @@ def _fixable(call: RedisCall) -> bool:
     return call.command == "SET" and call.method == "set"
 
 
-def _runs_after(other: RedisCall, call: RedisCall) -> bool:
-    """Whether `other` runs after `call`: later in the source, or chained onto it
-    (`pipe.hset(k, ...).expire(k, 60)`: the outer call comes first in source order)."""
-    if other.site.order > call.site.order:
-        return True
-    node: cst.BaseExpression = other.node.func
-    while isinstance(node, cst.Attribute | cst.Call):
-        if node is call.node:
-            return True
-        node = node.value if isinstance(node, cst.Attribute) else node.func
-    return False
+class _LaterExpiries:
+    """Which calls of one scope expire or delete each key, indexed once per scope, so
+    that "does anything later expire this key?" costs O(1) per key and the rule stays
+    linear in the size of a function (a 200-call pipeline chain was quadratic).
+
+    A call runs after another when it is later in the source, or when it is chained
+    onto it (`pipe.hset(k, ...).expire(k, 60)`: the outer call comes first in source
+    order but runs last). "The same key": the same glob, or the same expression
+    (`Other` expressions never match)."""
+
+    def __init__(
+        self, calls: list[RedisCall], expired_keys: Callable[[RedisCall], tuple[KeyArg, ...]]
+    ) -> None:
+        self._chain = _chains(calls)
+        self._last_order: dict[object, int] = {}
+        self._outermost_in_chain: dict[tuple[int, object], int] = {}
+        for call in calls:
+            for key in expired_keys(call):
+                for index in _index_keys(key):
+                    order = self._last_order.get(index, -1)
+                    self._last_order[index] = max(order, call.site.order)
+                    chain, position = self._chain[id(call.node)]
+                    slot = (chain, index)
+                    best = self._outermost_in_chain.get(slot, position)
+                    self._outermost_in_chain[slot] = min(best, position)
+
+    def expires_after(self, call: RedisCall, key: KeyArg) -> bool:
+        chain, position = self._chain[id(call.node)]
+        for index in _index_keys(key):
+            if self._last_order.get(index, -1) > call.site.order:
+                return True
+            if self._outermost_in_chain.get((chain, index), position) < position:
+                return True
+        return False
 
 
-def _same_key(a: KeyArg, b: KeyArg) -> bool:
-    """The same key pattern (`cache:user:*` either way) or the same expression."""
-    if a.pattern is not None and b.pattern is not None and a.pattern.glob == b.pattern.glob:
-        return True
-    return a.expr == b.expr and not isinstance(a.expr, ir.Other)
+def _index_keys(key: KeyArg) -> list[object]:
+    """The ways two keys are the same key, as hashable index entries."""
+    found: list[object] = []
+    if key.pattern is not None:
+        found.append(("glob", key.pattern.glob))
+    if not isinstance(key.expr, ir.Other):
+        found.append(("expr", key.expr))
+    return found
+
+
+def _chains(calls: list[RedisCall]) -> dict[int, tuple[int, int]]:
+    """Call node id -> (chain id, position from the outermost call, 0-based).
+
+    Each call's receiver is walked down to the first Redis call of the scope it is
+    chained onto, so the walks visit every receiver node once in all."""
+    by_node = {id(call.node): call for call in calls}
+    inner_of: dict[int, int] = {}
+    for call in calls:
+        node: cst.BaseExpression = call.node.func
+        while isinstance(node, cst.Attribute | cst.Call):
+            node = node.value if isinstance(node, cst.Attribute) else node.func
+            if isinstance(node, cst.Call) and id(node) in by_node:
+                inner_of[id(call.node)] = id(node)
+                break
+    has_outer = set(inner_of.values())
+    result: dict[int, tuple[int, int]] = {}
+    for call in calls:
+        top = id(call.node)
+        if top in has_outer:
+            continue
+        current: int | None = top
+        position = 0
+        while current is not None:
+            result[current] = (top, position)
+            current = inner_of.get(current)
+            position += 1
+    return result

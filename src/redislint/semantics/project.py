@@ -29,6 +29,10 @@ def decode_source(data: bytes) -> str:
     Raises UnicodeDecodeError or SyntaxError (bad cookie) when it cannot.
     """
     encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    if "\n#".encode(encoding, errors="replace") != b"\n#":
+        # CPython refuses a cookie naming an encoding that is not ASCII-compatible
+        # (utf-16, utf-32): the cookie itself could not have been read in it.
+        raise SyntaxError(f"encoding problem: {encoding}")
     if encoding == "utf-8-sig":
         encoding = "utf-8"
         if data.startswith(b"\xef\xbb\xbf"):

@@ -1,0 +1,108 @@
+"""CPython's parser first: what it rejects is RL001, and what libcst cannot survive is refused.
+
+Why a second parser: libcst's native parser overflows the C stack on deep nesting (the
+whole process dies, taking every other file's findings with it), and its time grows
+with the cube of a left-recursive chain's length (`a + a + ... + a`, `r.a.a...a`,
+`r.set(..).set(..)...`: 1,000 links take seconds, 2,000 twenty). CPython's own parser
+is fast (about a tenth of libcst's time), exact about syntax errors, and rejects what
+no interpreter runs (more than 200 nested brackets, NUL bytes) before libcst sees it.
+
+The limits are measured, not guessed (`bench/pathological.py` prints the curve): an
+expression nested deeper than `MAX_EXPRESSION_DEPTH` is refused as "too deeply nested
+for analysis" at its position. Only expressions whose text is long enough to hold such
+a chain are walked, so ordinary files pay for the CPython parse alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+# An AST depth libcst parses in well under a second on a 2-core machine (a 250-link
+# chain: ~0.1 s); real code stays below 40. Deeper expressions are refused.
+MAX_EXPRESSION_DEPTH = 250
+# An expression shorter than this many characters cannot be that deep (each level of a
+# chain or of nesting costs at least two characters), so it is never walked.
+_WALK_LONGER_THAN = 2 * MAX_EXPRESSION_DEPTH
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a file is not analysed: 1-based line and column, and the RL001 message."""
+
+    line: int
+    column: int
+    message: str
+
+
+def precheck(source: str, *, guard: bool) -> Rejection | None:
+    """None when CPython parses `source` (and, with `guard`, libcst can be trusted with
+    it); otherwise where and why not."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        if "\0" in source and "null bytes" in str(error.msg):
+            return Rejection(*_nul_position(source), _syntax_message(error))
+        return Rejection(error.lineno or 1, max(error.offset or 1, 1), _syntax_message(error))
+    except ValueError as error:  # NUL bytes (older interpreters)
+        return Rejection(*_nul_position(source), f"syntax error: {error}")
+    except (RecursionError, MemoryError):
+        return Rejection(1, 1, "too deeply nested for analysis (CPython's parser gave up)")
+    return _too_deep(source, tree) if guard else None
+
+
+def _syntax_message(error: SyntaxError) -> str:
+    return f"syntax error: {error.msg}"
+
+
+def _nul_position(source: str) -> tuple[int, int]:
+    """Where the first NUL byte is (1-based line and column)."""
+    index = source.find("\0")
+    if index < 0:
+        return 1, 1
+    return source.count("\n", 0, index) + 1, index - (source.rfind("\n", 0, index) + 1) + 1
+
+
+def _too_deep(source: str, tree: ast.Module) -> Rejection | None:
+    """The first expression deeper than the limit, found by walking statements and only
+    the long expressions in them."""
+    starts = [0]
+    for line in source.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    statements: list[ast.AST] = list(reversed(tree.body))
+    while statements:
+        statement = statements.pop()
+        parts = list(ast.iter_child_nodes(statement))
+        while parts:
+            part = parts.pop()
+            if isinstance(part, (ast.stmt, ast.excepthandler, ast.match_case)):
+                statements.append(part)
+            elif not isinstance(part, ast.expr):  # arguments, withitem, keyword, pattern...
+                parts.extend(ast.iter_child_nodes(part))
+            elif _length(starts, part) > _WALK_LONGER_THAN and _depth_exceeds(
+                part, MAX_EXPRESSION_DEPTH
+            ):
+                return Rejection(
+                    part.lineno,
+                    part.col_offset + 1,
+                    f"too deeply nested for analysis (an expression more than "
+                    f"{MAX_EXPRESSION_DEPTH} levels deep)",
+                )
+    return None
+
+
+def _length(starts: list[int], node: ast.expr) -> int:
+    """The expression's length in characters (its source span)."""
+    end_line = node.end_lineno or node.lineno
+    end = starts[end_line - 1] + (node.end_col_offset or 0)
+    return end - (starts[node.lineno - 1] + node.col_offset)
+
+
+def _depth_exceeds(root: ast.AST, limit: int) -> bool:
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
