@@ -29,7 +29,7 @@ def decode_source(data: bytes) -> str:
     Raises UnicodeDecodeError or SyntaxError (bad cookie) when it cannot.
     """
     encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-    if "\n#".encode(encoding, errors="replace") != b"\n#":
+    if b"\n#".decode(encoding, errors="replace") != "\n#":
         # CPython refuses a cookie naming an encoding that is not ASCII-compatible
         # (utf-16, utf-32): the cookie itself could not have been read in it.
         raise SyntaxError(f"encoding problem: {encoding}")
