@@ -1,0 +1,77 @@
+"""Benchmark rows for the pathological shapes (issue 12): how libcst's parse time grows
+with a left-recursive chain, what redislint's guard decides, and how long a whole
+`redislint check` of each shape takes. A benchmark, not a test: CI does not run it.
+
+    python bench/pathological.py [--max 1000]
+
+Each row: shape, size, libcst parse seconds (skipped above --max-libcst, where it takes
+minutes), the pre-check verdict, and the seconds of a full check of a file of that shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import libcst as cst
+
+from redislint.config import Config
+from redislint.precheck import precheck
+from redislint.runner import check_paths
+
+HEADER = "import redis\nr = redis.Redis()\n"
+SHAPES: dict[str, Callable[[int], str]] = {
+    "a + a + ...": lambda n: HEADER + "x = " + " + ".join(["r"] * n) + "\n",
+    "r.a.a...": lambda n: HEADER + "x = r" + ".a" * n + "\n",
+    "pipeline chain": lambda n: HEADER + "r.pipeline()" + '.set("k", 1)' * n + ".execute()\n",
+    "and chain": lambda n: HEADER + "x = " + " and ".join(["r"] * n) + "\n",
+    "nested calls": lambda n: HEADER + "r.set(" * n + "1" + ")" * n + "\n",
+}
+
+
+def _parse(source: str) -> None:
+    cst.parse_module(source)
+
+
+def _libcst_seconds(source: str, limit: float) -> str:
+    """libcst's parse in a child process (it may crash or take minutes)."""
+    started = time.perf_counter()
+    child = multiprocessing.get_context("spawn").Process(target=_parse, args=(source,))
+    child.start()
+    child.join(limit)
+    if child.is_alive():
+        child.kill()
+        return f">{limit:.0f}"
+    if child.exitcode != 0:
+        return f"crash ({child.exitcode})"
+    return f"{time.perf_counter() - started:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--libcst-timeout", type=float, default=30.0)
+    options = parser.parse_args()
+    print(f"{'shape':<16} {'size':>6} {'libcst s':>10}  {'check s':>8}  verdict")
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for name, build in SHAPES.items():
+            sizes = (150, 199) if name == "nested calls" else (250, 500, 1000, 7100)
+            for size in sizes:
+                source = build(size)
+                rejection = precheck(source, guard=True)
+                verdict = "analysed" if rejection is None else rejection.message
+                path = root / "shape.py"
+                path.write_text(source)
+                started = time.perf_counter()
+                check_paths([path.name], Config(root=root), cwd=root, jobs=1)
+                checked = time.perf_counter() - started
+                libcst = _libcst_seconds(source, options.libcst_timeout)
+                print(f"{name:<16} {size:>6} {libcst:>10}  {checked:>8.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
