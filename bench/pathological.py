@@ -2,10 +2,11 @@
 with a left-recursive chain, what redislint's guard decides, and how long a whole
 `redislint check` of each shape takes. A benchmark, not a test: CI does not run it.
 
-    python bench/pathological.py [--max 1000]
+    python bench/pathological.py [--libcst-timeout 30]
 
-Each row: shape, size, libcst parse seconds (skipped above --max-libcst, where it takes
-minutes), the pre-check verdict, and the seconds of a full check of a file of that shape.
+Each row: shape, size, libcst's parse seconds in a child process (cut off after
+--libcst-timeout; a crash is shown), the seconds of a full check of a file of that
+shape, and the pre-check's verdict.
 """
 
 from __future__ import annotations
