@@ -257,6 +257,7 @@ def check(
         findings, fixed = _run_fixes(
             findings,
             outcome.sources,
+            outcome.deploy_context,
             configs,
             cwd,
             unsafe=unsafe_fixes,
@@ -306,6 +307,7 @@ def _echo_warnings(warnings: Sequence[str]) -> None:
 def _run_fixes(
     findings: list[Finding],
     sources: dict[str, str],
+    deploy_context: dict[str, tuple[tuple[str, str], ...]],
     configs: ConfigSet,
     cwd: Path,
     *,
@@ -333,7 +335,9 @@ def _run_fixes(
         unified_diff,
     )
 
-    items = fix_requests(findings, sources, cwd, unsafe=unsafe, stdin=stdin)
+    items = fix_requests(
+        findings, sources, cwd, unsafe=unsafe, stdin=stdin, deploy_context=deploy_context
+    )
     options = FixOptions(unsafe=unsafe, write=not diff and stdin is None)
     by_config: dict[int, tuple[Config, list[FileToFix]]] = {}
     for item in items:  # each file is re-checked under its own configuration

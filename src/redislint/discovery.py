@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +79,12 @@ class DiscoveryResult:
 
 
 def discover(
-    paths: Sequence[str], config: Config, cwd: Path, *, force_exclude: bool = False
+    paths: Sequence[str],
+    config: Config,
+    cwd: Path,
+    *,
+    force_exclude: bool = False,
+    wanted: Callable[[str, str], bool] | None = None,
 ) -> DiscoveryResult:
     """Expand the command-line paths (relative to `cwd`; none means ".") into files.
 
@@ -90,6 +95,8 @@ def discover(
     """
     walker = _Walker(config, cwd)
     walker.force_exclude = force_exclude
+    if wanted is not None:
+        walker.wanted = wanted
     for arg in paths or ["."]:
         walker.explicit(arg)
     return walker.result()
@@ -135,6 +142,9 @@ class _Walker:
         self.visited: set[str] = set()  # real paths of directories already walked
         self.deferred: list[tuple[str, str, _IgnoreStack]] = []  # symlinked dirs
         self.force_exclude = False  # apply `exclude` to explicitly named files too
+        # Which walked files are listed, by (name, path): Python files unless the caller
+        # also wants deployment files (the runner, for RL6xx).
+        self.wanted: Callable[[str, str], bool] = lambda name, _path: is_python_file(name)
 
     def result(self) -> DiscoveryResult:
         return DiscoveryResult(
@@ -218,7 +228,7 @@ class _Walker:
                     self.deferred.append((entry.path, child_real, ignores))
                 else:
                     subdirs.append((entry.path, child_real, ignores))
-            elif is_python_file(entry.name):
+            elif self.wanted(entry.name, entry.path):
                 try:
                     if not entry.is_file():
                         continue  # a broken symlink, a socket...

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from redislint.cache import ResultCache
+from redislint.cache import ResultCache, file_hash
 from redislint.config import Config, ConfigSet
-from redislint.discovery import discover
+from redislint.deploy.discover import configured_kind
+from redislint.deploy_engine import check_deploy_files, is_deploy_file, relevant_files
+from redislint.discovery import discover, is_python_file
 from redislint.engine import (
     FileAnalysis,
     InternalError,
@@ -37,6 +39,14 @@ class RunOutcome:
     checked_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
     sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
+    # Deployment file -> (absolute, reported) paths of the deployment files checked with
+    # it, so that a fix is re-checked against the same deployments (deploy_engine.py).
+    deploy_context: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+
+# The cache entry holding one configuration's deployment findings (they depend on every
+# deployment file at once, so they are stored under one key made of all their bytes).
+DEPLOY_CACHE_ENTRY = "<deployments>"
 
 
 @dataclass(frozen=True)
@@ -85,10 +95,24 @@ def _check_shard(
 
 
 def _read_jobs(
-    paths: Sequence[str], config: Config, cwd: Path, force_exclude: bool, errors: list[str]
+    paths: Sequence[str],
+    config: Config,
+    cwd: Path,
+    force_exclude: bool,
+    errors: list[str],
+    deploy: bool = False,
 ) -> list[_Job]:
-    """Discover the files and read each once (the bytes travel to the workers)."""
-    found = discover(paths, config, cwd, force_exclude=force_exclude)
+    """Discover the files and read each once (the bytes travel to the workers).
+
+    With `deploy`, deployment files (redis.conf, Compose, Kubernetes, Dockerfiles) are
+    listed too."""
+    wanted = None
+    if deploy:
+
+        def wanted(name: str, path: str) -> bool:
+            return is_python_file(name) or configured_kind(Path(path), config) is not None
+
+    found = discover(paths, config, cwd, force_exclude=force_exclude, wanted=wanted)
     errors += [f"{p}: {message}" for p, message in found.errors]
     work: list[_Job] = []
     for path in found.files:
@@ -152,9 +176,9 @@ def check_paths(
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
             work.append(_Job(path, display_path(path, cwd), data))
     else:
-        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors)
+        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, deploy=True)
     for group_config, group in _by_config(work, configs, paths, cwd):
-        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin)
+        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin, cwd)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
     return outcome
@@ -167,9 +191,16 @@ def _check_group(
     jobs: int | None,
     keep_sources: bool,
     use_cache: bool,
+    cwd: Path | None = None,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
+    deploy_jobs = [job for job in work if is_deploy_file(job.path, config)]
+    if deploy_jobs:
+        work = [job for job in work if not is_deploy_file(job.path, config)]
+        _check_deployments(
+            outcome, config, deploy_jobs, selected, keep_sources, use_cache, cwd or Path.cwd()
+        )
     cache = None
     if use_cache and not keep_sources:
         cache = ResultCache(config, selected)
@@ -189,6 +220,44 @@ def _check_group(
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors
         outcome.sources.update(part.sources)
+
+
+def _check_deployments(
+    outcome: RunOutcome,
+    config: Config,
+    work: list[_Job],
+    selected: frozenset[str],
+    keep_sources: bool,
+    use_cache: bool,
+    cwd: Path,
+) -> None:
+    """The deployment files of one configuration, checked together in this process
+    (they are few, and a deployment may span several of them)."""
+    jobs = [(job.path, job.rel_path, job.data) for job in work]
+    cache = ResultCache(config, selected) if use_cache and not keep_sources else None
+    key = b"".join(rel.encode() + b"\0" + data + b"\0" for _, rel, data in sorted(jobs))
+    cached = cache.lookup(DEPLOY_CACHE_ENTRY, key) if cache is not None else None
+    if cached is not None:
+        checked = relevant_files(jobs, config)
+        findings = cached
+    else:
+        result = check_deploy_files(jobs, config, selected, cwd)
+        checked, findings = result.checked, result.findings
+        if cache is not None:
+            named = {str(path) for path, _, _ in jobs}
+            dependencies = {
+                path: digest
+                for path in result.deployments.read
+                if path not in named and (digest := file_hash(path)) is not None
+            }
+            cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
+        if keep_sources:
+            outcome.sources.update(result.sources)
+            context = tuple((str(path), rel) for path, rel, _ in jobs)
+            outcome.deploy_context.update((rel, context) for rel in result.sources)
+    outcome.findings += findings
+    outcome.files_checked += len(checked)
+    outcome.checked_paths += checked
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------
