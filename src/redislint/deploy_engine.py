@@ -126,6 +126,14 @@ def check_deploy_files(
     return outcome
 
 
+def read_deployments(
+    jobs: Sequence[tuple[Path, str, bytes]], config: Config, cwd: Path
+) -> DeploymentSet:
+    """The deployments the files define, without running rules (`redislint deployments`)."""
+    files, _undecodable = read_files(jobs, config)
+    return build_deployments(files, config, lambda p: display(p, cwd))
+
+
 def _text_of(path: str, texts: dict[str, str], cwd: Path) -> str | None:
     if path in texts:
         return texts[path]

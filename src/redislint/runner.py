@@ -16,7 +16,13 @@ from typing import Generic, TypeVar
 from redislint.cache import ResultCache, file_hash
 from redislint.config import Config, ConfigSet
 from redislint.deploy.discover import configured_kind
-from redislint.deploy_engine import check_deploy_files, is_deploy_file, relevant_files
+from redislint.deploy.model import DeploymentSet
+from redislint.deploy_engine import (
+    check_deploy_files,
+    is_deploy_file,
+    read_deployments,
+    relevant_files,
+)
 from redislint.discovery import discover, is_python_file
 from redislint.engine import (
     FileAnalysis,
@@ -334,4 +340,35 @@ def collect_models(
             outcome.unparsed += part.unparsed
     outcome.results.sort(key=lambda item: item[0])
     outcome.unparsed.sort()
+    return outcome
+
+
+# -- deployments without rules (`redislint deployments`, `redislint keys`) --------------
+
+
+@dataclass
+class DeploymentsOutcome:
+    """Every configuration's deployments, as `check` would judge them."""
+
+    groups: list[tuple[Config, DeploymentSet]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def collect_deployments(
+    paths: Sequence[str], config: Config | ConfigSet, *, cwd: Path | None = None
+) -> DeploymentsOutcome:
+    """The deployments under `paths`, grouped by the configuration that governs them
+    (the same discovery and grouping as `check_paths`, so both see the same trees)."""
+    cwd = cwd or Path.cwd()
+    configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
+    outcome = DeploymentsOutcome()
+    work = _read_jobs(paths, configs.base, cwd, False, outcome.errors, deploy=True)
+    for group_config, group in _by_config(work, configs, paths, cwd):
+        jobs = [
+            (job.path, job.rel_path, job.data)
+            for job in group
+            if is_deploy_file(job.path, group_config)
+        ]
+        if jobs:
+            outcome.groups.append((group_config, read_deployments(jobs, group_config, cwd)))
     return outcome

@@ -109,6 +109,7 @@ class _Part:
     published: tuple[Location, ...] = ()
     extra_files: tuple[Path, ...] = ()
     bitnami: bool = False
+    official: bool = False  # an official redis/valkey image (its own compiled defaults)
     # Compose/Kubernetes: how to find the published ports once the port is known.
     ports: Callable[[int], list[Location]] | None = None
     kube: kubernetes.KubeServer | None = None  # joined with its ConfigMap in `finish`
@@ -162,6 +163,7 @@ class _Builder:
             if server is not None:
                 part = _Part("dockerfile", file, server.anchor, None, server.command)
                 part.bitnami = server.kind == "bitnami"
+                part.official = server.kind == "official"
                 self.config_of(part, lambda p: server.host_path(p, file.path.parent))
                 self.parts.append(part)
             return
@@ -208,6 +210,7 @@ class _Builder:
         for server in compose.parse_compose(file.text, file.rel_path, file.path, self.display):
             part = _Part("compose", file, server.anchor, server.service, server.command)
             part.bitnami = server.kind == "bitnami"
+            part.official = server.kind == "official"
             self.config_of(part, functools.partial(_host_path, server, file.path.parent))
             if server.dockerfile is not None:
                 self.claimed.add(server.dockerfile.resolve())
@@ -225,6 +228,7 @@ class _Builder:
         for server in parsed.servers:
             part = _Part("kubernetes", file, server.anchor, server.name, server.command)
             part.bitnami = server.kind == "bitnami"
+            part.official = server.kind == "official"
             part.ports = lambda port, s=server: self.kube_published(s, port)
             part.kube = server  # its ConfigMap may be in a file read later
             self.parts.append(part)
@@ -323,6 +327,7 @@ class _Builder:
             published=published,
             settings_known=known,
             notes=tuple(notes),
+            image_defaults=(("protected-mode", "no"),) if part.official else (),
         )
 
     def command_directives(self, part: _Part) -> list[Directive]:
@@ -392,8 +397,8 @@ class _Builder:
         used: set[int] = set()
         serves: list[frozenset[str] | None] = []
         for deployment in deployments:
-            if deployment.sentinel:
-                serves.append(frozenset())
+            if deployment.sentinel or not declared:
+                serves.append(frozenset())  # nothing to map: no role declared
                 continue
             absolute = {
                 os.path.normpath(os.path.abspath(self.file_paths.get(f, f)))

@@ -124,6 +124,9 @@ class Deployment:
     settings_known: bool = True
     notes: tuple[str, ...] = ()  # why settings are not known, for `redislint deployments`
     sentinel: bool = False  # a Sentinel, not a data server: only RL604 applies
+    # Defaults that differ from Redis's own: the official images are built with
+    # protected-mode off (their Dockerfile patches config.c).
+    image_defaults: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -143,7 +146,8 @@ class Deployment:
         directive = self.last(name)
         if directive is not None:
             return Effective(name, directive.value, directive)
-        return Effective(name, DEFAULTS.get(name, ""), None, self.settings_known)
+        default = dict(self.image_defaults).get(name, DEFAULTS.get(name, ""))
+        return Effective(name, default, None, self.settings_known)
 
     def _save(self) -> Effective:
         """Redis resets the default save points at the first `save` it reads, then
