@@ -250,7 +250,7 @@ def _check_deployments(
         result = check_deploy_files(jobs, config, selected, cwd)
         checked, findings = result.checked, result.findings
         if cache is not None:
-            named = {str(path) for path, _, _ in jobs}
+            named = {str(path.resolve()) for path, _, _ in jobs}
             dependencies = {
                 path: digest
                 for path in result.deployments.read

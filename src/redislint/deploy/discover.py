@@ -273,7 +273,8 @@ class _Builder:
         self.result.deployments = deployments
         self.assign_roles()
         self.result.files = sorted({f.rel_path for f in self.files})
-        self.result.read = sorted({str(p) for p in self.confs} | {str(p) for p in self.dockerfiles})
+        read = {str(f.resolve()) for conf in self.confs.values() for f in conf.files}
+        self.result.read = sorted(read | {str(p) for p in self.dockerfiles})
         return self.result
 
     def rel(self, reported: str) -> str:
