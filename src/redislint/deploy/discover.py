@@ -35,7 +35,8 @@ from redislint.deploy.yamlnodes import YamlError
 FileKind = Literal["conf", "compose", "yaml", "dockerfile"]
 DEFAULT_PORT = 6379
 
-_TEMPLATE = re.compile(r"\{\{")
+_TEMPLATE = re.compile(r"(?<!\$)\{\{")
+_MANIFEST_KEY = re.compile(r"^\s*(?:apiVersion|kind)\s*:", re.MULTILINE)
 _MENTIONS_SERVER = re.compile(
     r"(?:redis|valkey)-server|image:\s*[\"']?(?:\S*/)?(?:redis|valkey)\b", re.IGNORECASE
 )
@@ -167,7 +168,11 @@ class _Builder:
                 self.config_of(part, lambda p: server.host_path(p, file.path.parent))
                 self.parts.append(part)
             return
-        if not self.yaml_ok(file):
+        reported = file.kind == "compose" or _looks_like_manifest(file.text)
+        template = self.template_problem(file)
+        if template is not None:
+            if reported:
+                self.problem(template)
             return
         try:
             if file.kind == "compose":
@@ -175,27 +180,27 @@ class _Builder:
             else:
                 self.read_manifests(file)
         except YamlError as exc:
-            if file.kind == "compose" or _MENTIONS_SERVER.search(file.text):
+            if reported:
                 self.problem(exc.problem)
 
-    def yaml_ok(self, file: DeployFile) -> bool:
-        """A Helm template is not YAML until rendered: RL001 at its first `{{`."""
+    def template_problem(self, file: DeployFile) -> DeployProblem | None:
+        """A template (Helm, Jinja) is not YAML until rendered, even where it happens to
+        parse: `{{ .Values.x }}` would be read as a mapping. RL001 at its first `{{`.
+        GitHub Actions' `${{ }}` expressions are plain strings in valid YAML."""
         for number, line in enumerate(file.text.split("\n"), start=1):
             if line.lstrip().startswith("#"):
                 continue
             match = _TEMPLATE.search(line)
             if match is None:
                 continue
-            if file.kind == "compose" or _MENTIONS_SERVER.search(file.text):
-                column = match.start() + 1
-                where = Location(file.rel_path, number, column, number, column + 2)
-                message = (
-                    "a template, not YAML yet (Helm `{{ }}`): render it "
-                    "(`helm template`) and check the output"
-                )
-                self.problem(DeployProblem(where, message))
-            return False
-        return True
+            column = match.start() + 1
+            where = Location(file.rel_path, number, column, number, column + 2)
+            message = (
+                "a template, not YAML yet (Helm `{{ }}`): render it "
+                "(`helm template`) and check the output"
+            )
+            return DeployProblem(where, message)
+        return None
 
     def config_of(self, part: _Part, resolve: Callable[[str], Path | None]) -> None:
         args = part.command.args
@@ -423,6 +428,11 @@ class _Builder:
             for n, m in enumerate(self.config.deployments)
             if n not in used
         ]
+
+
+def _looks_like_manifest(text: str) -> bool:
+    """A Kubernetes manifest that runs Redis (worth an RL001 when it cannot be read)."""
+    return bool(_MANIFEST_KEY.search(text)) and bool(_MENTIONS_SERVER.search(text))
 
 
 def _host_path(server: compose.ComposeServer, directory: Path, container_path: str) -> Path | None:
