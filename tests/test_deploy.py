@@ -338,3 +338,10 @@ def test_pyyaml_is_imported_only_for_yaml_files(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_deployment_page_shows_the_real_listing() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    page = (repo / "docs" / "deployment.md").read_text(encoding="utf-8")
+    block = page.split("$ redislint deployments examples/shop\n", 1)[1].split("```", 1)[0]
+    assert run(["deployments", "examples/shop"], repo).output == block
