@@ -2,7 +2,8 @@
 
 - An explicitly named file is always checked (whatever its name, even when excluded or
   gitignored): the user asked for it, as in ruff without `--force-exclude`.
-- A directory (explicit or found) is walked for `*.py` and `*.pyi`, skipping the
+- A directory (explicit or found) is walked for `*.py` and `*.pyi` (and, when the caller
+  passes `wanted`, other files: the runner adds deployment files for RL6xx), skipping the
   built-in tool/VCS/virtualenv directories (`DEFAULT_EXCLUDED_DIRS`, and any directory
   holding a `pyvenv.cfg`), the config's `exclude` patterns (relative to the config root)
   and whatever `.gitignore` files ignore. An explicitly named directory is walked even if
