@@ -8,12 +8,17 @@ import pytest
 
 from redislint.catalogue import load_catalogue
 from redislint.testing.harness import (
+    DEPLOY_FIXED_SUFFIX,
+    DEPLOY_UNSAFE_FIXED_SUFFIX,
     compare,
     compare_fixed,
+    fix_deploy_fixture,
     fix_fixture,
     fixed_siblings,
     fixed_source_of,
+    is_deploy_fixture,
     is_fixed_file,
+    run_deploy_fixture,
     run_fixture,
 )
 
@@ -116,3 +121,85 @@ def test_catalogue_example_fixes(case: str, heading: str, block: str, tmp_path: 
     for unsafe in (False, True):
         result = fix_fixture(path, tmp_path, unsafe=unsafe)
         assert not result.problems, f"{case} (unsafe={unsafe}):\n  " + "\n  ".join(result.problems)
+
+
+# -- deployment fixtures (RL6xx): each folder with a redislint.toml is one checked tree ------
+
+
+def _deploy_fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and is_deploy_fixture(p))
+
+
+@pytest.mark.parametrize(
+    "path", _deploy_fixture_files(), ids=lambda p: p.relative_to(FIXTURES).as_posix()
+)
+def test_deploy_fixture(path: Path) -> None:
+    annotations, findings = run_deploy_fixture(path, _root(path))
+    comparison = compare(annotations, findings)
+    assert comparison.ok, f"{path.relative_to(FIXTURES)}:\n{comparison.explain()}"
+
+
+@pytest.mark.parametrize(
+    "path", _deploy_fixture_files(), ids=lambda p: p.relative_to(FIXTURES).as_posix()
+)
+def test_deploy_fixture_fixes(path: Path) -> None:
+    """`redis.conf.fixed` (safe fixes) / `redis.conf.unsafe.fixed` (safe + unsafe) beside
+    a deployment file hold its text after the fixes, every other byte kept."""
+    name = path.relative_to(FIXTURES).as_posix()
+    for unsafe, suffix in ((False, DEPLOY_FIXED_SUFFIX), (True, DEPLOY_UNSAFE_FIXED_SUFFIX)):
+        expected = path.with_name(path.name + suffix)
+        result = fix_deploy_fixture(path, _root(path), unsafe=unsafe)
+        assert not result.problems, f"{name} (unsafe={unsafe}):\n  " + "\n  ".join(result.problems)
+        if expected.exists():
+            difference = compare_fixed(result.data, expected)
+            assert difference is None, f"{name}: {difference}"
+        else:
+            assert not result.fixed.fixed, f"{name}: fixes applied but no {expected.name}"
+
+
+def _deploy_examples() -> list[tuple[str, str, str, str]]:
+    cases = []
+    names = {"conf": "redis.conf", "yaml": "compose.yaml", "dockerfile": "Dockerfile"}
+    for code, doc in load_catalogue().items():
+        for heading in ("Example", "Use instead"):
+            for language, file_name in names.items():
+                for number, block in enumerate(doc.code_blocks(heading, language), start=1):
+                    case = f"{code}/{heading.replace(' ', '-')}-{language}-{number}"
+                    cases.append((case, heading, file_name, block))
+    return cases
+
+
+# A deployment example is judged against a keyspace holding data Redis cannot get back,
+# with its own rule only (a three-line redis.conf leaves other settings at their defaults).
+EXAMPLE_CONFIG = """select = ["RL001", "{code}"]
+[[keyspace]]
+pattern = "order:*"
+role = "primary"
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "heading", "file_name", "block"),
+    _deploy_examples(),
+    ids=lambda v: v if "/" in str(v) else "",
+)
+def test_catalogue_deploy_example(
+    case: str, heading: str, file_name: str, block: str, tmp_path: Path
+) -> None:
+    config = EXAMPLE_CONFIG.format(code=case.split("/")[0])
+    (tmp_path / "redislint.toml").write_text(config, encoding="utf-8")
+    path = tmp_path / file_name
+    path.write_text(block, encoding="utf-8")
+    annotations, findings = run_deploy_fixture(path, tmp_path)
+    if heading == "Use instead":
+        assert not annotations.expected, f"{case}: 'Use instead' must carry no expect annotation"
+    else:
+        assert annotations.expected, f"{case}: the Example must mark its flagged line(s)"
+    comparison = compare(annotations, findings)
+    assert comparison.ok, f"{case}:\n{comparison.explain()}"
+
+
+def test_every_deploy_rule_has_a_runnable_example() -> None:
+    examples = _deploy_examples()
+    codes = {case.split("/")[0] for case, heading, _, _ in examples if heading == "Example"}
+    assert {"RL601", "RL602", "RL603", "RL604", "RL605"} <= codes

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from redislint.cli import main
 from redislint.testing.annotations import parse_annotations
+from redislint.testing.harness import is_deploy_fixture
 
 REPO = Path(__file__).parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -30,7 +31,8 @@ def test_check_on_the_fixtures_reports_exactly_the_annotations() -> None:
     found = {(d["path"], d["line"], d["code"]) for d in json.loads(result.output)["diagnostics"]}
     expected: set[tuple[str, int, str]] = set()
     tolerated: set[tuple[str, int, str]] = set()
-    for path in sorted(FIXTURES.rglob("*.py")):
+    files = [p for p in FIXTURES.rglob("*") if p.is_file()]
+    for path in sorted(p for p in files if p.suffix == ".py" or is_deploy_fixture(p)):
         if path.name.endswith(".fixed.py"):
             continue
         rel = path.relative_to(REPO).as_posix()

@@ -276,6 +276,7 @@ def check(
         findings, fixed = _run_fixes(
             findings,
             outcome.sources,
+            outcome.deploy_context,
             configs,
             cwd,
             unsafe=unsafe_fixes,
@@ -325,6 +326,7 @@ def _echo_warnings(warnings: Sequence[str]) -> None:
 def _run_fixes(
     findings: list[Finding],
     sources: dict[str, str],
+    deploy_context: dict[str, tuple[tuple[str, str], ...]],
     configs: ConfigSet,
     cwd: Path,
     *,
@@ -352,7 +354,9 @@ def _run_fixes(
         unified_diff,
     )
 
-    items = fix_requests(findings, sources, cwd, unsafe=unsafe, stdin=stdin)
+    items = fix_requests(
+        findings, sources, cwd, unsafe=unsafe, stdin=stdin, deploy_context=deploy_context
+    )
     options = FixOptions(unsafe=unsafe, write=not diff and stdin is None)
     by_config: dict[int, tuple[Config, list[FileToFix]]] = {}
     for item in items:  # each file is re-checked under its own configuration
@@ -507,6 +511,7 @@ def keys_command(
     configs = ConfigSet(config, hierarchical=not (config_file or isolated))
     outcome = collect_inventory(list(paths), configs, include_tests=include_tests)
     report = render_inventory(output_format, outcome.inventory)
+    report = _with_unmapped_deployments(report, output_format, list(paths), configs)
     if output_file:
         try:
             Path(output_file).write_text(report, encoding="utf-8", errors="backslashreplace")
@@ -518,4 +523,77 @@ def keys_command(
         click.echo(f"redislint: warning: {unparsed} (its keys are not listed)", err=True)
     for error in outcome.errors:
         click.echo(f"redislint: error: {error}", err=True)
+    sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)
+
+
+def _with_unmapped_deployments(
+    report: str, output_format: str, paths: list[str], configs: ConfigSet
+) -> str:
+    """`redislint keys` also names the Redis deployments no role is mapped to (RL6xx
+    judge them only once `[[tool.redislint.deployment]]` says what each one holds)."""
+    from redislint.report.deployments import unmapped_entries
+    from redislint.runner import collect_deployments
+
+    unmapped = unmapped_entries(collect_deployments(paths, configs).groups)
+    if not unmapped:
+        return report
+    if output_format == "json":
+        payload = json.loads(report)
+        payload["unmapped_deployments"] = [label for label, _, _ in unmapped]
+        return json.dumps(payload, indent=2) + "\n"
+    if output_format == "toml":
+        blocks = []
+        for label, path, service in unmapped:
+            block = f"# unmapped Redis deployment {label}: which roles does it hold?\n"
+            block += f'# [[tool.redislint.deployment]]\n# path = "{path}"\n'
+            if service:
+                block += f'# service = "{service}"\n'
+            blocks.append(block + "# serves = []  # cache, ephemeral, critical, primary\n")
+        return report + "\n" + "\n".join(blocks)
+    lines = "".join(f"  {label}\n" for label, _, _ in unmapped)
+    return (
+        report + "\nRedis deployments not mapped to roles (see `redislint deployments`):\n" + lines
+    )
+
+
+@main.command("deployments")
+@_config_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--output-file", type=click.Path(dir_okay=False), help="Write the listing to this file."
+)
+@_no_traceback
+def deployments_command(
+    paths: tuple[str, ...],
+    config_file: str | None,
+    isolated: bool,
+    output_format: str,
+    output_file: str | None,
+) -> None:
+    """List the Redis deployments of PATHS: effective persistence, eviction and auth
+    settings, the roles each serves, and which are unmapped.
+
+    Exit 0 whatever it finds (a listing is not a check); 2 on usage or config errors.
+    """
+    from redislint.report.deployments import render_deployments
+    from redislint.runner import collect_deployments
+
+    config = _load_config(paths, config_file, isolated, None)
+    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
+    outcome = collect_deployments(list(paths), configs)
+    report = render_deployments(output_format, outcome.groups)
+    if output_file:
+        try:
+            Path(output_file).write_text(report, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output_file}: cannot write the listing: {exc.strerror or exc}")
+    else:
+        click.echo(report, nl=False)
+    _echo_errors(outcome.errors)
     sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)

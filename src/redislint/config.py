@@ -88,6 +88,18 @@ class KeyspaceEntry:
 
 
 @dataclass(frozen=True)
+class DeploymentMapping:
+    """One `[[tool.redislint.deployment]]`: which roles the deployment at `path` holds.
+
+    `path` is relative to the config root and may name any file of the deployment;
+    `service` narrows it to one Compose service or Kubernetes container."""
+
+    path: str
+    serves: tuple[Role, ...]
+    service: str | None = None
+
+
+@dataclass(frozen=True)
 class RuleSelection:
     """One layer of rule selection (the config file's, or one set of command-line options).
 
@@ -122,6 +134,9 @@ class Config:
     is_root: bool = False
     # Command-line selection layers applied after the file's own (see `with_overrides`).
     selection_overrides: tuple[RuleSelection, ...] = ()
+    # RL6xx: extra places holding Redis deployment config, and which roles each serves.
+    deploy_paths: tuple[str, ...] = ()
+    deployments: tuple[DeploymentMapping, ...] = ()
 
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
@@ -612,7 +627,41 @@ class _Validator:
             self.check_keys(primary, ("writes",), "primary-db.")
             if "writes" in primary:
                 kwargs["primary_db_writes"] = self.dotted(primary["writes"], "primary-db.writes")
+        if "deploy-paths" in table:
+            kwargs["deploy_paths"] = self.string_list(
+                table["deploy-paths"], "deploy-paths", "paths", _path_problem
+            )
+        if "deployment" in table:
+            kwargs["deployments"] = self.deployments(table["deployment"])
         return Config(config_path=path, root=path.parent, **kwargs)
+
+    def deployments(self, value: object) -> tuple[DeploymentMapping, ...]:
+        """`[[tool.redislint.deployment]]` entries: path, optional service, serves."""
+        if not isinstance(value, list):
+            table_name = "tool.redislint.deployment" if self.prefix else "deployment"
+            raise self.expected("deployment", f"an array of tables ([[{table_name}]])", value)
+        entries: list[DeploymentMapping] = []
+        for index, item in enumerate(value):
+            base = f"deployment[{index}]"
+            entry = self.table(item, base)
+            self.check_keys(entry, ("path", "service", "serves"), f"{base}.")
+            if "path" not in entry:
+                raise self.fail(
+                    f"{base}.path", 'missing (expected a path like "deploy/redis.conf")'
+                )
+            path_value = entry["path"]
+            if not isinstance(path_value, str) or _path_problem(path_value):
+                raise self.expected(f"{base}.path", 'a path like "deploy/redis.conf"', path_value)
+            service = entry.get("service")
+            if service is not None and (not isinstance(service, str) or not service):
+                raise self.expected(f"{base}.service", "a service or container name", service)
+            if "serves" not in entry:
+                raise self.fail(
+                    f"{base}.serves", f"missing (expected roles among {', '.join(ROLES)})"
+                )
+            serves = self.string_list(entry["serves"], f"{base}.serves", "roles", _role_problem)
+            entries.append(DeploymentMapping(path_value, cast(tuple[Role, ...], serves), service))
+        return tuple(entries)
 
     def per_file_ignores(self, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
         table = self.table(value, "per-file-ignores")
@@ -673,7 +722,17 @@ _TOP_KEYS: tuple[str, ...] = (
     "clients",
     "keyspace",
     "primary-db",
+    "deploy-paths",
+    "deployment",
 )
+
+
+def _path_problem(path: str) -> str | None:
+    return None if path.strip() else "expected a non-empty path"
+
+
+def _role_problem(role: str) -> str | None:
+    return None if role in ROLES else f"expected one of {', '.join(ROLES)}"
 
 
 def _suggest(key: str, allowed: list[str]) -> str | None:

@@ -2,7 +2,8 @@
 
 - An explicitly named file is always checked (whatever its name, even when excluded or
   gitignored): the user asked for it, as in ruff without `--force-exclude`.
-- A directory (explicit or found) is walked for `*.py` and `*.pyi`, skipping the
+- A directory (explicit or found) is walked for `*.py` and `*.pyi` (and, when the caller
+  passes `wanted`, other files: the runner adds deployment files for RL6xx), skipping the
   built-in tool/VCS/virtualenv directories (`DEFAULT_EXCLUDED_DIRS`, and any directory
   holding a `pyvenv.cfg`), the config's `exclude` patterns (relative to the config root)
   and whatever `.gitignore` files ignore. An explicitly named directory is walked even if
@@ -25,7 +26,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +81,12 @@ class DiscoveryResult:
 
 
 def discover(
-    paths: Sequence[str], config: Config, cwd: Path, *, force_exclude: bool = False
+    paths: Sequence[str],
+    config: Config,
+    cwd: Path,
+    *,
+    force_exclude: bool = False,
+    wanted: Callable[[str, str], bool] | None = None,
 ) -> DiscoveryResult:
     """Expand the command-line paths (relative to `cwd`; none means ".") into files.
 
@@ -91,6 +97,8 @@ def discover(
     """
     walker = _Walker(config, cwd)
     walker.force_exclude = force_exclude
+    if wanted is not None:
+        walker.wanted = wanted
     for arg in paths or ["."]:
         walker.explicit(arg)
     return walker.result()
@@ -174,6 +182,9 @@ class _Walker:
         self.visited: set[str] = set()  # real paths of directories already walked
         self.deferred: list[tuple[str, str, _IgnoreStack]] = []  # symlinked dirs
         self.force_exclude = False  # apply `exclude` to explicitly named files too
+        # Which walked files are listed, by (name, path): Python files unless the caller
+        # also wants deployment files (the runner, for RL6xx).
+        self.wanted: Callable[[str, str], bool] = lambda name, _path: is_python_file(name)
 
     def result(self) -> DiscoveryResult:
         return DiscoveryResult(
@@ -260,7 +271,7 @@ class _Walker:
                     self.deferred.append((entry.path, child_real, ignores))
                 else:
                     subdirs.append((entry.path, child_real, ignores))
-            elif is_python_file(entry.name):
+            elif self.wanted(entry.name, entry.path):
                 try:
                     if not entry.is_file():
                         continue  # a broken symlink, a socket...

@@ -139,7 +139,7 @@ def check_file(
     rules = all_rules()
     for code in sorted(codes):
         rule_class = rules.get(code)
-        if rule_class is None:
+        if rule_class is None or rule_class.TARGET != "python":
             continue
         rule = rule_class(model, catalogue[code])
         try:

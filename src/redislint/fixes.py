@@ -38,6 +38,7 @@ from pathlib import Path
 import libcst as cst
 
 from redislint.config import Config
+from redislint.deploy_engine import conf_parses, recheck_file
 from redislint.discovery import FIX_TEMP_SUFFIX as TEMP_SUFFIX
 from redislint.discovery import fix_temporary_prefix
 from redislint.engine import InternalError, analysis_settings, check_file
@@ -50,6 +51,7 @@ DEFAULT_MAX_ROUNDS = 10
 # picked up as source by the next run (or by anyone's `*.py` glob).
 
 Check = Callable[[str], list[Finding]]
+Validate = Callable[[str], bool]
 
 
 class EditError(ValueError):
@@ -333,11 +335,15 @@ def _keep_trailing_newline(original: str, text: str, newline: str) -> str:
 
 
 def _round(
-    text: str, fixes: list[Finding], fmt: SourceFormat, original: str
+    text: str,
+    fixes: list[Finding],
+    fmt: SourceFormat,
+    original: str,
+    validate: Validate | None = None,
 ) -> tuple[RoundResult, str | None]:
     """One round: the result and its validated new text (None when nothing valid applied)."""
     attempt = apply_fixes(text, fixes, newline=fmt.newline)
-    new_text = _finish(text, attempt, fmt, original)
+    new_text = _finish(text, attempt, fmt, original, validate)
     if new_text is not None or not attempt.applied:
         return attempt, new_text
     # The round as a whole is invalid: take the fixes one at a time, in the same order,
@@ -349,7 +355,7 @@ def _round(
         trial = apply_fixes(text, [*kept, finding], newline=fmt.newline)
         if finding not in trial.applied:
             continue
-        candidate = _finish(text, trial, fmt, original)
+        candidate = _finish(text, trial, fmt, original, validate)
         if candidate is None:
             rejected.append(finding)
         else:
@@ -362,11 +368,21 @@ def _round(
     return final, new_text
 
 
-def _finish(text: str, attempt: RoundResult, fmt: SourceFormat, original: str) -> str | None:
-    """Add imports and keep the trailing newline; None when the result is not valid."""
+def _finish(
+    text: str,
+    attempt: RoundResult,
+    fmt: SourceFormat,
+    original: str,
+    validate: Validate | None = None,
+) -> str | None:
+    """Add imports and keep the trailing newline; None when the result is not valid.
+
+    `validate` replaces the Python re-parse check for other files (a redis.conf)."""
     if not attempt.applied:
         return None
     new_text = _keep_trailing_newline(original, attempt.text, fmt.newline)
+    if validate is not None:
+        return new_text if fmt.can_encode(new_text) and validate(new_text) else None
     imports = attempt.imports
     if imports:
         try:
@@ -388,8 +404,12 @@ def fix_text(
     findings: Sequence[Finding] | None = None,
     fmt: SourceFormat | None = None,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
+    validate: Validate | None = None,
 ) -> FixedText:
     """Fix `text` until no applicable fix remains, at most `max_rounds` rounds.
+
+    `validate(text)` is the re-parse check for files that are not Python (deployment
+    files, whose fixes are plain text edits); None means libcst must parse the result.
 
     `check(text)` lints a text (the engine, with the file's config); `findings` are those
     of `text` when the caller already has them. A round whose result does not re-parse
@@ -418,7 +438,7 @@ def fix_text(
             )
             break
         outcome.rounds += 1
-        result, new_text = _round(current, fixes, fmt, text)
+        result, new_text = _round(current, fixes, fmt, text, validate)
         for bad in result.invalid:
             rejected_keys.add((bad.code, bad.fingerprint, _relative(bad)))
             outcome.rejected.append(bad)
@@ -533,6 +553,9 @@ class FileToFix:
     source: str  # the decoded text the findings were computed on
     findings: tuple[Finding, ...]
     data: bytes | None = None  # the bytes, when they do not come from disk (stdin)
+    # A deployment file: (absolute, reported) paths of the deployment files checked with
+    # it; its fixes are text edits re-checked by deploy_engine (empty: a Python file).
+    deploy_context: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -585,8 +608,20 @@ def _fix_one(
         result.warnings.append(f"{item.rel_path}: changed on disk since it was checked; not fixed")
         return result
     fmt = SourceFormat.detect(data)
+    validate: Validate | None = None
 
     def check(text: str) -> list[Finding]:
+        if item.deploy_context:
+            found = recheck_file(
+                item.path,
+                item.rel_path,
+                text,
+                config,
+                selected,
+                item.deploy_context,
+                Path.cwd(),  # reported paths are relative to it (see fix_requests)
+            )
+            return keep(found) if keep is not None else found
         found = check_file(
             item.path,
             item.rel_path,
@@ -597,6 +632,9 @@ def _fix_one(
         ).findings
         return keep(found) if keep is not None else found
 
+    if item.deploy_context:
+        fmt = SourceFormat(bom=data.startswith(b"\xef\xbb\xbf"), newline=fmt.newline)
+        validate = conf_parses
     try:
         fixed = fix_text(
             item.source,
@@ -605,6 +643,7 @@ def _fix_one(
             findings=item.findings,
             fmt=fmt,
             max_rounds=options.max_rounds,
+            validate=validate,
         )
     except InternalError as exc:
         result.error = str(exc)
@@ -680,6 +719,7 @@ def fix_requests(
     *,
     unsafe: bool = False,
     stdin: tuple[str, bytes] | None = None,
+    deploy_context: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> list[FileToFix]:
     """The files among `findings` that have an applicable fix, in path order.
 
@@ -696,7 +736,10 @@ def fix_requests(
         if rel not in sources or not applicable(found, unsafe=unsafe):
             continue
         data = stdin[1] if stdin is not None else None
-        items.append(FileToFix((cwd / rel).absolute(), rel, sources[rel], tuple(found), data))
+        context = (deploy_context or {}).get(rel, ())
+        items.append(
+            FileToFix((cwd / rel).absolute(), rel, sources[rel], tuple(found), data, context)
+        )
     return items
 
 

@@ -14,10 +14,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from redislint.cache import ResultCache
+from redislint.cache import ResultCache, file_hash
 from redislint.catalogue import load_catalogue
 from redislint.config import Config, ConfigSet
-from redislint.discovery import discover, find_git_root
+from redislint.deploy.discover import configured_kind
+from redislint.deploy.model import DeploymentSet
+from redislint.deploy_engine import (
+    check_deploy_files,
+    is_deploy_file,
+    read_deployments,
+    relevant_files,
+)
+from redislint.discovery import discover, find_git_root, is_python_file
 from redislint.engine import (
     FileAnalysis,
     InternalError,
@@ -44,6 +52,14 @@ class RunOutcome:
     sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
     facts: dict[str, FileFacts] = field(default_factory=dict)  # absolute path -> its facts
     warnings: list[str] = field(default_factory=list)  # shown on stderr, exit code unchanged
+    # Deployment file -> (absolute, reported) paths of the deployment files checked with
+    # it, so that a fix is re-checked against the same deployments (deploy_engine.py).
+    deploy_context: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+
+# The cache entry holding one configuration's deployment findings (they depend on every
+# deployment file at once, so they are stored under one key made of all their bytes).
+DEPLOY_CACHE_ENTRY = "<deployments>"
 
 
 @dataclass(frozen=True)
@@ -205,10 +221,24 @@ def _resolve_project_stage(
 
 
 def _read_jobs(
-    paths: Sequence[str], config: Config, cwd: Path, force_exclude: bool, errors: list[str]
+    paths: Sequence[str],
+    config: Config,
+    cwd: Path,
+    force_exclude: bool,
+    errors: list[str],
+    deploy: bool = False,
 ) -> list[_Job]:
-    """Discover the files and read each once (the bytes travel to the workers)."""
-    found = discover(paths, config, cwd, force_exclude=force_exclude)
+    """Discover the files and read each once (the bytes travel to the workers).
+
+    With `deploy`, deployment files (redis.conf, Compose, Kubernetes, Dockerfiles) are
+    listed too."""
+    wanted = None
+    if deploy:
+
+        def wanted(name: str, path: str) -> bool:
+            return is_python_file(name) or configured_kind(Path(path), config) is not None
+
+    found = discover(paths, config, cwd, force_exclude=force_exclude, wanted=wanted)
     errors += [f"{p}: {message}" for p, message in found.errors]
     work: list[_Job] = []
     for path in found.files:
@@ -272,9 +302,9 @@ def check_paths(
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
             work.append(_Job(path, display_path(path, cwd), data))
     else:
-        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors)
+        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, deploy=True)
     for group_config, group in _by_config(work, configs, paths, cwd):
-        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin)
+        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin, cwd)
     _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
@@ -288,9 +318,16 @@ def _check_group(
     jobs: int | None,
     keep_sources: bool,
     use_cache: bool,
+    cwd: Path | None = None,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
+    deploy_jobs = [job for job in work if is_deploy_file(job.path, config)]
+    if deploy_jobs:
+        work = [job for job in work if not is_deploy_file(job.path, config)]
+        _check_deployments(
+            outcome, config, deploy_jobs, selected, keep_sources, use_cache, cwd or Path.cwd()
+        )
     cache = None
     if use_cache and not keep_sources:
         cache = ResultCache(config, selected)
@@ -316,6 +353,47 @@ def _check_group(
         outcome.sources.update(part.sources)
         outcome.facts.update(part.facts)
         outcome.warnings += [w for w in part.warnings if w not in outcome.warnings]
+
+
+def _check_deployments(
+    outcome: RunOutcome,
+    config: Config,
+    work: list[_Job],
+    selected: frozenset[str],
+    keep_sources: bool,
+    use_cache: bool,
+    cwd: Path,
+) -> None:
+    """The deployment files of one configuration, checked together in this process
+    (they are few, and a deployment may span several of them)."""
+    jobs = [(job.path, job.rel_path, job.data) for job in work]
+    cache = ResultCache(config, selected) if use_cache and not keep_sources else None
+    key = b"".join(
+        rel.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0"
+        for _, rel, data in sorted(jobs)
+    )
+    cached = cache.lookup(DEPLOY_CACHE_ENTRY, key) if cache is not None else None
+    if cached is not None:
+        checked = relevant_files(jobs, config)
+        findings = cached[0]
+    else:
+        result = check_deploy_files(jobs, config, selected, cwd)
+        checked, findings = result.checked, result.findings
+        if cache is not None:
+            named = {str(path.resolve()) for path, _, _ in jobs}
+            dependencies = {
+                path: digest
+                for path in result.deployments.read
+                if path not in named and (digest := file_hash(path)) is not None
+            }
+            cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
+        if keep_sources:
+            outcome.sources.update(result.sources)
+            context = tuple((str(path), rel) for path, rel, _ in jobs)
+            outcome.deploy_context.update((rel, context) for rel in result.sources)
+    outcome.findings += findings
+    outcome.files_checked += len(checked)
+    outcome.checked_paths += checked
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------
@@ -401,4 +479,35 @@ def collect_models(
             outcome.unparsed += part.unparsed
     outcome.results.sort(key=lambda item: item[0])
     outcome.unparsed.sort()
+    return outcome
+
+
+# -- deployments without rules (`redislint deployments`, `redislint keys`) --------------
+
+
+@dataclass
+class DeploymentsOutcome:
+    """Every configuration's deployments, as `check` would judge them."""
+
+    groups: list[tuple[Config, DeploymentSet]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def collect_deployments(
+    paths: Sequence[str], config: Config | ConfigSet, *, cwd: Path | None = None
+) -> DeploymentsOutcome:
+    """The deployments under `paths`, grouped by the configuration that governs them
+    (the same discovery and grouping as `check_paths`, so both see the same trees)."""
+    cwd = cwd or Path.cwd()
+    configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
+    outcome = DeploymentsOutcome()
+    work = _read_jobs(paths, configs.base, cwd, False, outcome.errors, deploy=True)
+    for group_config, group in _by_config(work, configs, paths, cwd):
+        jobs = [
+            (job.path, job.rel_path, job.data)
+            for job in group
+            if is_deploy_file(job.path, group_config)
+        ]
+        if jobs:
+            outcome.groups.append((group_config, read_deployments(jobs, group_config, cwd)))
     return outcome

@@ -50,6 +50,8 @@ class Report:
 
 class Rule:
     CODE: ClassVar[str]
+    # What the rule reads: "python" (a FileModel) or "deploy" (rules/_deploy.py).
+    TARGET: ClassVar[str] = "python"
 
     def __init__(self, model: FileModel, doc: RuleDoc) -> None:
         self.model = model

@@ -6,6 +6,13 @@
 - `# todo-expect: RL201` a known false negative: asserted *not* reported today
 - `# todo-ok: RL201` a known false positive: tolerated, not required
 - first line `# redislint-test: select = ["RL201"], cache-ttl = 60` sets options (TOML)
+
+Deployment files (redis.conf, Compose, Kubernetes, Dockerfiles) use the same grammar in
+their own `#` comments. redis.conf and Dockerfiles have no trailing comments, so there
+the annotation is a comment-only line before the directive it is about (the form above
+for "the next code line"). A finding about a directive a bare redis.conf lacks points at
+its line 1, which no line precedes: `# expect-file: RL601` (anywhere in the file) expects
+it there.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-_ANNOTATION = re.compile(r"#\s*(expect|ok|todo-expect|todo-ok):\s*([A-Z0-9@,\s]+?)\s*(?:#|$)")
+_ANNOTATION = re.compile(
+    r"#\s*(expect-file|expect|ok|todo-expect|todo-ok):\s*([A-Z0-9@,\s]+?)\s*(?:#|$)"
+)
 _CODE = re.compile(r"^(RL\d{3})(?:@(\d+))?$")
 _HEADER = re.compile(r"^#\s*redislint-test:\s*(.*)$")
 
@@ -74,7 +83,9 @@ def parse_annotations(source: str) -> Annotations:
             pending = []
         for match in _ANNOTATION.finditer(text):
             kind, codes = match.group(1), match.group(2)
-            if comment_only:
+            if kind == "expect-file":
+                _record(result, "expect", codes, 1, number)
+            elif comment_only:
                 pending.append((kind, codes, number))
             else:
                 _record(result, kind, codes, target, number)

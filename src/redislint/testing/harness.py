@@ -238,3 +238,87 @@ def compare_fixed(actual: bytes, expected_path: Path) -> str | None:
         actual.decode("utf-8", errors="replace"),
     )
     return f"{expected_path.name} differs from the fixed fixture (- expected, + actual):\n{diff}"
+
+
+# -- deployment fixtures (RL6xx): redis.conf, Compose, Kubernetes, Dockerfiles ------------
+#
+# A deployment can span files and the roles it serves depend on every deployment of the
+# tree, so a deployment fixture is a folder with its own `redislint.toml` (its project
+# root, as the command line finds it): all its deployment files are checked together, and
+# each file's findings are compared with its own annotations. Fix results live beside the
+# file as `redis.conf.fixed` / `redis.conf.unsafe.fixed` (names no discovery picks up).
+
+DEPLOY_FIXED_SUFFIX = ".fixed"
+DEPLOY_UNSAFE_FIXED_SUFFIX = ".unsafe.fixed"
+
+
+def is_deploy_fixture(path: Path) -> bool:
+    from redislint.config import Config
+    from redislint.deploy_engine import is_deploy_file
+
+    return is_deploy_file(path, Config(root=path.parent))
+
+
+def _deploy_jobs(root: Path, config: Any, override: tuple[Path, str] | None) -> list[Any]:
+    from redislint.deploy_engine import is_deploy_file
+
+    jobs = []
+    for candidate in sorted(root.rglob("*")):
+        if not candidate.is_file() or not is_deploy_file(candidate, config):
+            continue
+        data = candidate.read_bytes()
+        if override is not None and candidate == override[0]:
+            data = override[1].encode("utf-8")
+        jobs.append((candidate, candidate.relative_to(root).as_posix(), data))
+    return jobs
+
+
+def deploy_fixture_checker(path: Path, root: Path) -> Callable[[str], list[Finding]]:
+    """`text -> findings in this file` with the rest of the fixture's tree as on disk."""
+    from redislint.deploy_engine import check_deploy_files
+    from redislint.engine import selected_codes
+
+    data = path.read_bytes()
+    annotations = parse_annotations(data.decode("utf-8", errors="replace"))
+    config = config_from_table(fixture_table(root, annotations.options), "redislint.toml", root)
+    rel = path.relative_to(root).as_posix()
+
+    def check(text: str) -> list[Finding]:
+        jobs = _deploy_jobs(root, config, (path, text))
+        outcome = check_deploy_files(jobs, config, selected_codes(config), root)
+        return [f for f in outcome.findings if f.path == rel]
+
+    return check
+
+
+def run_deploy_fixture(path: Path, root: Path) -> tuple[Annotations, list[Finding]]:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return parse_annotations(text), deploy_fixture_checker(path, root)(text)
+
+
+def fix_deploy_fixture(path: Path, root: Path, *, unsafe: bool = False) -> FixtureFix:
+    """A deployment fixture after its fixes, with the same invariants as Python ones
+    (the result must still read as a redis.conf)."""
+    from redislint.deploy_engine import conf_parses
+
+    text = path.read_bytes().decode("utf-8")
+    check = deploy_fixture_checker(path, root)
+    findings = check(text)
+    problems: list[str] = []
+    catalogue = load_catalogue()
+    for finding in findings:
+        if finding.fix is None:
+            continue
+        declared = catalogue[finding.code].fix
+        if declared == "hint" or (declared == "unsafe" and finding.fix.safety == "safe"):
+            problems.append(f"line {finding.line}: {finding.code}: fix kind disagrees")
+    fixed = fix_text(text, check, unsafe=unsafe, findings=findings, validate=conf_parses)
+    problems.extend(fixed.problems)
+    left = applicable(fixed.findings, unsafe=unsafe)
+    if left and fixed.converged:
+        problems.append("fixable findings remain: " + ", ".join(f"{f.code}@{f.line}" for f in left))
+    if fixed.fixed:
+        again = fix_text(fixed.text, check, unsafe=unsafe, validate=conf_parses)
+        if again.text != fixed.text:
+            problems.append("fixing the fixed text changes it again (not idempotent)")
+    return FixtureFix(findings, fixed, fixed.text.encode("utf-8"), problems)
