@@ -707,6 +707,9 @@ class KeyResolver:
             facts = self._facts_by_path(klass.path)
             assert facts is not None
             for binding in bindings:
+                if binding.kind == "def" and binding.target:
+                    if _is_accessor(facts.scopes[binding.target].decorators):
+                        continue  # a property's setter / deleter: the getter decides
                 globs.append(self._class_binding(facts, klass, scope, attr, binding, this))
             break
         return globs if defined else None
@@ -727,8 +730,6 @@ class KeyResolver:
         if binding.kind == "def" and binding.target:
             method = facts.scopes[binding.target]
             names = {ir.dotted(d) for d in method.decorators}
-            if _is_accessor(method.decorators):
-                return WILDCARD  # a setter / deleter: the getter decides
             if not names & _PROPERTY_DECORATORS:
                 return self._fail(f"`{attr}` is a method of {klass.key}, not a key")
             call = ir.Call(ir.Attr(ir.Name("self"), attr), (), ())
