@@ -37,6 +37,8 @@ class RunOutcome:
     checked_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
     sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
+    # with `report_blind`: files that use Redis where no client was proven
+    blind_files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,20 @@ def _check_shard(
     selected: frozenset[str],
     keep_sources: bool,
     cache: ResultCache | None,
+    report_blind: bool = False,
 ) -> RunOutcome:
     index = ProjectIndex(config)
     outcome = RunOutcome()
     for job in jobs:
         try:
             result = check_file(
-                job.path, job.rel_path, config, index, data=job.data, selected=selected
+                job.path,
+                job.rel_path,
+                config,
+                index,
+                data=job.data,
+                selected=selected,
+                report_blind=report_blind,
             )
         except InternalError as exc:
             outcome.errors.append(str(exc))
@@ -77,6 +86,8 @@ def _check_shard(
         outcome.files_checked += 1
         outcome.checked_paths.append(job.rel_path)
         outcome.findings.extend(result.findings)
+        if result.blind:
+            outcome.blind_files.append(job.rel_path)
         if keep_sources and result.source is not None:
             outcome.sources[job.rel_path] = result.source
         if cache is not None:
@@ -133,8 +144,12 @@ def check_paths(
     keep_sources: bool = False,
     force_exclude: bool = False,
     use_cache: bool = False,
+    report_blind: bool = False,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
+
+    With `report_blind`, `blind_files` lists the files that use Redis where no client was
+    proven (the results cache is not used then: it does not record that).
 
     `config` is one configuration for every file, or a `ConfigSet` that gives each file
     the nearest configuration above it. With `use_cache`, files whose bytes,
@@ -154,9 +169,18 @@ def check_paths(
     else:
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors)
     for group_config, group in _by_config(work, configs, paths, cwd):
-        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin)
+        _check_group(
+            outcome,
+            group_config,
+            group,
+            jobs,
+            keep_sources,
+            use_cache and not stdin and not report_blind,
+            report_blind,
+        )
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
+    outcome.blind_files.sort()
     return outcome
 
 
@@ -167,6 +191,7 @@ def _check_group(
     jobs: int | None,
     keep_sources: bool,
     use_cache: bool,
+    report_blind: bool = False,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
@@ -183,8 +208,11 @@ def _check_group(
             outcome.files_checked += 1
             outcome.checked_paths.append(job.rel_path)
         work = misses
-    for part in run_sharded(_check_shard, config, work, jobs, selected, keep_sources, cache):
+    for part in run_sharded(
+        _check_shard, config, work, jobs, selected, keep_sources, cache, report_blind
+    ):
         outcome.findings += part.findings
+        outcome.blind_files += part.blind_files
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors

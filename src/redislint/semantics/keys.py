@@ -707,9 +707,12 @@ class KeyResolver:
             facts = self._facts_by_path(klass.path)
             assert facts is not None
             for binding in bindings:
-                if binding.kind == "def" and binding.target:
-                    if _is_accessor(facts.scopes[binding.target].decorators):
-                        continue  # a property's setter / deleter: the getter decides
+                if (
+                    binding.kind == "def"
+                    and binding.target
+                    and _is_accessor(facts.scopes[binding.target].decorators)
+                ):
+                    continue  # a property's setter / deleter: the getter decides
                 globs.append(self._class_binding(facts, klass, scope, attr, binding, this))
             break
         return globs if defined else None
