@@ -171,7 +171,9 @@ def test_example_json(at_repo: Path) -> None:
             "path": "examples/shop/shop/cache.py",
             "line": 30,
             "column": 5,
-            "reason": "`key` is a parameter of invalidate(): keys passed in by callers are not followed",
+            "reason": (
+                "`key` is a parameter of invalidate(): keys passed in by callers are not followed"
+            ),
         },
     ]
     assert document["tests_excluded"] == 1
