@@ -1,6 +1,6 @@
 """Where the model is blind: files that use Redis but where no client was proven.
 
-A file that imports redis (or a project module that does) and in which the model proves
+A file that imports redis (or a client from a project module) and in which the model proves
 no client sends commands the rules never see: its keys are missing from the inventory
 and no rule speaks about it. `redislint keys` and `redislint check --verbose` list such
 files, so that a user knows where to declare a factory or a client name.
@@ -34,25 +34,20 @@ def _imports_redis(facts: ModuleFacts) -> bool:
 
 
 def uses_redis(model: FileModel) -> bool:
-    """The file imports redis, or a project module that imports redis (one level)."""
+    """The file imports redis, or imports a client from a project module.
+
+    Importing any name of a project module that itself imports redis is not enough:
+    shared typing and utility modules would make most files of a project look blind.
+    """
     facts = model.facts
     if _imports_redis(facts):
         return True
     for scope in facts.scopes.values():
-        for bindings in scope.bindings.values():
-            for binding in bindings:
-                if binding.kind != "import" or not binding.qualname:
-                    continue
-                module_name = binding.qualname
-                for _ in range(2):  # `from pkg.mod import name`: try pkg.mod.name, pkg.mod
-                    target = model.resolver.load_module(module_name, facts.path)
-                    if target is not None:
-                        if target.path != facts.path and _imports_redis(target):
-                            return True
-                        break
-                    module_name = module_name.rpartition(".")[0]
-                    if not module_name:
-                        break
+        for name, bindings in scope.bindings.items():
+            if any(b.kind == "import" for b in bindings) and isinstance(
+                model.resolver.value(facts, scope.key, ir.Name(name)), Client
+            ):
+                return True
     return False
 
 
