@@ -134,7 +134,8 @@ def render_text(inventory: Inventory) -> str:
         lines.append("")
     if inventory.unresolved:
         lines.append("unresolved (the model could not follow these keys; they match no namespace)")
-        width = max(len(k.key) for k in inventory.unresolved)
+        # long key expressions (a comprehension) do not push every column right
+        width = min(max(len(k.key) for k in inventory.unresolved), 40)
         for key in inventory.unresolved:
             lines.append(f"  {key.key:<{width}}  {key.command:<8} {_where(key)}")
             if key.reason:
