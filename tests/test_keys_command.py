@@ -24,8 +24,10 @@ from redislint.cli import main
 from redislint.config import Config, load_config
 from redislint.inventory import (
     TTL_NEVER,
+    TTL_NO_WRITE_SEEN,
     TTL_READ_ONLY,
     TTL_SETS,
+    TTL_UNSEEN,
     collect_inventory,
 )
 from redislint.report.keys import render_json, toml_string
@@ -42,13 +44,23 @@ PATTERN_KEYS = {
     "reads",
     "writes",
     "ttl",
+    "basis",
     "uses",
     "locations",
 }
 NAMESPACE_KEYS = {"pattern", "role", "type", "default"}
 LOCATION_KEYS = {"path", "line", "column", "command"}
-UNRESOLVED_KEYS = {"key", "command", "function", "path", "line", "column"}
-TOP_KEYS = {"version", "tool", "tool_version", "files", "tests_excluded", "patterns", "unresolved"}
+UNRESOLVED_KEYS = {"key", "command", "function", "path", "line", "column", "reason"}
+TOP_KEYS = {
+    "version",
+    "tool",
+    "tool_version",
+    "files",
+    "tests_excluded",
+    "patterns",
+    "unresolved",
+    "blind_files",
+}
 
 
 def keys(*args: str) -> Result:
@@ -150,6 +162,7 @@ def test_example_json(at_repo: Path) -> None:
             "path": "examples/shop/shop/admin.py",
             "line": 14,
             "column": 20,
+            "reason": "`key` is a loop variable in purge()",
         },
         {
             "key": "key",
@@ -158,6 +171,9 @@ def test_example_json(at_repo: Path) -> None:
             "path": "examples/shop/shop/cache.py",
             "line": 30,
             "column": 5,
+            "reason": (
+                "`key` is a parameter of invalidate(): keys passed in by callers are not followed"
+            ),
         },
     ]
     assert document["tests_excluded"] == 1
@@ -262,8 +278,9 @@ def test_small_project_patterns_and_ttl(tmp_path: Path, monkeypatch: pytest.Monk
         "token:*": (["SETEX"], ["string"], 0, 1, TTL_SETS),
         # a literal ex=None is no TTL
         "visits:*": (["SET"], ["string"], 0, 1, TTL_NEVER),
-        # class constant with .format, read only
-        "feed:*:items": (["LRANGE"], ["list"], 1, 0, TTL_READ_ONLY),
+        # class constant with .format, only read here; but unresolved keys are written
+        # (DEL key, DEL *keys, MSET): "read only" cannot be claimed
+        "feed:*:items": (["LRANGE"], ["list"], 1, 0, TTL_NO_WRITE_SEEN),
         # execute_command with an EX option, `+` concatenation
         "lock:*": (["SET"], ["string"], 0, 1, TTL_SETS),
     }
@@ -407,7 +424,13 @@ def test_json_schema_is_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for entry in document["patterns"]:
         assert set(entry) == PATTERN_KEYS
         assert entry["namespace"] is None or set(entry["namespace"]) == NAMESPACE_KEYS
-        assert entry["ttl"] in (TTL_SETS, TTL_NEVER, TTL_READ_ONLY)
+        assert entry["ttl"] in (
+            TTL_SETS,
+            TTL_NEVER,
+            TTL_READ_ONLY,
+            TTL_UNSEEN,
+            TTL_NO_WRITE_SEEN,
+        )
         assert entry["uses"] == len(entry["locations"])
         for location in entry["locations"]:
             assert set(location) == LOCATION_KEYS
@@ -518,3 +541,113 @@ def test_docs_walkthrough_shows_the_real_output(at_repo: Path) -> None:
     assert text_block is not None and toml_block is not None
     assert text_block.group(1) == keys(SHOP).stdout
     assert toml_block.group(1) == keys(SHOP, "--isolated", "--format", "toml").stdout
+
+
+# -- coverage: why a key is unresolved, where the model is blind (issue 7) ----------------
+
+BLIND = {
+    "svc/__init__.py": "",
+    "svc/db.py": """
+        import redis
+
+        r = redis.Redis()
+    """,
+    "svc/jobs.py": """
+        import json
+
+        from svc.db import r
+
+        def save(job, payload):
+            r.set(f"job:{job.id}", payload)
+            r.expire(job.key, 60)
+            r.set(json.dumps(job), payload)
+
+        def read(uid):
+            return r.get(f"report:{uid}")
+    """,
+    "svc/worker.py": """
+        import redis
+
+        def work(conn, item):
+            conn.lpush("queue:work", item)
+    """,
+    "svc/errors.py": """
+        from redis.exceptions import ConnectionError
+
+        def is_down(exc):
+            return isinstance(exc, ConnectionError)
+    """,
+}
+
+
+def test_unresolved_keys_say_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, BLIND)
+    monkeypatch.chdir(tmp_path)
+    reasons = {
+        (u["command"], u["line"]): u["reason"] for u in keys_json("--isolated")["unresolved"]
+    }
+    assert reasons == {
+        ("EXPIRE", 7): "`job.key`: `job` is a parameter of save() whose type is not known",
+        ("SET", 8): "`json.dumps(…)` is a call into the library json.dumps",
+    }
+    text = keys("--isolated").stdout
+    assert "why: `json.dumps(…)` is a call into the library json.dumps" in text
+    toml = keys("--isolated", "--format", "toml").stdout
+    assert "#     why: `job.key`: `job` is a parameter of save()" in toml
+
+
+def test_blind_files_are_listed_and_weaken_negative_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, BLIND)
+    monkeypatch.chdir(tmp_path)
+    document = keys_json("--isolated")
+    # worker.py imports redis but its `conn` is never proven a client; errors.py only
+    # imports exceptions; db.py builds the client
+    assert document["blind_files"] == ["svc/worker.py"]
+    patterns = by_pattern(document)
+    # an unresolved key gets a TTL (EXPIRE job.key): "never" cannot be claimed
+    assert patterns["job:*"]["ttl"] == TTL_UNSEEN
+    assert patterns["job:*"]["basis"] == (
+        "1 unresolved key that is given a TTL and 1 file with no proven client "
+        "are not included: they may be keys of this pattern"
+    )
+    assert patterns["report:*"]["ttl"] == TTL_NO_WRITE_SEEN
+    text = keys("--isolated").stdout
+    assert "no client proven (these files import redis" in text
+    assert "\n  svc/worker.py\n" in text
+
+
+def test_negative_facts_stand_when_everything_was_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {
+            "one.py": """
+                import redis
+                r = redis.Redis()
+
+                def f(uid):
+                    r.set(f"job:{uid}", 1)
+                    return r.get(f"report:{uid}")
+            """
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    patterns = by_pattern(keys_json("--isolated"))
+    assert (patterns["job:*"]["ttl"], patterns["job:*"]["basis"]) == (TTL_NEVER, None)
+    assert patterns["report:*"]["ttl"] == TTL_READ_ONLY
+
+
+def test_check_verbose_lists_blind_files_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, BLIND)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--isolated", "-v", "--no-cache", "svc"])
+    assert result.exit_code in (0, 1), result.output
+    assert "redislint: svc/worker.py: imports redis, but no client was proven" in result.stderr
+    assert "errors.py" not in result.stderr and "db.py" not in result.stderr
+    quiet = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "svc"])
+    assert "no client was proven" not in quiet.stderr

@@ -191,6 +191,12 @@ def _check_options(command: F) -> F:
     is_flag=True,
     help="Append `# redislint: ignore[CODE]` to the line of each current finding.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also say, on stderr, where the model is blind (files using redis with no proven client).",
+)
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -213,6 +219,7 @@ def check(
     baseline_file: str | None,
     write_baseline_file: str | None,
     add_noqa: bool,
+    verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
     from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
@@ -251,10 +258,13 @@ def check(
         keep_sources=fixing or add_noqa,
         force_exclude=force_exclude,
         use_cache=not no_cache,
+        report_blind=verbose,
     )
     errors = list(outcome.errors)
     for warning in outcome.warnings:
         click.echo(f"redislint: warning: {warning}", err=True)
+    if verbose:
+        _echo_blind(outcome.blind_files)
 
     if write_baseline_file:
         try:
@@ -316,6 +326,16 @@ def _plural(n: int, word: str) -> str:
 def _echo_errors(errors: Sequence[str]) -> None:
     for error in errors:
         click.echo(f"redislint: error: {error}", err=True)
+
+
+def _echo_blind(paths: Sequence[str]) -> None:
+    """`check --verbose`: one line per file where the rules cannot see the commands."""
+    for path in paths:
+        click.echo(
+            f"redislint: {path}: imports redis, but no client was proven here "
+            "(its commands are not checked; declare a factory or a client name)",
+            err=True,
+        )
 
 
 def _echo_warnings(warnings: Sequence[str]) -> None:

@@ -73,6 +73,7 @@ class FileResult:
     parsed: bool = False
     source: str | None = None
     facts: FileFacts = field(default_factory=FileFacts)  # the file's share of ProjectFacts
+    blind: bool = False  # with `report_blind`: uses Redis, but no client was proven
 
 
 def default_codes() -> frozenset[str]:
@@ -111,8 +112,12 @@ def check_file(
     *,
     data: bytes | None = None,
     selected: Collection[str] | None = None,
+    report_blind: bool = False,
 ) -> FileResult:
-    """Check one file. `data` is the file's bytes when already read (stdin)."""
+    """Check one file. `data` is the file's bytes when already read (stdin).
+
+    With `report_blind`, `FileResult.blind` says whether the model is blind there
+    (`semantics/coverage.py`), for `check --verbose`."""
     codes = frozenset(selected if selected is not None else selected_codes(config))
     config_rel = config.relative_path(path)
     if config.is_test_path(config_rel):
@@ -155,6 +160,10 @@ def check_file(
     if "RL002" in codes and suppressions.comments:
         result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
     result.findings.sort(key=lambda f: f.sort_key)
+    if report_blind:
+        from redislint.semantics.coverage import is_blind
+
+        result.blind = is_blind(model)
     return result
 
 

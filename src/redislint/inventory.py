@@ -32,6 +32,10 @@ from redislint.semantics.model import FileModel, RedisCall
 TTL_SETS = "sets a TTL"
 TTL_NEVER = "never sets a TTL"
 TTL_READ_ONLY = "read only"
+# The same facts when part of the code is not seen (unresolved keys, files with no proven
+# client): "never" and "only" cannot be claimed there.
+TTL_UNSEEN = "no TTL seen"
+TTL_NO_WRITE_SEEN = "no write seen"
 
 UNDECLARED = "undeclared"
 # Text output and the JSON `role` values; the order puts the riskiest data first.
@@ -70,6 +74,7 @@ class KeyUse:
     default_namespace: bool  # the namespace is a built-in default cache pattern
     function: str | None  # "Class.method", "function"; None for module level code
     location: Location
+    reason: str | None = None  # unresolved keys: the part the model could not follow
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,10 @@ class PatternEntry:
     types: tuple[str, ...]
     reads: int
     writes: int
-    ttl: str  # TTL_SETS | TTL_NEVER | TTL_READ_ONLY
+    ttl: str  # TTL_SETS | TTL_NEVER | TTL_READ_ONLY | TTL_UNSEEN | TTL_NO_WRITE_SEEN
     locations: tuple[Location, ...]
+    # what the facts do not include, when they rest on part of the code (else None)
+    basis: str | None = None
 
     @property
     def role(self) -> str:
@@ -109,6 +116,7 @@ class UnresolvedKey:
     command: str
     function: str | None
     location: Location
+    reason: str | None = None  # the part of the key the model could not follow
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,8 @@ class Inventory:
     files: int = 0  # files looked at (tests excluded unless asked for)
     tests_excluded: int = 0
     declared: tuple[KeyspaceEntry, ...] = ()  # the config's own keyspace (no defaults)
+    # files that import redis (or a project module that does) with no proven client
+    blind_files: tuple[str, ...] = ()
 
     def by_role(self) -> list[tuple[str, list[PatternEntry]]]:
         """Patterns grouped by role, in `ROLE_ORDER`, empty groups left out."""
@@ -160,10 +170,13 @@ def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
         data_type = call.info.data_type if call.info is not None else None
         # keepttl counts: the key keeps the expiry the code gave it
         sets_ttl = model.expiry(call).kind in ("sets", "keeps")
-        keys = [(k.pattern, _render(analysis.module, k.expr, k.node)) for k in call.keys]
-        keys += [(None, text) for text in hidden]
+        keys = [
+            (k.pattern, _render(analysis.module, k.expr, k.node), model.key_reason(call, k))
+            for k in call.keys
+        ]
+        keys += [(None, text, _hidden_reason(text)) for text in hidden]
         seen: set[tuple[str | None, str]] = set()
-        for pattern, text in keys:
+        for pattern, text, reason in keys:
             glob = pattern.glob if pattern is not None else None
             # One call with several keys of one pattern (DEL a:1 a:2) is one use of it.
             identity = (glob, "" if glob is not None else text)
@@ -184,9 +197,33 @@ def file_uses(analysis: FileAnalysis) -> list[KeyUse]:
                     default_namespace=namespace is not None and not model.config.keyspace,
                     function=function,
                     location=location,
+                    reason=reason,
                 )
             )
     return uses
+
+
+@dataclass(frozen=True)
+class FileKeys:
+    """One file's contribution to the inventory: its key uses, and whether the model is
+    blind there (it uses Redis, but no client was proven)."""
+
+    uses: list[KeyUse]
+    blind: bool
+
+
+def file_keys(analysis: FileAnalysis) -> FileKeys:
+    """`file_uses` plus the blind-file check (module-level: runs in parallel workers)."""
+    from redislint.semantics.coverage import is_blind
+
+    uses = file_uses(analysis)
+    return FileKeys(uses, not uses and is_blind(analysis.model))
+
+
+def _hidden_reason(text: str) -> str:
+    if text.startswith("keys of "):
+        return f"the {text} are built elsewhere: the model does not list them"
+    return f"`{text}` is unpacked into the call: the model does not list its keys"
 
 
 def _hidden_keys(call: RedisCall) -> list[str]:
@@ -267,25 +304,41 @@ def build_inventory(
     files: int = 0,
     tests_excluded: int = 0,
     declared: Sequence[KeyspaceEntry] = (),
+    blind_files: Sequence[str] = (),
 ) -> Inventory:
-    """Group key uses by pattern; unresolved keys go to their own list."""
+    """Group key uses by pattern; unresolved keys go to their own list.
+
+    "never sets a TTL" and "read only" are claimed only when every write was seen: an
+    unresolved key or a file with no proven client may be a key of any pattern, so
+    where they may set a TTL (or write) the facts say what they rest on instead.
+    """
     grouped: dict[str, list[KeyUse]] = {}
     unresolved: list[UnresolvedKey] = []
+    unseen_ttl = unseen_writes = 0
     for use in uses:
         if use.glob is None:
-            unresolved.append(UnresolvedKey(use.key, use.command, use.function, use.location))
+            unresolved.append(
+                UnresolvedKey(use.key, use.command, use.function, use.location, use.reason)
+            )
+            unseen_ttl += use.sets_ttl
+            unseen_writes += use.is_write
         else:
             grouped.setdefault(use.glob, []).append(use)
     patterns: list[PatternEntry] = []
     for glob in sorted(grouped):
         members = grouped[glob]
         writes = sum(1 for u in members if u.is_write)
+        basis = None
         if any(u.sets_ttl for u in members):
             ttl = TTL_SETS
         elif writes:
             ttl = TTL_NEVER
+            if unseen_ttl or blind_files:
+                ttl, basis = TTL_UNSEEN, _basis(unseen_ttl, "are given a TTL", blind_files)
         else:
             ttl = TTL_READ_ONLY
+            if unseen_writes or blind_files:
+                ttl, basis = TTL_NO_WRITE_SEEN, _basis(unseen_writes, "are written", blind_files)
         first = members[0]
         patterns.append(
             PatternEntry(
@@ -298,6 +351,7 @@ def build_inventory(
                 writes=writes,
                 ttl=ttl,
                 locations=tuple(sorted({u.location for u in members})),
+                basis=basis,
             )
         )
     unresolved.sort(key=lambda u: (u.location, u.key))
@@ -307,7 +361,20 @@ def build_inventory(
         files=files,
         tests_excluded=tests_excluded,
         declared=tuple(declared),
+        blind_files=tuple(sorted(blind_files)),
     )
+
+
+def _basis(unseen: int, doing: str, blind_files: Sequence[str]) -> str:
+    """`2 unresolved keys that get a TTL and 1 file with no proven client are not seen`."""
+    parts = []
+    if unseen:
+        verb = doing if unseen != 1 else doing.replace("are ", "is ", 1)
+        parts.append(f"{unseen} unresolved key{'s' if unseen != 1 else ''} that {verb}")
+    if blind_files:
+        count = len(blind_files)
+        parts.append(f"{count} file{'s' if count != 1 else ''} with no proven client")
+    return " and ".join(parts) + " are not included: they may be keys of this pattern"
 
 
 def collect_inventory(
@@ -323,12 +390,13 @@ def collect_inventory(
     from redislint.runner import collect_models
 
     outcome = collect_models(
-        paths, config, file_uses, cwd=cwd, jobs=jobs, include_tests=include_tests
+        paths, config, file_keys, cwd=cwd, jobs=jobs, include_tests=include_tests
     )
     inventory = build_inventory(
-        (use for _, uses in outcome.results for use in uses),
+        (use for _, found in outcome.results for use in found.uses),
         files=outcome.files_seen,
         tests_excluded=outcome.tests_excluded,
         declared=(config.base if isinstance(config, ConfigSet) else config).keyspace,
+        blind_files=[path for path, found in outcome.results if found.blind],
     )
     return InventoryOutcome(inventory, outcome.errors, outcome.unparsed)

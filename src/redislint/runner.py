@@ -55,6 +55,8 @@ class RunOutcome:
     # Deployment file -> (absolute, reported) paths of the deployment files checked with
     # it, so that a fix is re-checked against the same deployments (deploy_engine.py).
     deploy_context: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # with `report_blind`: files that use Redis where no client was proven
+    blind_files: list[str] = field(default_factory=list)
 
 
 # The cache entry holding one configuration's deployment findings (they depend on every
@@ -83,13 +85,20 @@ def _check_shard(
     selected: frozenset[str],
     keep_sources: bool,
     cache: ResultCache | None,
+    report_blind: bool = False,
 ) -> RunOutcome:
     index = ProjectIndex(config)
     outcome = RunOutcome()
     for job in jobs:
         try:
             result = check_file(
-                job.path, job.rel_path, config, index, data=job.data, selected=selected
+                job.path,
+                job.rel_path,
+                config,
+                index,
+                data=job.data,
+                selected=selected,
+                report_blind=report_blind,
             )
         except InternalError as exc:
             outcome.errors.append(str(exc))
@@ -101,6 +110,8 @@ def _check_shard(
         outcome.checked_paths.append(job.rel_path)
         outcome.findings.extend(result.findings)
         outcome.facts[str(job.path)] = result.facts
+        if result.blind:
+            outcome.blind_files.append(job.rel_path)
         if keep_sources and result.source is not None:
             outcome.sources[job.rel_path] = result.source
         if cache is not None:
@@ -283,8 +294,12 @@ def check_paths(
     keep_sources: bool = False,
     force_exclude: bool = False,
     use_cache: bool = False,
+    report_blind: bool = False,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
+
+    With `report_blind`, `blind_files` lists the files that use Redis where no client was
+    proven (the results cache is not used then: it does not record that).
 
     `config` is one configuration for every file, or a `ConfigSet` that gives each file
     the nearest configuration above it. With `use_cache`, files whose bytes,
@@ -304,10 +319,20 @@ def check_paths(
     else:
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, deploy=True)
     for group_config, group in _by_config(work, configs, paths, cwd):
-        _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin, cwd)
+        _check_group(
+            outcome,
+            group_config,
+            group,
+            jobs,
+            keep_sources,
+            use_cache and not stdin and not report_blind,
+            cwd,
+            report_blind,
+        )
     _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
+    outcome.blind_files.sort()
     return outcome
 
 
@@ -319,6 +344,7 @@ def _check_group(
     keep_sources: bool,
     use_cache: bool,
     cwd: Path | None = None,
+    report_blind: bool = False,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
@@ -344,9 +370,18 @@ def _check_group(
         work = misses
     crashed = partial(_crashed_check, selected)
     for part in run_sharded(
-        _check_shard, config, work, jobs, selected, keep_sources, cache, crashed=crashed
+        _check_shard,
+        config,
+        work,
+        jobs,
+        selected,
+        keep_sources,
+        cache,
+        report_blind,
+        crashed=crashed,
     ):
         outcome.findings += part.findings
+        outcome.blind_files += part.blind_files
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors

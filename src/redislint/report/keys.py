@@ -20,6 +20,7 @@ from redislint.config import DEFAULT_CACHE_PATTERNS, ROLES
 from redislint.inventory import (
     TTL_NEVER,
     TTL_SETS,
+    TTL_UNSEEN,
     Inventory,
     Location,
     PatternEntry,
@@ -70,7 +71,8 @@ def _usage(entry: PatternEntry) -> str:
     """`HGET, HSET on hash; 1 read, 2 writes; never sets a TTL`."""
     on = f" on {', '.join(entry.types)}" if entry.types else ""
     counts = f"{_plural(entry.reads, 'read')}, {_plural(entry.writes, 'write')}"
-    return f"{', '.join(entry.commands)}{on}; {counts}; {entry.ttl}"
+    basis = f" ({entry.basis})" if entry.basis else ""
+    return f"{', '.join(entry.commands)}{on}; {counts}; {entry.ttl}{basis}"
 
 
 def _notes(entry: PatternEntry) -> list[str]:
@@ -82,6 +84,8 @@ def _notes(entry: PatternEntry) -> list[str]:
         notes.append(f"{entry.role} keys given a TTL: Redis will delete them (RL202)")
     if entry.role == "cache" and entry.ttl == TTL_NEVER:
         notes.append("cache keys that never expire: they stay until evicted (RL201)")
+    if entry.role == "cache" and entry.ttl == TTL_UNSEEN:
+        notes.append("cache keys with no TTL seen: unless an unresolved key expires them (RL201)")
     declared_type = entry.namespace.type if entry.namespace is not None else None
     if len(entry.types) > 1:
         notes.append(f"used as {' and '.join(entry.types)}: WRONGTYPE errors (RL306)")
@@ -130,9 +134,19 @@ def render_text(inventory: Inventory) -> str:
         lines.append("")
     if inventory.unresolved:
         lines.append("unresolved (the model could not follow these keys; they match no namespace)")
-        width = max(len(k.key) for k in inventory.unresolved)
+        # long key expressions (a comprehension) do not push every column right
+        width = min(max(len(k.key) for k in inventory.unresolved), 40)
         for key in inventory.unresolved:
             lines.append(f"  {key.key:<{width}}  {key.command:<8} {_where(key)}")
+            if key.reason:
+                lines.append(f"  {'':<{width}}  why: {key.reason}")
+        lines.append("")
+    if inventory.blind_files:
+        lines.append(
+            "no client proven (these files import redis, but the model proves no client "
+            "in them: their keys are not listed)"
+        )
+        lines += [f"  {path}" for path in inventory.blind_files]
         lines.append("")
     lines.append(_summary(inventory))
     return "\n".join(lines) + "\n"
@@ -168,6 +182,7 @@ def _pattern_json(entry: PatternEntry) -> dict[str, Any]:
         "reads": entry.reads,
         "writes": entry.writes,
         "ttl": entry.ttl,
+        "basis": entry.basis,
         "uses": entry.uses,
         "locations": [_location_json(location) for location in entry.locations],
     }
@@ -189,9 +204,11 @@ def render_json(inventory: Inventory) -> str:
                 "path": key.location.path,
                 "line": key.location.line,
                 "column": key.location.column,
+                "reason": key.reason,
             }
             for key in inventory.unresolved
         ],
+        "blind_files": list(inventory.blind_files),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -300,6 +317,17 @@ def render_toml(inventory: Inventory) -> str:
         )
         for key in inventory.unresolved:
             lines.append(_comment(f"{key.key} ({key.command}) at {_where(key)}", indent=2))
+            if key.reason:
+                lines.append(_comment(f"why: {key.reason}", indent=4))
+    if inventory.blind_files:
+        lines.append("")
+        lines.append(
+            _comment(
+                f"{_plural(len(inventory.blind_files), 'file')} import redis but no client "
+                "was proven there (declare a factory or a client name to see their keys):"
+            )
+        )
+        lines += [_comment(path, indent=2) for path in inventory.blind_files]
     if not undeclared:
         lines.append("")
         lines.append("# Every key pattern found is already declared.")

@@ -16,7 +16,10 @@ What keeps the rule quiet where it cannot be sure:
 - commands queued on a transactional pipeline (including `transaction()` callbacks
   and pipelines handed to helpers), scripts and EVAL/FCALL are atomic; a pipeline
   whose transactional status is unknown is not judged. A `pipeline(transaction=False)`
-  is not atomic, so its queued writes form a group of their own.
+  is not atomic, so its queued writes form a group of their own;
+- writes on mutually exclusive paths (if/else arms, match cases, a try body and its
+  handler) are not a group by themselves, and blocking pops never join one
+  (`semantics/atomicity.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 from redislint.rules._base import Rule
 from redislint.semantics import ir
+from redislint.semantics.atomicity import BLOCKING_POPS, mutually_exclusive
 from redislint.semantics.keys import KeyPattern
 from redislint.semantics.model import RedisCall
 
@@ -40,10 +44,24 @@ class _Group:
     writes: list[RedisCall] = field(default_factory=list)
     keys: list[KeyPattern] = field(default_factory=list)  # distinct keys, first seen first
     pipeline: bool = False
+    written: list[list[KeyPattern]] = field(default_factory=list)  # per write, its keys
 
     def add(self, key: KeyPattern) -> None:
         if not any(key.same_key(seen) for seen in self.keys):
             self.keys.append(key)
+
+    def runs_together(self) -> bool:
+        """Two writes to different keys that can both run in one call of the function
+        (writes on mutually exclusive paths are not a group by themselves)."""
+        for i, first in enumerate(self.writes):
+            for j in range(i + 1, len(self.writes)):
+                second = self.writes[j]
+                if mutually_exclusive(first.site.blocks, second.site.blocks):
+                    continue
+                keys = self.written[i] + self.written[j]
+                if any(not keys[0].same_key(other) for other in keys[1:]):
+                    return True
+        return False
 
 
 class NonAtomicMultiKeyWrite(Rule):
@@ -64,16 +82,19 @@ class NonAtomicMultiKeyWrite(Rule):
                     continue
                 group = groups.setdefault(client, _Group(pipeline=call.client.kind == "pipeline"))
                 group.writes.append(call)
+                group.written.append(keys)
                 for key in keys:
                     group.add(key)
             for group in groups.values():
-                if len(group.writes) >= 2 and len(group.keys) >= 2:
+                if len(group.writes) >= 2 and len(group.keys) >= 2 and group.runs_together():
                     self._report(group)
 
     def _counted_keys(self, call: RedisCall) -> list[KeyPattern]:
         """The keys this call writes non-atomically, if any."""
         if not call.is_write or call.in_transaction or call.is_atomic_unit:
             return []
+        if call.command in BLOCKING_POPS:
+            return []  # consumes (waits for work); never part of a group
         if call.client.kind == "pipeline" and call.client.transactional is not False:
             return []  # unknown transactional status: not proven non-atomic
         return [

@@ -63,7 +63,9 @@ class TtlOnCriticalKey(Rule):
         ):
             # Commands newer than the generating server (HEXPIRE, HSETEX, ...) carry
             # no key positions; all of those this rule knows take the key first.
-            patterns = [self.model.key_pattern(call.site.scope, call.site.ir.args[1])]
+            patterns = [
+                self.model.key_pattern(call.site.scope, call.site.ir.args[1], call.site.position)
+            ]
         for pattern in patterns:
             entry = self.model.namespace(pattern)
             if pattern is not None and entry is not None and entry.role in PROTECTED_ROLES:

@@ -15,7 +15,15 @@ from collections.abc import Callable, Sequence
 import libcst as cst
 
 from redislint.semantics import ir
-from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Param, Scope
+from redislint.semantics.scopes import (
+    Binding,
+    Blocks,
+    CallSite,
+    ModuleFacts,
+    Param,
+    Position,
+    Scope,
+)
 
 Hook = Callable[[cst.CSTNode], None]
 
@@ -140,6 +148,10 @@ class _Collector:
         self.watch_error_depth = 0
         self.awaited: set[int] = set()
         self.order = 0
+        # one counter for bindings and calls (flow-sensitive lookups), and the branches
+        # and loops around the current statement inside the current function
+        self.seq = 0
+        self.blocks: Blocks = ()
 
     # -- scopes -------------------------------------------------------------------
     @property
@@ -166,10 +178,23 @@ class _Collector:
         return scope
 
     def bind(self, name: str, binding: Binding) -> None:
+        self._place(binding)
         self._binding_scope(name).bind(name, binding)
 
-    def unknown(self, name: str) -> None:
-        self.bind(name, Binding("unknown", self.scope.key))
+    def _place(self, binding: Binding) -> Binding:
+        binding.seq = self.seq
+        binding.blocks = self.blocks
+        self.seq += 1
+        return binding
+
+    def unknown(self, name: str, target: str | None = None) -> None:
+        self.bind(name, Binding("unknown", self.scope.key, target=target))
+
+    def _in_block(self, node: cst.CSTNode, arm: int, kind: str, body: cst.CSTNode) -> None:
+        saved = self.blocks
+        self.blocks = (*saved, (id(node), arm, kind))
+        self.walk(body)
+        self.blocks = saved
 
     def _class_of_method(self) -> Scope | None:
         """The class whose method we are in, when `self` is its first parameter."""
@@ -232,13 +257,52 @@ class _Collector:
         self._statement(node)
 
     def on_If(self, node: cst.If) -> None:
-        self._statement(node)
+        saved = self.statement
+        self.statement = node
+        self.walk(node.test)
+        self._in_block(node, 0, "if", node.body)
+        if node.orelse is not None:
+            self._in_block(node, 1, "if", node.orelse)
+        self.statement = saved
 
     def on_While(self, node: cst.While) -> None:
-        self._statement(node)
+        saved = self.statement
+        self.statement = node
+        self.walk(node.test)
+        self._in_block(node, 0, "loop", node.body)
+        if node.orelse is not None:
+            self._in_block(node, 1, "loop", node.orelse)
+        self.statement = saved
 
-    def on_Match(self, node: cst.CSTNode) -> None:
-        self._statement(node)
+    def on_Match(self, node: cst.Match) -> None:
+        saved = self.statement
+        self.statement = node
+        self.walk(node.subject)
+        for arm, case in enumerate(node.cases):
+            self._in_block(node, arm, "match", case)
+        self.statement = saved
+
+    def on_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._walk_body(node.body)
+
+    def on_Module(self, node: cst.Module) -> None:
+        self._walk_body(node.body)
+
+    def _walk_body(self, statements: Sequence[cst.BaseStatement]) -> None:
+        """A block's statements. After `if c: ...; return` (no else, not in a loop) the
+        rest of the block runs only when the `if` body did not: it is the `if`'s other
+        arm, so a write there and one in the body are on mutually exclusive paths."""
+        saved = self.blocks
+        for statement in statements:
+            self.walk(statement)
+            if (
+                type(statement) is cst.If
+                and statement.orelse is None
+                and _terminates(statement.body)
+                and not any(kind == "loop" for _, _, kind in self.blocks)
+            ):
+                self.blocks = (*self.blocks, (id(statement), 1, "if"))
+        self.blocks = saved
 
     def on_Try(self, node: cst.Try) -> None:
         handles = any(_names_watch_error(h.type) for h in node.handlers)
@@ -246,18 +310,28 @@ class _Collector:
         self.statement = node
         if handles:
             self.watch_error_depth += 1
-        self.walk(node.body)
+        self._in_block(node, 0, "try", node.body)
         if handles:
             self.watch_error_depth -= 1
-        self.walk_all(node.handlers)
+        for index, handler in enumerate(node.handlers):
+            self._in_block(node, 1 + index, "try", handler)
         if node.orelse:
-            self.walk(node.orelse)
+            self._in_block(node, -1, "try", node.orelse)
         if node.finalbody:
-            self.walk(node.finalbody)
+            self._in_block(node, -2, "try", node.finalbody)
         self.statement = saved
 
     def on_TryStar(self, node: cst.TryStar) -> None:
-        self._statement(node)
+        saved = self.statement
+        self.statement = node
+        self._in_block(node, 0, "try", node.body)
+        for index, handler in enumerate(node.handlers):
+            self._in_block(node, 1 + index, "try", handler)
+        if node.orelse:
+            self._in_block(node, -1, "try", node.orelse)
+        if node.finalbody:
+            self._in_block(node, -2, "try", node.finalbody)
+        self.statement = saved
 
     def on_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
@@ -267,11 +341,14 @@ class _Collector:
     def on_For(self, node: cst.For) -> None:
         saved = self.statement
         self.statement = node
-        self._unknown_targets(node.target)
         self.walk(node.iter)
+        saved_blocks = self.blocks
+        self.blocks = (*saved_blocks, (id(node), 0, "loop"))
+        self._unknown_targets(node.target, "loop")
         self.walk(node.body)
+        self.blocks = saved_blocks
         if node.orelse:
-            self.walk(node.orelse)
+            self._in_block(node, 1, "loop", node.orelse)
         self.statement = saved
 
     def on_With(self, node: cst.With) -> None:
@@ -317,12 +394,23 @@ class _Collector:
 
     def on_AugAssign(self, node: cst.AugAssign) -> None:
         self.walk(node.value)
-        self._unknown_targets(node.target)
+        target = node.target
+        if isinstance(target, cst.Name):
+            # `k += ":" + x` is `k = k + (":" + x)`, with `k` read where it stands
+            op = type(node.operator).__name__.removesuffix("Assign")
+            value = ir.BinOp(op, ir.Name(target.value), ir.from_cst(node.value))
+            self.bind(target.value, Binding("assign", self.scope.key, value))
+        else:
+            self._unknown_targets(target)
 
     def on_NamedExpr(self, node: cst.NamedExpr) -> None:
         self.walk(node.value)
         if isinstance(node.target, cst.Name):
+            # may not run (`a and (k := ...)`): it never decides a later lookup alone
+            saved = self.blocks
+            self.blocks = (*saved, (id(node), 0, "cond"))
             self.bind(node.target.value, Binding("assign", self.scope.key, node=node.value))
+            self.blocks = saved
 
     def _assign(
         self, target: cst.BaseExpression, value: ir.IR | None, node: cst.BaseExpression
@@ -340,7 +428,7 @@ class _Collector:
                     and target.value.value == method.params[0].name
                 ):
                     cls.self_attrs.setdefault(target.attr.value, []).append(
-                        Binding("assign", method.key, value, node=node)
+                        self._place(Binding("assign", method.key, value, node=node))
                     )
             self.walk(target)
         elif isinstance(target, cst.Tuple | cst.List):
@@ -359,19 +447,21 @@ class _Collector:
         else:
             self.walk(target)
 
-    def _unknown_targets(self, target: cst.CSTNode) -> None:
+    def _unknown_targets(self, target: cst.CSTNode, kind: str | None = None) -> None:
         if isinstance(target, cst.Name):
-            self.unknown(target.value)
+            self.unknown(target.value, kind)
         elif isinstance(target, cst.Tuple | cst.List):
             for element in target.elements:
-                self._unknown_targets(element.value)
+                self._unknown_targets(element.value, kind)
         elif isinstance(target, cst.StarredElement):
-            self._unknown_targets(target.value)
+            self._unknown_targets(target.value, kind)
         else:
             self.walk(target)
 
     def on_CompFor(self, node: cst.CompFor) -> None:
-        self._unknown_targets(node.target)
+        # "comp": the element is walked before the `for` part, so positions say nothing
+        # about these names; lookups of them stay flow-insensitive
+        self._unknown_targets(node.target, "comp")
         self.walk(node.iter)
         self.walk_all(node.ifs)
         if node.inner_for_in is not None:
@@ -413,6 +503,8 @@ class _Collector:
             self.scope.return_nodes.append(node.value)
         else:
             self.scope.return_nodes.append(None)
+        self.scope.return_positions.append(Position(self.seq, self.blocks))
+        self.seq += 1
 
     def on_Yield(self, node: cst.Yield) -> None:
         self.scope.is_generator = True
@@ -432,7 +524,10 @@ class _Collector:
             awaited=id(node) in self.awaited,
             with_stack=tuple(self.with_stack),
             in_watch_error_handler=self.watch_error_depth > 0,
+            seq=self.seq,
+            blocks=self.blocks,
         )
+        self.seq += 1
         self.order += 1
         self.facts.calls.append(site)
         self.scope.calls.append(site)
@@ -460,11 +555,13 @@ class _Collector:
         scope = self._new_scope("lambda", "<lambda>", node)
         scope.params = _params(node.params)
         self.scope_stack.append(scope)
-        saved_with = self.with_stack
-        self.with_stack = []
+        saved_with, saved_blocks = self.with_stack, self.blocks
+        self.with_stack, self.blocks = [], ()
         self.walk(node.body)
         scope.return_nodes.append(node.body)
-        self.with_stack = saved_with
+        scope.return_positions.append(Position(self.seq, ()))
+        self.seq += 1
+        self.with_stack, self.blocks = saved_with, saved_blocks
         self.scope_stack.pop()
 
     def on_ClassDef(self, node: cst.ClassDef) -> None:
@@ -481,16 +578,30 @@ class _Collector:
         self.scope_stack.append(scope)
         for param in scope.params:
             scope.bind(param.name, Binding("unknown", scope.key, target="param"))
-        saved_with, saved_watch = self.with_stack, self.watch_error_depth
-        self.with_stack, self.watch_error_depth = [], 0
+        saved_with, saved_watch, saved_blocks = self.with_stack, self.watch_error_depth, self.blocks
+        self.with_stack, self.watch_error_depth, self.blocks = [], 0, ()
         self.walk(body)
-        self.with_stack, self.watch_error_depth = saved_with, saved_watch
+        self.with_stack, self.watch_error_depth, self.blocks = saved_with, saved_watch, saved_blocks
         self.scope_stack.pop()
 
     def _walk_param_defaults(self, params: cst.Parameters) -> None:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 self.walk(param.default)
+
+
+def _terminates(body: cst.BaseSuite) -> bool:
+    """Whether a block always leaves the function (ends with `return` or `raise`)."""
+    if isinstance(body, cst.IndentedBlock):
+        if not body.body:
+            return False
+        last = body.body[-1]
+        if not isinstance(last, cst.SimpleStatementLine) or not last.body:
+            return False
+        return isinstance(last.body[-1], cst.Return | cst.Raise)
+    if isinstance(body, cst.SimpleStatementSuite) and body.body:
+        return isinstance(body.body[-1], cst.Return | cst.Raise)
+    return False
 
 
 def _names_watch_error(node: cst.BaseExpression | None) -> bool:

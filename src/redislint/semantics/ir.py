@@ -70,6 +70,8 @@ class Call(IR):
     args: tuple[IR, ...]
     kwargs: tuple[tuple[str, IR], ...]
     star: bool = False  # *args or **kwargs present: positions are unknown
+    # the unpacked arguments: ("*", value, positional args before it) or ("**", value, -1)
+    stars: tuple[tuple[str, IR, int], ...] = ()
 
     def kwarg(self, name: str) -> IR | None:
         for key, value in self.kwargs:
@@ -105,6 +107,7 @@ class Subscript(IR):
 @dataclass(frozen=True, slots=True)
 class Dict(IR):
     keys: tuple[IR | None, ...]  # None for a ** unpacking
+    values: tuple[IR, ...] = ()  # the values, one per key (the unpacked mapping for **)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +171,17 @@ def _call(node: cst.Call) -> IR:
     args: list[IR] = []
     kwargs: list[tuple[str, IR]] = []
     star = False
+    stars: list[tuple[str, IR, int]] = []
     for arg in node.args:
         if arg.star:
             star = True
+            stars.append((arg.star, from_cst(arg.value), len(args) if arg.star == "*" else -1))
             continue
         if arg.keyword is not None:
             kwargs.append((arg.keyword.value, from_cst(arg.value)))
         else:
             args.append(from_cst(arg.value))
-    return Call(from_cst(node.func), tuple(args), tuple(kwargs), star)
+    return Call(from_cst(node.func), tuple(args), tuple(kwargs), star, tuple(stars))
 
 
 def _simple_string(node: cst.SimpleString) -> IR:
@@ -242,7 +247,8 @@ def _dict(node: cst.Dict) -> IR:
         tuple(
             from_cst(element.key) if type(element) is cst.DictElement else None
             for element in node.elements
-        )
+        ),
+        tuple(from_cst(element.value) for element in node.elements),
     )
 
 

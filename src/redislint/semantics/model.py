@@ -19,7 +19,7 @@ from redislint.semantics.clients import Client, Resolver
 from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
-from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
+from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
 
 # Commands the server flags as writes that write only when given a destination
 # (redis-py's `sort_ro` also sends SORT, without one).
@@ -150,8 +150,10 @@ class FileModel:
     def client_of(self, scope: str, expr: ir.IR) -> Client | None:
         return self.resolver.client(self.facts, scope, expr)
 
-    def key_pattern(self, scope: str, expr: ir.IR) -> KeyPattern | None:
-        return self.keys.pattern(self.facts, scope, expr)
+    def key_pattern(self, scope: str, expr: ir.IR, at: Position | None = None) -> KeyPattern | None:
+        """The key's pattern; `at` (a call site's position) reads local names where the
+        call stands (flow-sensitive), not over all their assignments."""
+        return self.keys.pattern(self.facts, scope, expr, at)
 
     def constant(self, scope: str, expr: ir.IR) -> str | None:
         return self.keys.constant(self.facts, scope, expr)
@@ -206,6 +208,13 @@ class FileModel:
             if call.command in wanted:
                 yield call
 
+    def key_reason(self, call: RedisCall, key: KeyArg) -> str | None:
+        """Why `key` of `call` has no pattern (None when it has one): the part the
+        model could not follow, for `redislint keys`."""
+        if key.pattern is not None:
+            return None
+        return self.keys.reason(self.facts, call.site.scope, key.expr, call.site.position)
+
     # -- building RedisCall -----------------------------------------------------------
     def _redis_call(self, site: CallSite) -> RedisCall | None:
         func = site.func
@@ -256,7 +265,10 @@ class FileModel:
             keys_arg = site.ir.args[0]
         keys: tuple[KeyArg, ...] = ()
         if isinstance(keys_arg, ir.Seq):
-            keys = tuple(KeyArg(None, k, self.key_pattern(site.scope, k)) for k in keys_arg.items)
+            keys = tuple(
+                KeyArg(None, k, self.key_pattern(site.scope, k, site.position))
+                for k in keys_arg.items
+            )
         return RedisCall(
             site, client, "<script>", "EVALSHA", self.table.command("EVALSHA"), None, keys
         )
@@ -294,7 +306,11 @@ class FileModel:
                 index = position - 1
                 if 0 <= index < len(rest):
                     arg_node, expr = rest[index]
-                    keys.append(KeyArg(arg_node.value, expr, self.key_pattern(site.scope, expr)))
+                    keys.append(
+                        KeyArg(
+                            arg_node.value, expr, self.key_pattern(site.scope, expr, site.position)
+                        )
+                    )
         return RedisCall(site, client, "execute_command", name, info, None, tuple(keys))
 
     def _method_keys(self, site: CallSite, info: MethodInfo) -> tuple[KeyArg, ...]:
@@ -322,15 +338,17 @@ class FileModel:
             node, expr = bound
             if isinstance(expr, ir.Seq):
                 for item, item_node in zip(expr.items, _elements(node), strict=False):
-                    found.append(KeyArg(item_node, item, self.key_pattern(site.scope, item)))
+                    found.append(
+                        KeyArg(item_node, item, self.key_pattern(site.scope, item, site.position))
+                    )
             else:
-                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr)))
+                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr, site.position)))
         if info.varargs is not None and info.varargs_are_keys:
             extra = positional[len(named) :]
             if info.numkeys_param is not None:
                 extra = []  # keys counted by an argument: not positional varargs
             for node, expr in extra:
-                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr)))
+                found.append(KeyArg(node, expr, self.key_pattern(site.scope, expr, site.position)))
         if info.mapping_keys_param is not None:
             mapping = keyword.get(info.mapping_keys_param)
             if mapping is None and info.mapping_keys_param in named:
@@ -343,7 +361,11 @@ class FileModel:
                 ):
                     if key_expr is not None:
                         found.append(
-                            KeyArg(key_node, key_expr, self.key_pattern(site.scope, key_expr))
+                            KeyArg(
+                                key_node,
+                                key_expr,
+                                self.key_pattern(site.scope, key_expr, site.position),
+                            )
                         )
         return tuple(found)
 

@@ -19,6 +19,12 @@ from redislint.semantics.ir import IR
 
 BindingKind = Literal["assign", "annotated", "import", "def", "class", "with", "unknown"]
 ScopeKind = Literal["module", "class", "function", "lambda"]
+# Where a statement sits inside its function: the branches and loops around it, outermost
+# first, each as (id of the compound statement, arm, kind). Arms: `if` body 0 / else 1;
+# loops body 0 / else 1; `try` body 0, handler k 1+k, else -1, finally -2; `match` case i.
+# Kind "cond" marks a binding that may not run (a walrus inside an expression).
+Block = tuple[int, int, str]
+Blocks = tuple[Block, ...]
 
 
 class Binding:
@@ -28,7 +34,17 @@ class Binding:
     the libcst node only when asked: most assignments of a file are never queried.
     """
 
-    __slots__ = ("_node", "_value", "is_async", "kind", "qualname", "scope", "target")
+    __slots__ = (
+        "_node",
+        "_value",
+        "blocks",
+        "is_async",
+        "kind",
+        "qualname",
+        "scope",
+        "seq",
+        "target",
+    )
 
     def __init__(
         self,
@@ -39,6 +55,8 @@ class Binding:
         target: str | None = None,  # def / class: the key of the defined scope
         is_async: bool = False,  # with: `async with`
         node: cst.BaseExpression | None = None,  # assign: the value, converted lazily
+        seq: int = -1,  # position in the module's walk (-1: before everything, e.g. params)
+        blocks: Blocks = (),  # the branches and loops around the binding (see `Block`)
     ) -> None:
         self.kind = kind
         self.scope = scope
@@ -47,6 +65,12 @@ class Binding:
         self.target = target
         self.is_async = is_async
         self._node = node
+        self.seq = seq
+        self.blocks = blocks
+
+    @property
+    def position(self) -> Position:
+        return Position(self.seq, self.blocks)
 
     @property
     def value(self) -> ir.IR | None:
@@ -87,6 +111,8 @@ class Scope:
     returns_annotation: ir.IR | None = None
     # call sites made directly in this scope (not in nested functions), in source order
     calls: list[CallSite] = field(default_factory=list)
+    # where each `return_nodes` entry stands (flow-sensitive lookups of returned names)
+    return_positions: list[Position] = field(default_factory=list)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -123,6 +149,13 @@ class CallSite:
     with_stack: tuple[ir.IR, ...] = ()
     # True inside a `try` that has an `except` clause naming `WatchError`
     in_watch_error_handler: bool = False
+    # position in the module's walk (shared with bindings) and the branches around the call
+    seq: int = -1
+    blocks: Blocks = ()
+
+    @property
+    def position(self) -> Position:
+        return Position(self.seq, self.blocks)
 
     @cached_property
     def ir(self) -> ir.Call:
@@ -155,3 +188,24 @@ class ModuleFacts:
 
     def functions(self) -> list[Scope]:
         return [s for s in self.scopes.values() if s.kind in ("function", "lambda")]
+
+
+class Position:
+    """A point of one module's walk: `seq` orders bindings and calls in source order,
+    `blocks` says which branches and loops surround it. Equal when `seq` is equal (one
+    point of the walk has one set of blocks)."""
+
+    __slots__ = ("blocks", "seq")
+
+    def __init__(self, seq: int, blocks: Blocks) -> None:
+        self.seq = seq
+        self.blocks = blocks
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Position) and other.seq == self.seq
+
+    def __hash__(self) -> int:
+        return hash(self.seq)
+
+    def __repr__(self) -> str:
+        return f"Position({self.seq})"
