@@ -237,7 +237,11 @@ def analyze_file(
     suppressions = parse_suppressions(source)
     if suppressions.skip_file:
         return None
-    if not prefilter(source, config) and not index.imports_redis_module(source, path):
+    if (
+        not prefilter(source, config)
+        and not index.imports_redis_module(source, path)
+        and not index.imported_by_redis_module(path)
+    ):
         return None
     try:
         facts = index.parse(path, source)

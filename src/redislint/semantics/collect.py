@@ -314,6 +314,7 @@ class _Collector:
                 self.bind(target.value, Binding("assign", self.scope.key, node=node.value))
         elif node.value is not None:
             self._assign(target, None, node.value)
+        self._annotated_self_attr(target, annotation)
 
     def on_AugAssign(self, node: cst.AugAssign) -> None:
         self.walk(node.value)
@@ -357,7 +358,27 @@ class _Collector:
             else:
                 self._unknown_targets(target)
         else:
+            self._mutated(target)
             self.walk(target)
+
+    def _mutated(self, target: cst.BaseExpression) -> None:
+        """Record `D` for an item target `D[k]` (assigned or deleted)."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.facts.mutated.add(target.value.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._mutated(element.value)
+
+    def _annotated_self_attr(self, target: cst.BaseExpression, annotation: ir.IR) -> None:
+        """`self.conn: Redis = conn` in a method declares the attribute's type."""
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+            return
+        cls = self._class_of_method()
+        method = self.scope
+        if cls is not None and method.params and target.value.value == method.params[0].name:
+            cls.self_attrs.setdefault(target.attr.value, []).append(
+                Binding("annotated", method.key, annotation)
+            )
 
     def _unknown_targets(self, target: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
@@ -368,6 +389,7 @@ class _Collector:
         elif isinstance(target, cst.StarredElement):
             self._unknown_targets(target.value)
         else:
+            self._mutated(target)  # type: ignore[arg-type]
             self.walk(target)
 
     def on_CompFor(self, node: cst.CompFor) -> None:
@@ -416,6 +438,29 @@ class _Collector:
 
     def on_Yield(self, node: cst.Yield) -> None:
         self.scope.is_generator = True
+        if node.value is not None and not isinstance(node.value, cst.From):
+            self.scope.yield_nodes.append(node.value)
+        self.walk_children(node)
+
+    def on_Assert(self, node: cst.Assert) -> None:
+        """`assert isinstance(x, Redis)` declares `x` as an annotation would (the
+        model is flow-insensitive: the declaration holds in the whole scope)."""
+        test = node.test
+        if (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Name)
+            and test.func.value == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            self.bind(
+                test.args[0].value.value,
+                Binding("annotated", self.scope.key, ir.from_cst(test.args[1].value)),
+            )
+        self.walk_children(node)
+
+    def on_Del(self, node: cst.Del) -> None:
+        self._mutated(node.target)
         self.walk_children(node)
 
     def on_Await(self, node: cst.Await) -> None:

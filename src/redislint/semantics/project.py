@@ -16,7 +16,7 @@ import libcst as cst
 
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
-from redislint.discovery import prefilter
+from redislint.discovery import discover, prefilter
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
@@ -99,8 +99,20 @@ class ProjectIndex:
         self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
+        # The project's import graph, read textually on first need (`_scan_project`):
+        # importing file -> imported project files, and the files a Redis-using module
+        # imports (helpers that may receive its client).
+        self._importers: dict[str, list[str]] | None = None
+        self._helpers: set[str] = set()
+        self._importer_texts: dict[str, str] = {}
         self.resolver = Resolver(
-            self.load_module, self.facts_by_path, config.client_factories, config.client_names
+            self.load_module,
+            self.facts_by_path,
+            config.client_factories,
+            (),
+            importers=self.importer_facts,
+            client_name_entries=config.client_name_specs(),
+            relative_path=config.relative_path,
         )
         self.keys = KeyResolver(self.resolver, self.facts_by_path)
 
@@ -242,3 +254,68 @@ class ProjectIndex:
         if source is not None:
             self._texts[facts.path] = source
         return facts
+
+    # -- the project's import graph (cross-module callers) ----------------------------
+
+    def _scan_project(self) -> dict[str, list[str]]:
+        """Read every project file's import lines once (no parse): who imports whom.
+
+        The project is what discovery finds under the configuration's root. A module
+        imported by a file that mentions Redis is a helper that may receive its client
+        (architecture.md "Performance design": the prefilter lets it through).
+        """
+        if self._importers is not None:
+            return self._importers
+        importers: dict[str, list[str]] = {}
+        root = Path(self.config.root)
+        files = discover([str(root)], self.config, root).files if root.is_dir() else []
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            text = data.decode("utf-8", errors="replace")
+            if "import" not in text:
+                continue
+            key = str(path.resolve())
+            name, is_package, _ = module_name_for(path)
+            package = name if is_package else name.rpartition(".")[0]
+            uses_redis = prefilter(text, self.config)
+            imported = False
+            for candidate in dict.fromkeys(_imported_modules(text, package)):
+                found = self.find_module(candidate, key)
+                if found is None or str(found) == key:
+                    continue
+                imported = True
+                importers.setdefault(str(found), []).append(key)
+                if uses_redis:
+                    self._helpers.add(str(found))
+            if imported:
+                self._importer_texts[key] = text
+        for paths in importers.values():
+            paths[:] = dict.fromkeys(paths)
+        self._importers = importers
+        return importers
+
+    def imported_by_redis_module(self, path: Path) -> bool:
+        """Whether a file that mentions Redis imports this one: its functions may be
+        called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
+        self._scan_project()
+        return str(path.resolve()) in self._helpers
+
+    def importer_facts(self, path: str, name: str) -> list[ModuleFacts] | None:
+        """The facts of the project modules that import module `path` and mention `name`
+        (a function or class it defines), parsed on demand; None when one of them cannot
+        be parsed (its calls are unknown, so nothing may be concluded from the others)."""
+        found: list[ModuleFacts] = []
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        for importer in self._scan_project().get(path, ()):
+            text = self._importer_texts.get(importer, "")
+            if not pattern.search(text):
+                continue
+            self._edges.setdefault(path, set()).add(importer)
+            facts = self.facts_for_file(Path(importer))
+            if facts is None:
+                return None
+            found.append(facts)
+        return found
