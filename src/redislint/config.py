@@ -652,7 +652,8 @@ class _Validator:
                 item_path += ".name"
                 item = item["name"]
             if not isinstance(item, str):
-                raise self.expected(item_path, "a string or a table", item)
+                what = "a string" if item_path.endswith(".name") else "a string or a table"
+                raise self.expected(item_path, what, item)
             module, _, name = item.rpartition(":")
             problem = _dotted_problem(name)
             if problem is not None:
