@@ -667,3 +667,38 @@ def test_client_names_with_kind_and_module_scope(tmp_path: Path) -> None:
     assert found["cconn"] is not None and found["cconn"].cluster
     other = model_for(tmp_path, files, "app/other.py", client_name_entries=names)
     assert receivers(other)["self.conn"] is None
+
+
+def test_optional_import_placeholder_and_generic_alias_base(tmp_path: Path) -> None:
+    result = proven(
+        tmp_path,
+        """
+        from typing import TYPE_CHECKING
+        try:
+            from redis import Redis
+        except ImportError:
+            Redis = None
+        try:
+            from redis import Redis as Other
+        except ImportError:
+            Other = dict
+        try:
+            from redis import Redis as Third
+        except ValueError:
+            Third = None
+
+        if TYPE_CHECKING:
+            Base = Redis[bytes]
+        else:
+            Base = Redis
+
+        class Mine(Base):
+            pass
+
+        Redis().probe()
+        Other().probe()
+        Third().probe()
+        Mine().probe()
+        """,
+    )
+    assert result == {"Redis()": True, "Other()": False, "Third()": False, "Mine()": True}

@@ -392,6 +392,8 @@ class Resolver:
                 return self._container_item(facts, owner, expr.value.id, bindings[0], index)
         base = self.value(facts, scope, expr.value)
         if isinstance(base, External):
+            if base.qualname in ANNOTATIONS:
+                return base  # a generic alias, `Redis[bytes]`: the class itself
             return External(f"{base.qualname}[]")
         return None
 

@@ -138,6 +138,7 @@ class _Collector:
         self.statement: cst.CSTNode | None = None
         self.with_stack: list[ir.IR] = []
         self.watch_error_depth = 0
+        self.import_fallback_depth = 0  # inside `except ImportError:`
         self.awaited: set[int] = set()
         self.order = 0
 
@@ -262,7 +263,10 @@ class _Collector:
     def on_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
             self.unknown(node.name.name.value)
+        fallback = _names_import_error(node.type)
+        self.import_fallback_depth += fallback
         self.walk_children(node)
+        self.import_fallback_depth -= fallback
 
     def on_For(self, node: cst.For) -> None:
         saved = self.statement
@@ -330,6 +334,11 @@ class _Collector:
     ) -> None:
         """Bind `target` to `node` (`value` is its IR when already converted)."""
         if isinstance(target, cst.Name):
+            if self.import_fallback_depth and isinstance(node, cst.Name) and node.value == "None":
+                # `except ImportError: Redis = None`: an optional import's placeholder.
+                # Code that runs uses the imported object (None cannot be called), so the
+                # placeholder is not a second source of the name.
+                return
             self.bind(target.value, Binding("assign", self.scope.key, value, node=node))
         elif isinstance(target, cst.Attribute):
             if isinstance(target.value, cst.Name):
@@ -547,6 +556,14 @@ def _names_watch_error(node: cst.BaseExpression | None) -> bool:
         return node.attr.value == "WatchError"
     if isinstance(node, cst.Tuple):
         return any(_names_watch_error(e.value) for e in node.elements)
+    return False
+
+
+def _names_import_error(node: cst.BaseExpression | None) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in ("ImportError", "ModuleNotFoundError")
+    if isinstance(node, cst.Tuple):
+        return any(_names_import_error(e.value) for e in node.elements)
     return False
 
 

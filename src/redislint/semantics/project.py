@@ -100,9 +100,11 @@ class ProjectIndex:
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
         # The project's import graph, read textually on first need (`_scan_project`):
-        # importing file -> imported project files, and the files a Redis-using module
-        # imports (helpers that may receive its client).
-        self._importers: dict[str, list[str]] | None = None
+        # imported project file -> the files importing it, and the files a Redis-using
+        # module imports (helpers that may receive its client).
+        self._importers: dict[str, list[str]] = {}
+        self._scanned: set[Path] = set()
+        self._scanned_files: set[str] = set()
         self._helpers: set[str] = set()
         self._importer_texts: dict[str, str] = {}
         self.resolver = Resolver(
@@ -257,50 +259,61 @@ class ProjectIndex:
 
     # -- the project's import graph (cross-module callers) ----------------------------
 
-    def _scan_project(self) -> dict[str, list[str]]:
-        """Read every project file's import lines once (no parse): who imports whom.
+    def _scan_project(self, near: Path) -> dict[str, list[str]]:
+        """Read the import lines of every project file once (no parse): who imports whom.
 
-        The project is what discovery finds under the configuration's root. A module
-        imported by a file that mentions Redis is a helper that may receive its client
-        (architecture.md "Performance design": the prefilter lets it through).
+        The project around `near` is its source root (the folder above its package) and,
+        when a configuration file was found, the configuration's root; discovery's
+        excludes and .gitignore apply. Without a configuration the root is only the
+        working directory, which may be far larger than the project, so it is not
+        walked. A module imported by a file that mentions Redis is a helper that may
+        receive its client (architecture.md "Performance design": the prefilter lets it
+        through).
         """
-        if self._importers is not None:
-            return self._importers
-        importers: dict[str, list[str]] = {}
-        root = Path(self.config.root)
-        files = discover([str(root)], self.config, root).files if root.is_dir() else []
-        for path in files:
-            try:
-                data = path.read_bytes()
-            except OSError:
+        importers = self._importers
+        tops = [module_name_for(near)[2]]
+        if self.config.config_path is not None:
+            tops.append(Path(self.config.root).resolve())
+        for top in tops:
+            if not top.is_dir() or any(top.is_relative_to(done) for done in self._scanned):
                 continue
-            text = data.decode("utf-8", errors="replace")
-            if "import" not in text:
-                continue
-            key = str(path.resolve())
-            name, is_package, _ = module_name_for(path)
-            package = name if is_package else name.rpartition(".")[0]
-            uses_redis = prefilter(text, self.config)
-            imported = False
-            for candidate in dict.fromkeys(_imported_modules(text, package)):
-                found = self.find_module(candidate, key)
-                if found is None or str(found) == key:
-                    continue
-                imported = True
-                importers.setdefault(str(found), []).append(key)
-                if uses_redis:
-                    self._helpers.add(str(found))
-            if imported:
-                self._importer_texts[key] = text
-        for paths in importers.values():
-            paths[:] = dict.fromkeys(paths)
-        self._importers = importers
+            self._scanned.add(top)
+            for path in discover([str(top)], self.config, top).files:
+                self._scan_file(path, importers)
         return importers
+
+    def _scan_file(self, path: Path, importers: dict[str, list[str]]) -> None:
+        key = str(path.resolve())
+        if key in self._scanned_files:
+            return
+        self._scanned_files.add(key)
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return
+        if "import" not in text:
+            return
+        name, is_package, _ = module_name_for(path)
+        package = name if is_package else name.rpartition(".")[0]
+        uses_redis = prefilter(text, self.config)
+        imported = False
+        for candidate in dict.fromkeys(_imported_modules(text, package)):
+            found = self.find_module(candidate, key)
+            if found is None or str(found) == key:
+                continue
+            imported = True
+            known = importers.setdefault(str(found), [])
+            if key not in known:
+                known.append(key)
+            if uses_redis:
+                self._helpers.add(str(found))
+        if imported:
+            self._importer_texts[key] = text
 
     def imported_by_redis_module(self, path: Path) -> bool:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
-        self._scan_project()
+        self._scan_project(path)
         return str(path.resolve()) in self._helpers
 
     def importer_facts(self, path: str, name: str) -> list[ModuleFacts] | None:
@@ -309,7 +322,7 @@ class ProjectIndex:
         be parsed (its calls are unknown, so nothing may be concluded from the others)."""
         found: list[ModuleFacts] = []
         pattern = re.compile(rf"\b{re.escape(name)}\b")
-        for importer in self._scan_project().get(path, ()):
+        for importer in self._scan_project(Path(path)).get(path, ()):
             text = self._importer_texts.get(importer, "")
             if not pattern.search(text):
                 continue
