@@ -56,6 +56,7 @@ from typing import Any
 import redis
 import redis.asyncio
 import redis.cluster
+from redis.commands import READ_COMMANDS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "src" / "redislint" / "data" / "commands.json"
@@ -88,6 +89,20 @@ def load_server_helper() -> types.ModuleType:
     sys.modules[name] = module  # dataclasses look the module up while it executes
     spec.loader.exec_module(module)
     return module
+
+
+def newer_commands() -> dict[str, dict[str, Any]]:
+    """The override table `scripts/newer_commands.py` (imported by path, like the
+    server helper, so the script runs from anywhere)."""
+    name = "newer_commands"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    table: dict[str, dict[str, Any]] = sys.modules[name].NEWER_COMMANDS
+    return table
 
 
 class RawClient:
@@ -700,6 +715,7 @@ class Traced:
     command_source: str
     labels: list[str]
     keys: KeyMapping | None
+    argv: tuple[Any, ...] | None = None  # what the probe call sent (None: another path)
 
 
 def first_pass(
@@ -737,7 +753,8 @@ def first_pass(
             keys = server_mapping(fn, cls, sig, command, base, server, raw)
         else:
             keys = redis_py_mapping(sig, base)
-    return Traced(name, fn, sig, command, "source" if static else "call", labels, keys)
+    argv = base.argv if base is not None else None
+    return Traced(name, fn, sig, command, "source" if static else "call", labels, keys, argv)
 
 
 def _may_have_keys(command: str, server: Mapping[str, Any]) -> bool:
@@ -790,7 +807,9 @@ def method_entry(method: Traced) -> dict[str, Any]:
     }
 
 
-def build_methods(server: Mapping[str, Any], raw: RawClient) -> dict[str, Any]:
+def build_methods(
+    server: Mapping[str, Any], raw: RawClient, traced_out: dict[str, Traced] | None = None
+) -> dict[str, Any]:
     """All command methods; the sync redis.Redis definition wins over the others.
 
     Key parameters are decided in order: the server (COMMAND GETKEYS on a traced call),
@@ -815,7 +834,64 @@ def build_methods(server: Mapping[str, Any], raw: RawClient) -> dict[str, Any]:
             or (positional_mapping(method.sig, method.command, info) if info else None)
             or annotation_mapping(method.sig)
         )
+    if traced_out is not None:
+        traced_out.update(traced)
     return {name: method_entry(method) for name, method in traced.items()}
+
+
+def redis_py_key_positions(
+    methods: Iterable[Traced], server: Mapping[str, Any]
+) -> tuple[int, int, int] | None:
+    """(first_key, last_key, step) of a command the server does not know, from where the
+    key parameters of the methods sending it land in their traced argv. Only a single
+    key position, the same for every such method, is trusted."""
+    found: set[tuple[int, int, int]] = set()
+    for method in methods:
+        keys = method.keys
+        if method.argv is None or keys is None or keys.varargs_are_keys or not keys.key_params:
+            continue
+        if keys.mapping_keys_param or keys.numkeys_param:
+            return None
+        if any(
+            re.search(r"\bKeyT\b", method.sig.annotations.get(p, "")) is None
+            or re.search(r"List|Sequence|Iterable|KeysT", method.sig.annotations.get(p, ""))
+            for p in keys.key_params
+        ):
+            return None  # a list of keys (`keys: List[KeyT]`) has no fixed position
+        words = _argv_command(method.argv, server)[1]
+        positions = [
+            i for i, w in enumerate(words) if isinstance(w, Probe) and w.origin in keys.key_params
+        ]
+        if len(positions) != 1:
+            return None
+        found.add((positions[0], positions[0], 1))
+    return found.pop() if len(found) == 1 else None
+
+
+def newer_command_entry(
+    command: str, methods: Iterable[Traced], server: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A command redis-py sends that this server does not know: key positions and
+    read-only from redis-py, the rest from `scripts/newer_commands.py`, nothing invented."""
+    entry = unknown_command_entry()
+    positions = redis_py_key_positions(methods, server)
+    if positions is not None:
+        entry["first_key"], entry["last_key"], entry["step"] = positions
+        entry["key_positions_source"] = "redis-py"
+    override = newer_commands().get(command)
+    if override is not None:
+        if "readonly" in override["flags"] and command not in READ_COMMANDS:
+            raise SystemExit(f"newer_commands.py: {command} is read-only, redis-py disagrees")
+        entry["flags"] = sorted(override["flags"])
+        entry["acl_categories"] = sorted(override["acl_categories"])
+        entry["group"] = override["group"]
+        entry["since"] = override["since"]
+        entry["key_specs"] = [{"flags": sorted(override["key_spec_flags"])}]
+        entry["facts_source"] = "scripts/newer_commands.py"
+    elif command in READ_COMMANDS:
+        entry["flags"] = ["readonly"]
+        entry["facts_source"] = "redis.commands.READ_COMMANDS"
+    return entry
 
 
 # --------------------------------------------------------------------------- output
@@ -828,11 +904,16 @@ def generate(url: str) -> dict[str, Any]:
         found = re.search(r"redis_version:(\S+)", str(raw.call("INFO", "server")))
         server_version = found.group(1) if found else None
         commands = fetch_server_commands(raw)
-        methods = build_methods(commands, raw)
+        traced: dict[str, Traced] = {}
+        methods = build_methods(commands, raw, traced)
     finally:
         raw.close()
+    known = sorted(set(newer_commands()) & set(commands))
+    if known:
+        raise SystemExit(f"newer_commands.py: the server knows {', '.join(known)}: drop them")
     for command in sorted({m["command"] for m in methods.values()} - set(commands)):
-        commands[command] = unknown_command_entry()
+        senders = [t for t in traced.values() if t.command == command]
+        commands[command] = newer_command_entry(command, senders, commands)
     return {
         "generated_from": {
             "redis_server": server_version,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from redis_server import RedisServer
 
-from redislint.semantics.commands import CommandInfo, CommandTable
+from redislint.semantics.commands import CommandTable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = REPO_ROOT / "src" / "redislint" / "data" / "commands.json"
@@ -184,26 +184,83 @@ def test_key_spec_flags(table: CommandTable) -> None:
     assert "OW" in table.command("MSET").key_spec_flags  # type: ignore[union-attr]
 
 
-def test_command_unknown_to_server_has_no_invented_facts(table: CommandTable) -> None:
-    """HEXPIRE is newer than the generating server (7.0): the method stays mapped, the
-    command carries no facts."""
-    if table.command("HEXPIRE").known_to_server:  # type: ignore[union-attr]
-        pytest.skip("the table was generated with a server that knows HEXPIRE")
-    assert table.method("hexpire").command == "HEXPIRE"  # type: ignore[union-attr]
-    command = table.command("HEXPIRE")
-    assert command == CommandInfo(
-        name="HEXPIRE",
-        flags=frozenset(),
-        acl_categories=frozenset(),
-        group=None,
-        first_key=None,
-        last_key=None,
-        step=None,
-        key_spec_flags=frozenset(),
-        known_to_server=False,
-    )
-    assert not command.is_write and not command.is_readonly
-    assert command.data_type is None
+def _overrides() -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = _generator().newer_commands()
+    return table
+
+
+@pytest.mark.parametrize(
+    ("command", "is_write", "is_readonly"),
+    [
+        ("HEXPIRE", True, False),
+        ("HPEXPIRE", True, False),
+        ("HEXPIREAT", True, False),
+        ("HPEXPIREAT", True, False),
+        ("HPERSIST", True, False),
+        ("HSETEX", True, False),
+        ("HGETEX", True, False),
+        ("HGETDEL", True, False),
+        ("HTTL", False, True),
+        ("HPTTL", False, True),
+        ("HEXPIRETIME", False, True),
+    ],
+)
+def test_commands_newer_than_the_server_get_redis_py_and_override_facts(
+    table: CommandTable, command: str, is_write: bool, is_readonly: bool
+) -> None:
+    """Newer than the generating server (7.0): flags from redis-py / the override table,
+    the key position from where redis-py's method puts its key parameter."""
+    info = table.command(command)
+    assert info is not None
+    if info.known_to_server:
+        pytest.skip(f"the table was generated with a server that knows {command}")
+    assert (info.is_write, info.is_readonly) == (is_write, is_readonly)
+    assert info.data_type == "hash"
+    assert (info.first_key, info.last_key, info.step) == (1, 1, 1)
+    assert info.key_spec_flags  # RW/RO and update/access/delete, as the server would say
+
+
+def test_unknown_command_without_override_stays_without_invented_facts(
+    table: CommandTable,
+) -> None:
+    """A newer command neither redis-py nor the override table describes (INCREX) gets
+    its key position and nothing else."""
+    info = table.command("INCREX")
+    assert info is not None and not info.known_to_server
+    assert not info.is_write and not info.is_readonly and info.data_type is None
+    assert info.flags == frozenset() and info.first_key == 1
+
+
+def test_list_of_keys_gets_no_invented_position(table: CommandTable) -> None:
+    """SDIFFCARD takes a list of keys: redis-py's READ_COMMANDS says read-only, but
+    no fixed key position can be laid onto it."""
+    info = table.command("SDIFFCARD")
+    assert info is not None and not info.known_to_server
+    assert info.is_readonly and info.first_key is None
+
+
+def test_override_table_agrees_with_redis_py_and_names_only_unknown_commands(
+    table: CommandTable,
+) -> None:
+    from redis.commands import READ_COMMANDS
+
+    overrides = _overrides()
+    assert overrides, "the override table is empty"
+    for command, facts in overrides.items():
+        info = table.command(command)
+        assert info is not None and not info.known_to_server, command
+        assert ("readonly" in facts["flags"]) == (command in READ_COMMANDS), command
+        assert ("write" in facts["flags"]) != ("readonly" in facts["flags"]), command
+        assert info.flags == frozenset(facts["flags"]), command
+
+
+def test_newer_entry_takes_no_position_from_a_method_that_was_not_traced() -> None:
+    """The override's flags apply; a method whose call could not be traced (no argv)
+    gives no key position."""
+    generator = _generator()
+    traced = generator.Traced("x", len, None, "HSET", "source", [], None)  # type: ignore[arg-type]
+    entry = generator.newer_command_entry("HEXPIRE", [traced], {})
+    assert "write" in entry["flags"] and entry["first_key"] is None
 
 
 def test_every_method_names_a_command_in_the_table(table: CommandTable) -> None:

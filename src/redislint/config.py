@@ -100,6 +100,27 @@ class DeploymentMapping:
 
 
 @dataclass(frozen=True)
+class ClientName:
+    """One `clients.names` entry: a name or attribute path that is a client, of which
+    kind, and (optionally) only in the files a glob matches (`"app/storage.py:self.conn"`).
+
+    Scoping matters because names repeat: declaring `self.conn` for one module must not
+    make every `self.conn` of the project (a database connection elsewhere) a client.
+    """
+
+    name: str
+    module: str | None = None  # gitignore-style glob, relative to the config root
+    is_async: bool = False
+    cluster: bool = False
+
+    def applies_to(self, rel_path: str) -> bool:
+        """Whether the entry holds in the file at `rel_path` (relative to the root)."""
+        return self.module is None or _path_spec((self.module,)).match_file(
+            _normalize_rel(rel_path)
+        )
+
+
+@dataclass(frozen=True)
 class RuleSelection:
     """One layer of rule selection (the config file's, or one set of command-line options).
 
@@ -137,6 +158,15 @@ class Config:
     # RL6xx: extra places holding Redis deployment config, and which roles each serves.
     deploy_paths: tuple[str, ...] = ()
     deployments: tuple[DeploymentMapping, ...] = ()
+    # `clients.names` with their kind and scope (`client_names` keeps the bare names)
+    client_name_entries: tuple[ClientName, ...] = ()
+
+    def client_name_specs(self) -> tuple[ClientName, ...]:
+        """The declared client names, with kind and scope (plain `client_names` given
+        directly, as tests do, are unscoped sync clients)."""
+        if self.client_name_entries:
+            return self.client_name_entries
+        return tuple(ClientName(name) for name in self.client_names)
 
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
@@ -619,7 +649,9 @@ class _Validator:
             if "factories" in clients:
                 kwargs["client_factories"] = self.dotted(clients["factories"], "clients.factories")
             if "names" in clients:
-                kwargs["client_names"] = self.dotted(clients["names"], "clients.names")
+                entries = self.client_names(clients["names"])
+                kwargs["client_name_entries"] = entries
+                kwargs["client_names"] = tuple(dict.fromkeys(e.name for e in entries))
         if "keyspace" in table:
             kwargs["keyspace"] = self.keyspace(table["keyspace"])
         if "primary-db" in table:
@@ -661,6 +693,47 @@ class _Validator:
                 )
             serves = self.string_list(entry["serves"], f"{base}.serves", "roles", _role_problem)
             entries.append(DeploymentMapping(path_value, cast(tuple[Role, ...], serves), service))
+        return tuple(entries)
+
+    def client_names(self, value: object) -> tuple[ClientName, ...]:
+        """`names = ["self.client", "app/db.py:conn", { name = "self.conn", async = true }]`."""
+        key_path = "clients.names"
+        if not isinstance(value, list):
+            raise self.expected(key_path, "an array of dotted names or tables", value)
+        entries: list[ClientName] = []
+        for index, item in enumerate(value):
+            item_path = f"{key_path}[{index}]"
+            options: dict[str, bool] = {}
+            if isinstance(item, dict):
+                self.check_keys(item, ("name", "async", "cluster"), f"{item_path}.")
+                if "name" not in item:
+                    raise self.fail(
+                        f"{item_path}.name", 'missing (expected a name like "self.conn")'
+                    )
+                for flag in ("async", "cluster"):
+                    if flag in item:
+                        options[flag] = self.boolean(item[flag], f"{item_path}.{flag}")
+                item_path += ".name"
+                item = item["name"]
+            if not isinstance(item, str):
+                what = "a string" if item_path.endswith(".name") else "a string or a table"
+                raise self.expected(item_path, what, item)
+            module, _, name = item.rpartition(":")
+            problem = _dotted_problem(name)
+            if problem is not None:
+                raise self.fail(item_path, f"{problem}, got {_show(item)}")
+            if ":" in item:
+                problem = glob_problem(module)
+                if problem is not None:
+                    raise self.fail(item_path, f"{problem} before ':', got {_show(item)}")
+            entries.append(
+                ClientName(
+                    name,
+                    module or None,
+                    is_async=options.get("async", False),
+                    cluster=options.get("cluster", False),
+                )
+            )
         return tuple(entries)
 
     def per_file_ignores(self, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -292,7 +292,11 @@ def analyze_file(
         return None
     # CPython's parser sees every Python file, so a syntax error is RL001 even in a file
     # that never mentions Redis; files that will be parsed with libcst are also guarded.
-    relevant = prefilter(source, config) or index.imports_redis_module(source, path)
+    relevant = (
+        prefilter(source, config)
+        or index.imports_redis_module(source, path)
+        or index.imported_by_redis_module(path)
+    )
     rejection = precheck(source, guard=relevant)
     if rejection is not None:
         raise SourceError(rejection.line, rejection.column, rejection.message, suppressions)

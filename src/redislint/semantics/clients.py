@@ -14,6 +14,9 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import libcst as cst
+
+from redislint.config import ClientName
 from redislint.semantics import ir
 from redislint.semantics.commands import CommandTable
 from redislint.semantics.scopes import Binding, CallSite, ModuleFacts, Param, Scope
@@ -78,7 +81,14 @@ class BoundMethod:
     name: str
 
 
-Value = Client | External | ProjectModule | Function | Class | Instance | BoundMethod
+@dataclass(frozen=True)
+class Factory:
+    """A callable that makes a client when called: `functools.partial(redis.Redis, ...)`."""
+
+    made: Client
+
+
+Value = Client | External | ProjectModule | Function | Class | Instance | BoundMethod | Factory
 
 
 def _with_from_url(names: Iterable[str]) -> list[str]:
@@ -105,6 +115,10 @@ CONSTRUCTORS: dict[str, Client] = {
     **{n: Client("client") for n in _with_from_url(_SYNC)},
     "redis.from_url": Client("client"),
     "django_redis.get_redis_connection": Client("client"),
+    # django-redis behind Django's cache object (only the object imported from
+    # django.core.cache: `cache.client.get_client()`, `caches["x"].client.get_client()`)
+    "django.core.cache.cache.client.get_client": Client("client"),
+    "django.core.cache.caches[].client.get_client": Client("client"),
     **{n: Client("client", is_async=True) for n in _with_from_url(_ASYNC)},
     "redis.asyncio.from_url": Client("client", is_async=True),
     **{n: Client("client", cluster=True) for n in _with_from_url(_CLUSTER)},
@@ -130,6 +144,20 @@ _MAX_ALIAS_DEPTH = 8
 
 _TRANSPARENT_DECORATORS = frozenset(
     {"lru_cache", "cache", "functools.lru_cache", "functools.cache", "staticmethod", "property"}
+)
+# Decorators that make a method an attribute: `self.client` is what the method returns.
+PROPERTY_DECORATORS = frozenset(
+    {"property", "cached_property", "functools.cached_property", "builtins.property"}
+)
+_CAST = frozenset({"typing.cast", "typing_extensions.cast"})
+_PARTIAL = frozenset({"functools.partial"})
+_DEPENDS = frozenset(
+    {"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends"}
+)
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated", "Annotated"})
+# Methods that change a container's items: a dict/list of clients mutated is not proven.
+_MUTATORS = frozenset(
+    {"update", "setdefault", "append", "extend", "insert", "pop", "popitem", "clear", "remove"}
 )
 
 
@@ -175,6 +203,9 @@ def _literal_bool(value: ir.IR | None) -> bool | None:
 
 # (dotted module name, path of the importing file) -> that module's facts
 FactsLoader = Callable[[str, str | None], ModuleFacts | None]
+# (a module's facts key, a name) -> the facts of the project modules that import that
+# module and mention the name, or None when one of them cannot be analysed
+ImportersLoader = Callable[[str, str], list[ModuleFacts] | None]
 
 
 class Resolver:
@@ -190,11 +221,22 @@ class Resolver:
         facts_by_path: Callable[[str], ModuleFacts | None],
         factories: Iterable[str] = (),
         client_names: Iterable[str] = (),
+        importers: ImportersLoader | None = None,
+        client_name_entries: Iterable[ClientName] = (),
+        relative_path: Callable[[str], str] | None = None,
     ) -> None:
         self._load_module = load_module
         self._facts_by_path = facts_by_path
         self.factories = frozenset(factories)
         self.client_names = frozenset(client_names)
+        self._importers = importers
+        # declared names with kind and scope; plain `client_names` are unscoped sync ones
+        self._declared: dict[str, list[ClientName]] = {}
+        for entry in (*client_name_entries, *(ClientName(n) for n in client_names)):
+            if entry not in self._declared.setdefault(entry.name, []):
+                self._declared[entry.name].append(entry)
+        self.client_names = frozenset(self._declared)
+        self._relative_path = relative_path or (lambda path: path)
         self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
         self._in_progress: set[tuple[str, str, ir.IR]] = set()
         self._callers: dict[tuple[str, str], list[tuple[CallSite, int]]] = {}
@@ -301,7 +343,9 @@ class Resolver:
         if self.client_names:
             name = ir.dotted(expr)
             if name is not None and name in self.client_names:
-                return Client("client")
+                declared = self._declared_client(facts, name)
+                if declared is not None:
+                    return declared
         if isinstance(expr, ir.Name):
             found = self.lookup(facts, scope, expr.id)
             if found is None:
@@ -318,7 +362,81 @@ class Resolver:
             )
         if isinstance(expr, ir.Await):
             return self.value(facts, scope, expr.value)
+        if isinstance(expr, ir.Subscript):
+            return self._subscript(facts, scope, expr)
         return None
+
+    def _declared_client(self, facts: ModuleFacts, name: str) -> Client | None:
+        """The client `clients.names` declares for `name` in this file, if any."""
+        rel = self._relative_path(facts.path)
+        kinds = {(e.is_async, e.cluster) for e in self._declared[name] if e.applies_to(rel)}
+        if len(kinds) != 1:
+            return None  # not declared here, or declared as two kinds: not proven
+        is_async, cluster = kinds.pop()
+        return Client("client", is_async=is_async, cluster=cluster)
+
+    def _subscript(self, facts: ModuleFacts, scope: str, expr: ir.Subscript) -> Value | None:
+        """`CLIENTS["cache"]`: an item of a module-level dict/list display whose values are
+        all proven clients, indexed by a literal; `caches["x"]` of an external object."""
+        if len(expr.index) != 1:
+            return None
+        index = expr.index[0]
+        if isinstance(expr.value, ir.Name):
+            found = self.lookup(facts, scope, expr.value.id)
+            if found is None:
+                return None
+            owner, bindings = found
+            if owner.kind == "module" and (len(bindings) != 1 or expr.value.id in facts.mutated):
+                return None
+            if len(bindings) == 1 and bindings[0].kind == "assign":
+                return self._container_item(facts, owner, expr.value.id, bindings[0], index)
+        base = self.value(facts, scope, expr.value)
+        if isinstance(base, External):
+            if base.qualname in ANNOTATIONS:
+                return base  # a generic alias, `Redis[bytes]`: the class itself
+            return External(f"{base.qualname}[]")
+        return None
+
+    def _container_item(
+        self, facts: ModuleFacts, owner: Scope, name: str, binding: Binding, index: ir.IR
+    ) -> Value | None:
+        node = binding.node
+        if owner.kind != "module" or node is None or self._container_mutated(facts, name):
+            return None
+        items: list[tuple[ir.IR | None, ir.IR]] = []
+        if isinstance(node, cst.Dict):
+            for element in node.elements:
+                if not isinstance(element, cst.DictElement):
+                    return None  # `**other`: values not all known
+                items.append((ir.from_cst(element.key), ir.from_cst(element.value)))
+        elif isinstance(node, cst.List | cst.Tuple):
+            for position, item in enumerate(node.elements):
+                if isinstance(item, cst.StarredElement):
+                    return None
+                items.append((ir.Num(position), ir.from_cst(item.value)))
+        else:
+            return None
+        values = [self.value(facts, binding.scope, value) for _, value in items]
+        if not values or not all(isinstance(v, Client) for v in values):
+            return None
+        if isinstance(index, ir.Num) and isinstance(node, cst.List | cst.Tuple):
+            position = int(index.value)
+            if position != index.value or not -len(values) <= position < len(values):
+                return None
+            return values[position]
+        if not isinstance(index, ir.Str | ir.Num):
+            return None
+        matching = [v for (key, _), v in zip(items, values, strict=True) if key == index]
+        return matching[-1] if matching else None
+
+    def _container_mutated(self, facts: ModuleFacts, name: str) -> bool:
+        """Whether any call in the module changes the container `name` (`D.update(...)`)."""
+        by_name = self._calls_by_name(facts)
+        for method in _MUTATORS:
+            for site in by_name.get(method, ()):
+                if site.receiver == ir.Name(name):
+                    return True
+        return False
 
     def _bindings(
         self, facts: ModuleFacts, owner: Scope, name: str, bindings: list[Binding]
@@ -388,7 +506,13 @@ class Resolver:
         if isinstance(expr.value, ir.Name):
             owner_class = self.self_class(facts, scope, expr.value.id)
             if owner_class is not None:
-                return self._class_member(facts, owner_class, expr.attr, include_self=True)
+                member = self._class_member(facts, owner_class, expr.attr, include_self=True)
+                if member is None:
+                    # a method inherited from redis-py: `self.pipeline()` in a subclass
+                    inherited = self._class_instance(Class(facts.path, owner_class.key))
+                    if isinstance(inherited, Client):
+                        return BoundMethod(inherited, expr.attr)
+                return member
         base = self.value(facts, scope, expr.value)
         if base is None:
             return None
@@ -427,8 +551,12 @@ class Resolver:
     ) -> Value | None:
         values: list[Value | None] = []
         if include_self and attr in cls.self_attrs:
-            values += [self._binding(facts, cls, attr, b) for b in cls.self_attrs[attr]]
+            values.append(self._bindings(facts, cls, attr, cls.self_attrs[attr]))
         if attr in cls.bindings:
+            if include_self:
+                prop = self._property(facts, cls, attr)
+                if prop is not None:
+                    return prop
             values.append(self._bindings(facts, cls, attr, cls.bindings[attr]))
         if not values:
             for base in cls.bases:
@@ -442,13 +570,52 @@ class Resolver:
             return None
         return merge(values)
 
+    def _property(self, facts: ModuleFacts, cls: Scope, attr: str) -> Value | None:
+        """`self.client` where `client` is a `@property` / `cached_property` method: what
+        the method returns (a `@client.setter` beside it changes nothing)."""
+        getters = []
+        for binding in cls.bindings[attr]:
+            if binding.kind != "def" or binding.target is None:
+                return None
+            method = facts.scopes[binding.target]
+            names = {ir.dotted(d) for d in method.decorators}
+            if names & PROPERTY_DECORATORS:
+                getters.append(method)
+            elif not all(n and n.endswith((".setter", ".deleter")) for n in names):
+                return None
+        if len(getters) != 1:
+            return None
+        return self._returned(facts, getters[0])
+
+    def _returned(self, target: ModuleFacts, scope: Scope) -> Value | None:
+        """What a function returns: its declared return type, else all its returns."""
+        if scope.returns_annotation is not None:
+            declared = self._annotation(target, scope.parent or "", scope.returns_annotation)
+            if declared is not None:
+                return declared
+        if scope.is_generator or not scope.returns:
+            return None
+        return merge([self.value(target, scope.key, r) for r in scope.returns])
+
     def _annotation(self, facts: ModuleFacts, scope: str, annotation: ir.IR | None) -> Value | None:
         if annotation is None:
             return None
+        if isinstance(annotation, ir.Str):  # `Optional["redis.Redis"]`, `cast("Redis", x)`
+            parsed = ir.from_annotation_string(annotation.value)
+            return None if isinstance(parsed, ir.Str) else self._annotation(facts, scope, parsed)
         if isinstance(annotation, ir.Subscript):
             head = self.qualified(facts, scope, annotation.value) or ir.dotted(annotation.value)
             if head in ("typing.Optional", "Optional") and len(annotation.index) == 1:
                 return self._annotation(facts, scope, annotation.index[0])
+            if head in _ANNOTATED and annotation.index:
+                declared = self._annotation(facts, scope, annotation.index[0])
+                if declared is not None:
+                    return declared
+                for extra in annotation.index[1:]:
+                    dependency = self._dependency(facts, scope, extra)
+                    if dependency is not None:
+                        return dependency
+                return None
             if head in ("typing.Union", "Union"):
                 options = [i for i in annotation.index if i != ir.Const(None)]
                 return merge([self._annotation(facts, scope, o) for o in options])
@@ -482,6 +649,12 @@ class Resolver:
     def _call(self, facts: ModuleFacts, scope: str, call: ir.Call) -> Value | None:
         func = self.value(facts, scope, call.func)
         if isinstance(func, External):
+            if func.qualname in _CAST and len(call.args) == 2:
+                declared = self._annotation(facts, scope, call.args[0])
+                return declared if isinstance(declared, Client) else None
+            if func.qualname in _PARTIAL and call.args and not call.star:
+                made = self._call(facts, scope, ir.Call(call.args[0], call.args[1:], call.kwargs))
+                return Factory(made) if isinstance(made, Client) else None
             if func.qualname in CONSTRUCTORS:
                 made = CONSTRUCTORS[func.qualname]
                 return replace(
@@ -499,6 +672,11 @@ class Resolver:
             return self._class_instance(func)
         if isinstance(func, BoundMethod):
             return self._method_result(func, call)
+        if isinstance(func, Factory):
+            decode = _literal_bool(call.kwarg("decode_responses"))
+            if decode is None:
+                return func.made
+            return replace(func.made, decode_responses=decode)
         return None
 
     def _function_result(self, func: Function) -> Value | None:
@@ -518,13 +696,7 @@ class Resolver:
                 return None
             if any(ir.dotted(d) not in _TRANSPARENT_DECORATORS for d in decorated):
                 return None
-        if scope.returns_annotation is not None:
-            declared = self._annotation(target, scope.parent or "", scope.returns_annotation)
-            if declared is not None:
-                return declared
-        if scope.is_generator or not scope.returns:
-            return None
-        return merge([self.value(target, func.key, r) for r in scope.returns])
+        return self._returned(target, scope)
 
     def _method_result(self, method: BoundMethod, call: ir.Call) -> Value | None:
         receiver = method.receiver
@@ -622,8 +794,41 @@ class Resolver:
         if param is None or param.star:
             return None
         if param.annotation is not None:
-            return self._annotation(facts, scope.parent or "", param.annotation)
+            declared = self._annotation(facts, scope.parent or "", param.annotation)
+            if declared is not None or param.default is None:
+                return declared
+        if param.default is not None:
+            dependency = self._dependency(facts, scope.parent or "", param.default)
+            if dependency is not None:
+                return dependency
+            if param.annotation is not None:
+                return None
+        if param.index == 0 and self.self_class(facts, scope.key, name) is not None:
+            # `self` in a project subclass of a redis-py client (or pipeline)
+            assert scope.parent is not None
+            inherited = self._class_instance(Class(facts.path, scope.parent))
+            return inherited if isinstance(inherited, Client) else None
         return self._from_callers(facts, scope, param)
+
+    def _dependency(self, facts: ModuleFacts, scope: str, default: ir.IR) -> Value | None:
+        """FastAPI's `Depends(get_redis)`: the client the dependency returns or yields."""
+        if not (isinstance(default, ir.Call) and default.args):
+            return None
+        if self.qualified(facts, scope, default.func) not in _DEPENDS:
+            return None
+        func = self.value(facts, scope, default.args[0])
+        if not isinstance(func, Function):
+            return None
+        target = self._facts_by_path(func.path)
+        if target is None:
+            return None
+        dependency = target.scopes[func.key]
+        if dependency.is_generator:
+            yielded = [self.value(target, func.key, ir.from_cst(n)) for n in dependency.yield_nodes]
+            value = merge(list(yielded)) if yielded else None
+        else:
+            value = self._function_result(func)
+        return value if isinstance(value, Client) else None
 
     def callers(self, facts: ModuleFacts, function_key: str) -> list[tuple[CallSite, int]]:
         """Call sites in the same module that call this function, with the argument offset.
@@ -668,20 +873,87 @@ class Resolver:
     def _from_callers(self, facts: ModuleFacts, scope: Scope, param: Param) -> Value | None:
         if param.index < 0 or scope.kind != "function":
             return None
-        sites = self.callers(facts, scope.key)
+        sites = self.project_callers(facts, scope.key)
         if not sites:
             return None
         values: list[Value | None] = []
-        for site, offset in sites:
+        for where, site, offset in sites:
             if offset == -1:
                 values.append(Client("pipeline", transactional=True) if param.index == 0 else None)
                 continue
             arg = argument(site.ir, param, offset)
             if arg is None:
                 return None
-            values.append(self.value(facts, site.scope, arg))
+            values.append(self.value(where, site.scope, arg))
         value = merge(values)
         return value if isinstance(value, Client) else None
+
+    def project_callers(
+        self, facts: ModuleFacts, function_key: str
+    ) -> list[tuple[ModuleFacts, CallSite, int]] | None:
+        """Every known call of a function, in its module and in the project modules that
+        import it, as (module, site, argument offset); an `__init__` is called by
+        constructing its class (`Inbox(connection=r)`, offset 1).
+
+        None when a caller may be hidden: a module that imports this one and mentions
+        the name cannot be analysed, or (for `__init__`) a project class derives from
+        the class, since its own constructor may call this one with anything.
+        """
+        scope = facts.scopes[function_key]
+        modules: list[ModuleFacts] = [facts]
+        constructor = scope.name == "__init__" and scope.is_method and scope.parent is not None
+        short = scope.name
+        if constructor:
+            assert scope.parent is not None
+            short = facts.scopes[scope.parent].name
+        if self._importers is not None:
+            others = self._importers(facts.path, short)
+            if others is None:
+                return None
+            modules += [m for m in others if m.path != facts.path]
+        found: list[tuple[ModuleFacts, CallSite, int]] = []
+        if not constructor:
+            found += [(facts, site, offset) for site, offset in self.callers(facts, function_key)]
+            target: Value = Function(facts.path, function_key)
+            for other in modules[1:]:
+                for site in self._calls_by_name(other).get(short, ()):
+                    if self.value(other, site.scope, site.func) == target:
+                        found.append((other, site, self.bound_offset(other, site, scope)))
+            return found
+        assert scope.parent is not None
+        cls = Class(facts.path, scope.parent)
+        for module in modules:
+            if self._derives_from(module, cls):
+                return None
+            for site in self._calls_by_name(module).get(short, ()):
+                if self.value(module, site.scope, site.func) == cls:
+                    found.append((module, site, 1))
+        # `cls(...)` in the class's own class methods constructs it too
+        for site in self._calls_by_name(facts).get("cls", ()):
+            if site.func == ir.Name("cls") and self._class_method_of(facts, site.scope) == cls:
+                found.append((facts, site, 1))
+        return found
+
+    def _class_method_of(self, facts: ModuleFacts, scope_key: str) -> Class | None:
+        scope = facts.scopes.get(scope_key)
+        if (
+            scope is None
+            or not scope.is_method
+            or scope.parent is None
+            or not any(ir.dotted(d) == "classmethod" for d in scope.decorators)
+            or not scope.params
+            or scope.params[0].name != "cls"
+        ):
+            return None
+        return Class(facts.path, scope.parent)
+
+    def _derives_from(self, facts: ModuleFacts, cls: Class) -> bool:
+        for scope in facts.scopes.values():
+            if scope.kind == "class" and any(
+                self.value(facts, scope.parent or "", base) == cls for base in scope.bases
+            ):
+                return True
+        return False
 
 
 def argument(call: ir.Call, param: Param, offset: int = 0) -> ir.IR | None:

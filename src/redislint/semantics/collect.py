@@ -146,6 +146,7 @@ class _Collector:
         self.statement: cst.CSTNode | None = None
         self.with_stack: list[ir.IR] = []
         self.watch_error_depth = 0
+        self.import_fallback_depth = 0  # inside `except ImportError:`
         self.awaited: set[int] = set()
         self.order = 0
         # one counter for bindings and calls (flow-sensitive lookups), and the branches
@@ -336,7 +337,10 @@ class _Collector:
     def on_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
             self.unknown(node.name.name.value)
+        fallback = _names_import_error(node.type)
+        self.import_fallback_depth += fallback
         self.walk_children(node)
+        self.import_fallback_depth -= fallback
 
     def on_For(self, node: cst.For) -> None:
         saved = self.statement
@@ -391,6 +395,7 @@ class _Collector:
                 self.bind(target.value, Binding("assign", self.scope.key, node=node.value))
         elif node.value is not None:
             self._assign(target, None, node.value)
+        self._annotated_self_attr(target, annotation)
 
     def on_AugAssign(self, node: cst.AugAssign) -> None:
         self.walk(node.value)
@@ -417,6 +422,11 @@ class _Collector:
     ) -> None:
         """Bind `target` to `node` (`value` is its IR when already converted)."""
         if isinstance(target, cst.Name):
+            if self.import_fallback_depth and isinstance(node, cst.Name) and node.value == "None":
+                # `except ImportError: Redis = None`: an optional import's placeholder.
+                # Code that runs uses the imported object (None cannot be called), so the
+                # placeholder is not a second source of the name.
+                return
             self.bind(target.value, Binding("assign", self.scope.key, value, node=node))
         elif isinstance(target, cst.Attribute):
             if isinstance(target.value, cst.Name):
@@ -445,7 +455,27 @@ class _Collector:
             else:
                 self._unknown_targets(target)
         else:
+            self._mutated(target)
             self.walk(target)
+
+    def _mutated(self, target: cst.BaseExpression) -> None:
+        """Record `D` for an item target `D[k]` (assigned or deleted)."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.facts.mutated.add(target.value.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._mutated(element.value)
+
+    def _annotated_self_attr(self, target: cst.BaseExpression, annotation: ir.IR) -> None:
+        """`self.conn: Redis = conn` in a method declares the attribute's type."""
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+            return
+        cls = self._class_of_method()
+        method = self.scope
+        if cls is not None and method.params and target.value.value == method.params[0].name:
+            cls.self_attrs.setdefault(target.attr.value, []).append(
+                Binding("annotated", method.key, annotation)
+            )
 
     def _unknown_targets(self, target: cst.CSTNode, kind: str | None = None) -> None:
         if isinstance(target, cst.Name):
@@ -456,6 +486,7 @@ class _Collector:
         elif isinstance(target, cst.StarredElement):
             self._unknown_targets(target.value, kind)
         else:
+            self._mutated(target)  # type: ignore[arg-type]
             self.walk(target)
 
     def on_CompFor(self, node: cst.CompFor) -> None:
@@ -508,6 +539,29 @@ class _Collector:
 
     def on_Yield(self, node: cst.Yield) -> None:
         self.scope.is_generator = True
+        if node.value is not None and not isinstance(node.value, cst.From):
+            self.scope.yield_nodes.append(node.value)
+        self.walk_children(node)
+
+    def on_Assert(self, node: cst.Assert) -> None:
+        """`assert isinstance(x, Redis)` declares `x` as an annotation would (the
+        model is flow-insensitive: the declaration holds in the whole scope)."""
+        test = node.test
+        if (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Name)
+            and test.func.value == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            self.bind(
+                test.args[0].value.value,
+                Binding("annotated", self.scope.key, ir.from_cst(test.args[1].value)),
+            )
+        self.walk_children(node)
+
+    def on_Del(self, node: cst.Del) -> None:
+        self._mutated(node.target)
         self.walk_children(node)
 
     def on_Await(self, node: cst.Await) -> None:
@@ -613,6 +667,14 @@ def _names_watch_error(node: cst.BaseExpression | None) -> bool:
         return node.attr.value == "WatchError"
     if isinstance(node, cst.Tuple):
         return any(_names_watch_error(e.value) for e in node.elements)
+    return False
+
+
+def _names_import_error(node: cst.BaseExpression | None) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in ("ImportError", "ModuleNotFoundError")
+    if isinstance(node, cst.Tuple):
+        return any(_names_import_error(e.value) for e in node.elements)
     return False
 
 

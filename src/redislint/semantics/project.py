@@ -16,7 +16,7 @@ import libcst as cst
 
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
-from redislint.discovery import prefilter
+from redislint.discovery import discover, prefilter
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
@@ -103,8 +103,22 @@ class ProjectIndex:
         self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
+        # The project's import graph, read textually on first need (`_scan_project`):
+        # imported project file -> the files importing it, and the files a Redis-using
+        # module imports (helpers that may receive its client).
+        self._importers: dict[str, list[str]] = {}
+        self._scanned: set[Path] = set()
+        self._scanned_files: set[str] = set()
+        self._helpers: set[str] = set()
+        self._importer_texts: dict[str, str] = {}
         self.resolver = Resolver(
-            self.load_module, self.facts_by_path, config.client_factories, config.client_names
+            self.load_module,
+            self.facts_by_path,
+            config.client_factories,
+            (),
+            importers=self.importer_facts,
+            client_name_entries=config.client_name_specs(),
+            relative_path=config.relative_path,
         )
         self.keys = KeyResolver(self.resolver, self.facts_by_path)
 
@@ -246,3 +260,79 @@ class ProjectIndex:
         if source is not None:
             self._texts[facts.path] = source
         return facts
+
+    # -- the project's import graph (cross-module callers) ----------------------------
+
+    def _scan_project(self, near: Path) -> dict[str, list[str]]:
+        """Read the import lines of every project file once (no parse): who imports whom.
+
+        The project around `near` is its source root (the folder above its package) and,
+        when a configuration file was found, the configuration's root; discovery's
+        excludes and .gitignore apply. Without a configuration the root is only the
+        working directory, which may be far larger than the project, so it is not
+        walked. A module imported by a file that mentions Redis is a helper that may
+        receive its client (architecture.md "Performance design": the prefilter lets it
+        through).
+        """
+        importers = self._importers
+        tops = [module_name_for(near)[2]]
+        if self.config.config_path is not None:
+            tops.append(Path(self.config.root).resolve())
+        for top in tops:
+            if not top.is_dir() or any(top.is_relative_to(done) for done in self._scanned):
+                continue
+            self._scanned.add(top)
+            for path in discover([str(top)], self.config, top).files:
+                self._scan_file(path, importers)
+        return importers
+
+    def _scan_file(self, path: Path, importers: dict[str, list[str]]) -> None:
+        key = str(path.resolve())
+        if key in self._scanned_files:
+            return
+        self._scanned_files.add(key)
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return
+        if "import" not in text:
+            return
+        name, is_package, _ = module_name_for(path)
+        package = name if is_package else name.rpartition(".")[0]
+        uses_redis = prefilter(text, self.config)
+        imported = False
+        for candidate in dict.fromkeys(_imported_modules(text, package)):
+            found = self.find_module(candidate, key)
+            if found is None or str(found) == key:
+                continue
+            imported = True
+            known = importers.setdefault(str(found), [])
+            if key not in known:
+                known.append(key)
+            if uses_redis:
+                self._helpers.add(str(found))
+        if imported:
+            self._importer_texts[key] = text
+
+    def imported_by_redis_module(self, path: Path) -> bool:
+        """Whether a file that mentions Redis imports this one: its functions may be
+        called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
+        self._scan_project(path)
+        return str(path.resolve()) in self._helpers
+
+    def importer_facts(self, path: str, name: str) -> list[ModuleFacts] | None:
+        """The facts of the project modules that import module `path` and mention `name`
+        (a function or class it defines), parsed on demand; None when one of them cannot
+        be parsed (its calls are unknown, so nothing may be concluded from the others)."""
+        found: list[ModuleFacts] = []
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        for importer in self._scan_project(Path(path)).get(path, ()):
+            text = self._importer_texts.get(importer, "")
+            if not pattern.search(text):
+                continue
+            self._edges.setdefault(path, set()).add(importer)
+            facts = self.facts_for_file(Path(importer))
+            if facts is None:
+                return None
+            found.append(facts)
+        return found

@@ -81,6 +81,12 @@ class Binding:
     def __repr__(self) -> str:
         return f"Binding({self.kind!r}, {self.scope!r}, qualname={self.qualname!r})"
 
+    @property
+    def node(self) -> cst.BaseExpression | None:
+        """The assigned libcst expression (assign bindings), for shapes the IR does not
+        keep, such as the values of a dict display (`CLIENTS = {"a": Redis()}`)."""
+        return self._node
+
 
 @dataclass(frozen=True)
 class Param:
@@ -113,6 +119,8 @@ class Scope:
     calls: list[CallSite] = field(default_factory=list)
     # where each `return_nodes` entry stands (flow-sensitive lookups of returned names)
     return_positions: list[Position] = field(default_factory=list)
+    # the values of `yield x` (a FastAPI dependency yields its client), not `yield from`
+    yield_nodes: list[cst.BaseExpression] = field(default_factory=list)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -182,6 +190,9 @@ class ModuleFacts:
     scopes: dict[str, Scope]
     calls: list[CallSite]  # all call sites, source order
     module: cst.Module | None = None
+    # names whose items are assigned or deleted anywhere in the module (`D["k"] = v`,
+    # `del D["k"]`): such a container's values are not all known
+    mutated: set[str] = field(default_factory=set)
 
     def scope(self, key: str) -> Scope:
         return self.scopes[key]
