@@ -139,7 +139,16 @@ def _is_running(pid: int) -> bool:
         return False
     except PermissionError:  # alive, another user's process
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process nobody has reaped yet (containers whose init does not reap)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
 
 
 def is_python_file(name: str) -> bool:
