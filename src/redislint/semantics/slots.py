@@ -360,9 +360,12 @@ class SlotKeys:
         if len(builder.returns) != 1 or builder.is_generator:
             return None
         offset = 0
-        if isinstance(call.func, ir.Attr) and builder.is_method:
-            if not any(ir.dotted(d) == "staticmethod" for d in builder.decorators):
-                offset = 1
+        if (
+            isinstance(call.func, ir.Attr)
+            and builder.is_method
+            and not any(ir.dotted(d) == "staticmethod" for d in builder.decorators)
+        ):
+            offset = 1
         inner: dict[str, list[Segment]] = {}
         for param in builder.params:
             if param.star:
