@@ -14,7 +14,7 @@ from redislint.rules._base import Rule
 
 _ORIGIN = {
     "argv": "a key built from ARGV",
-    "literal": "a literal key",
+    "literal": "a key made of literal text",
     "derived": "a key built from KEYS[n] plus other text",
 }
 

@@ -10,7 +10,8 @@ parser (`luaparser`, imported only when a literal is found) and records each
 
 Key origins follow `local k = KEYS[1]` and `..` concatenations inside the script:
 - "keys": `KEYS[n]`, a local alias of it, an element of `ipairs(KEYS)`, `unpack(KEYS)`;
-- "argv" / "literal": built from `ARGV` or from string literals only;
+- "argv" / "literal": `ARGV[n]` or a literal, alone or joined with other text
+  (`prefix .. job_id`, where the prefix is ARGV or a literal);
 - "derived": `KEYS[n]` concatenated with other text (a key that is not in KEYS);
 - "unknown": anything else (function results, parameters): never reported.
 
@@ -279,12 +280,13 @@ class _Analysis:
         if isinstance(node, nodes.String | nodes.Number):
             return "literal"
         if isinstance(node, nodes.Concat):
+            # text joined to anything is a name built at run time, not a KEYS entry
             parts = {self.origin(node.left), self.origin(node.right)}
-            if "unknown" in parts:
-                return "unknown"
             if parts & {"keys", "derived"}:
                 return "derived"
-            return "argv" if "argv" in parts else "literal"
+            if "argv" in parts:
+                return "argv"
+            return "literal" if "literal" in parts else "unknown"
         if isinstance(node, nodes.Name):
             return self.env.get(node.id, "unknown")
         if isinstance(node, nodes.Call) and _is_unpack(node.func, nodes) and len(node.args) == 1:
