@@ -42,3 +42,30 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def cluster_server() -> Iterator[RedisServer]:
+    """A private one-node *cluster-mode* `redis-server` owning all 16384 slots (loopback,
+    free port), shared by the session: it checks key slots (CROSSSLOT) like a cluster."""
+    from cluster_server import running_cluster_server
+
+    executable = find_redis_server()
+    if executable is None:
+        missing_tool("redis-server is not on PATH")
+    with running_cluster_server(executable) as server:
+        yield server
+
+
+@pytest.fixture
+def cluster_client(cluster_server: RedisServer) -> Iterator[redis.Redis]:
+    """A plain `redis.Redis` connection to the cluster node (so that the *server*
+    answers, not redis-py's cluster client), emptied before each test."""
+    import redis
+
+    client = redis.Redis(host=cluster_server.host, port=cluster_server.port)
+    client.flushall()
+    try:
+        yield client
+    finally:
+        client.close()

@@ -671,7 +671,11 @@ class Resolver:
         if isinstance(func, Class):
             return self._class_instance(func)
         if isinstance(func, BoundMethod):
-            return self._method_result(func, call)
+            result = self._method_result(func, call)
+            if isinstance(result, Client) and result.kind == "script":
+                # where the script was registered: its text is the call's first argument
+                return replace(result, origin=call, origin_scope=(facts.path, scope))
+            return result
         if isinstance(func, Factory):
             decode = _literal_bool(call.kwarg("decode_responses"))
             if decode is None:
@@ -706,7 +710,9 @@ class Resolver:
                 tx = call.kwarg("transaction")
                 if tx is None and call.args:
                     tx = call.args[0]
-                transactional = True if tx is None else _literal_bool(tx)
+                # RedisCluster.pipeline() defaults to transaction=None: no MULTI/EXEC
+                default = not receiver.cluster
+                transactional = default if tx is None else _literal_bool(tx)
                 return Client(
                     "pipeline",
                     is_async=receiver.is_async,

@@ -197,7 +197,8 @@ def _formatted(node: cst.FormattedString) -> IR:
     parts: list[str | IR] = []
     for part in node.parts:
         if type(part) is cst.FormattedStringText:
-            parts.append(part.value)
+            # `{{` and `}}` are the f-string spellings of literal braces (hash tags).
+            parts.append(part.value.replace("{{", "{").replace("}}", "}"))
         elif type(part) is cst.FormattedStringExpression:
             if part.format_spec or part.conversion:
                 parts.append(other())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -20,6 +21,10 @@ from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
+from redislint.semantics.slots import SlotKeys
+
+if TYPE_CHECKING:
+    from redislint.semantics.lua import ScriptUse
 
 # Commands the server flags as writes that write only when given a destination
 # (redis-py's `sort_ro` also sends SORT, without one).
@@ -299,7 +304,8 @@ class FileModel:
         # Commands the generating server did not know carry no key positions (None):
         # their keys stay unknown rather than invented.
         if info is not None and info.first_key and info.last_key is not None:
-            last = info.last_key if info.last_key >= 0 else len(rest) + info.last_key
+            # a negative last key counts from the end: -1 is the last argument
+            last = info.last_key if info.last_key >= 0 else len(rest) + 1 + info.last_key
             step = max(info.step or 1, 1)
             offset = 1 if " " in name else 0
             for position in range(info.first_key - offset, last - offset + 1, step):
@@ -368,6 +374,41 @@ class FileModel:
                             )
                         )
         return tuple(found)
+
+    @cached_property
+    def slot_keys(self) -> SlotKeys:
+        """Key expressions as hash-slot shapes (`semantics/slots.py`), for RL107."""
+        return SlotKeys(self.resolver, self.keys)
+
+    @cached_property
+    def lua_scripts(self) -> list[ScriptUse]:
+        """The Lua script literals this file runs (`semantics/lua.py`): each `eval` /
+        `eval_ro` / `register_script` call on a proven client whose script is a literal,
+        with its parsed calls. The Lua parser is imported only when one exists."""
+        from redislint.semantics.lua import script_uses
+
+        return script_uses(self)
+
+    def numkeys_keys(self, call: RedisCall) -> tuple[KeyArg, ...]:
+        """The keys of a command whose keys are counted by an argument (EVAL, EVALSHA,
+        FCALL, LMPOP, ...): the first `numkeys` of the extra positional arguments, when
+        `numkeys` is a literal. `call.keys` leaves them out (their count is data)."""
+        info = call.method_info
+        if info is None or info.numkeys_param is None or call.site.ir.star:
+            return ()
+        numkeys = call.param(info.numkeys_param)
+        if numkeys is None or numkeys.keyword is not None:
+            return ()
+        count = ir.from_cst(numkeys.value)
+        if not isinstance(count, ir.Num) or not isinstance(count.value, int):
+            return ()
+        positional = [a for a in call.node.args if a.keyword is None]
+        extra = positional[len(info.params) : len(info.params) + max(count.value, 0)]
+        keys = []
+        for argument in extra:
+            expr = ir.from_cst(argument.value)
+            keys.append(KeyArg(argument.value, expr, self.key_pattern(call.site.scope, expr)))
+        return tuple(keys)
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
