@@ -17,6 +17,7 @@ from redislint.config import Config, KeyspaceEntry
 from redislint.semantics import ir
 from redislint.semantics.clients import Client, Resolver
 from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
+from redislint.semantics.connections import Connection, connections_of
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
@@ -346,6 +347,12 @@ class FileModel:
                             KeyArg(key_node, key_expr, self.key_pattern(site.scope, key_expr))
                         )
         return tuple(found)
+
+    @cached_property
+    def connections(self) -> list[Connection]:
+        """The file's client constructions and Redis settings literals, with their
+        connection settings (`semantics/connections.py`), in source order."""
+        return connections_of(self)
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:

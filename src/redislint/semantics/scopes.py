@@ -57,6 +57,11 @@ class Binding:
     def __repr__(self) -> str:
         return f"Binding({self.kind!r}, {self.scope!r}, qualname={self.qualname!r})"
 
+    @property
+    def node(self) -> cst.BaseExpression | None:
+        """assign: the value's libcst node (tells apart two equal-looking values)."""
+        return self._node
+
 
 @dataclass(frozen=True)
 class Param:
