@@ -353,6 +353,17 @@ class _Reader:
             return None
         return bindings[0]
 
+    def defining_value(self, expr: ir.IR | None, depth: int = 0) -> ir.IR | None:
+        """The value a name assigned once stands for (followed through names)."""
+        if expr is None or depth > 8 or not isinstance(expr, ir.Name | ir.Attr):
+            return expr
+        binding = self.binding(expr)
+        if binding is None:
+            return None
+        return _Reader(self.model, self.facts, binding.scope).defining_value(
+            binding.value, depth + 1
+        )
+
     def defining_call(self, expr: ir.IR | None, depth: int = 0) -> tuple[_Reader, ir.Call] | None:
         """The call that built the object `expr` names (through single assignments)."""
         if expr is None or depth > 8:
@@ -755,7 +766,8 @@ def _settings(model: FileModel, module: cst.Module) -> list[Connection]:
             if name in _URL_SETTINGS:
                 found.extend(_url_setting(reader, statement, name, value, {}))
             elif name == "CACHES" and isinstance(value, cst.Dict):
-                found.extend(_caches(reader, statement, value))
+                factory = reader.string(ir.Name("DJANGO_REDIS_CONNECTION_FACTORY"))
+                found.extend(_caches(reader, statement, value, factory))
             elif name == "RQ_QUEUES" and isinstance(value, cst.Dict):
                 found.extend(_rq_queues(reader, statement, value))
     # Celery("proj", broker="redis://...", backend="redis://...")
@@ -785,8 +797,10 @@ def _url_setting(
     name: str,
     value: cst.BaseExpression,
     options: dict[str, cst.BaseExpression],
+    sentinels: tuple[Endpoint, ...] | None = None,
 ) -> list[Connection]:
-    """One URL setting (a string, or a list of strings as Django's LOCATION allows)."""
+    """One URL setting (a string, or a list of strings as Django's LOCATION allows).
+    `sentinels`: the servers actually contacted when the URL names a Sentinel service."""
     values = (
         [e.value for e in value.elements] if isinstance(value, cst.List | cst.Tuple) else [value]
     )
@@ -801,6 +815,10 @@ def _url_setting(
                 continue
             connection = Connection(item, statement, f"setting {name}", is_setting=True)
             connection.endpoints = (parsed.endpoint,)
+            if sentinels is not None:
+                # django-redis with Sentinel: the URL's host is the master's service name
+                connection.endpoints = sentinels
+                connection.what = f"setting {name} (Sentinel nodes)"
             option_credentials = _options_given(reader, options, _CREDENTIAL_PARAMS)
             connection.credentials = _or(parsed.has_credentials, option_credentials)
             connection.tls = _or(parsed.tls, _options_given(reader, options, ("ssl",)))
@@ -843,7 +861,9 @@ def _dict_items(node: cst.Dict, reader: _Reader) -> dict[str, cst.BaseExpression
     return items
 
 
-def _caches(reader: _Reader, statement: cst.CSTNode, caches: cst.Dict) -> list[Connection]:
+def _caches(
+    reader: _Reader, statement: cst.CSTNode, caches: cst.Dict, module_factory: str | None
+) -> list[Connection]:
     found = []
     for alias in _dict_items(caches, reader).values():
         if not isinstance(alias, cst.Dict):
@@ -861,8 +881,35 @@ def _caches(reader: _Reader, statement: cst.CSTNode, caches: cst.Dict) -> list[C
                 options.update(_dict_items(pool, reader))
         elif raw is not None:
             options = {"**": raw}
-        found.extend(_url_setting(reader, statement, "CACHES LOCATION", location, options))
+        sentinels = _django_sentinels(reader, options, module_factory)
+        found.extend(
+            _url_setting(reader, statement, "CACHES LOCATION", location, options, sentinels)
+        )
     return found
+
+
+def _django_sentinels(
+    reader: _Reader, options: dict[str, cst.BaseExpression], module_factory: str | None
+) -> tuple[Endpoint, ...] | None:
+    """django-redis's Sentinel mode (a `SENTINELS` option, a Sentinel client class or
+    connection factory): the Sentinel nodes it contacts, unknown when not literal."""
+    named = [module_factory or ""]
+    for option in ("client_class", "connection_factory"):
+        if option in options:
+            named.append(reader.string(ir.from_cst(options[option])) or "")
+    if "sentinels" not in options and not any("sentinel" in n.lower() for n in named):
+        return None
+    nodes = ir.from_cst(options["sentinels"]) if "sentinels" in options else None
+    found = reader.defining_value(nodes)
+    if not isinstance(found, ir.Seq):
+        return (Endpoint(None),)
+    endpoints = []
+    for item in found.items:
+        if isinstance(item, ir.Seq) and len(item.items) == 2:
+            endpoints.append(_host_port(reader, item.items[0], item.items[1]))
+        else:
+            endpoints.append(Endpoint(None))
+    return tuple(endpoints) or (Endpoint(None),)
 
 
 def _rq_queues(reader: _Reader, statement: cst.CSTNode, queues: cst.Dict) -> list[Connection]:
