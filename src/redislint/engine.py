@@ -413,6 +413,9 @@ def _fix(module: cst.Module, report: Report, located: dict[int, Span]) -> Fix | 
         content = edit.content
         if not isinstance(content, str):
             content = render_at(module, content, span.indent)
+        if edit.whole_lines:
+            edits.append(Edit(span.line, 1, span.end_line + 1, 1, content))
+            continue
         edits.append(Edit(span.line, span.column, span.end_line, span.end_column, content))
     return Fix(
         report.fix.safety,  # type: ignore[arg-type]

@@ -25,6 +25,9 @@ class NodeEdit:
 
     node: cst.CSTNode
     content: str | cst.CSTNode
+    # Replace the whole lines the node spans (from column 1 to the start of the next
+    # line): `content=""` with a statement deletes it without leaving a blank line.
+    whole_lines: bool = False
 
 
 @dataclass(frozen=True)

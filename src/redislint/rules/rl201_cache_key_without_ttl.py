@@ -30,12 +30,9 @@ from redislint.semantics.expiry import (
     EXPIRE_COMMANDS,
     FIELD_EXPIRE,
     OVERWRITES_TTL,
-    given,
+    may_not_create,
 )
 from redislint.semantics.model import KeyArg, RedisCall
-
-# Options that make a creating command touch only an existing key (method parameter).
-_ONLY_IF_EXISTS = {"ZADD": "xx", "XADD": "nomkstream"}
 
 _HINTS = {
     "SET": "pass an expiry: set(key, value, ex=<seconds>)",
@@ -82,22 +79,7 @@ class CacheKeyWithoutTtl(Rule):
 
     # -- what a call does to expiry -------------------------------------------------
     def _may_not_create(self, call: RedisCall) -> bool:
-        """Writes that only touch an existing key (ZADD XX, XADD NOMKSTREAM), or that
-        cannot be judged (unpacked arguments may hold those options)."""
-        flag = _ONLY_IF_EXISTS.get(call.command)
-        if flag is None:
-            return False
-        if call.method == "execute_command":
-            if call.site.ir.star:
-                return True
-            for option in call.site.ir.args[2:]:
-                token = self.model.constant(call.site.scope, option)
-                if token is not None and token.lower() == flag:
-                    return True
-            return False
-        if any(argument.star for argument in call.node.args):
-            return True
-        return given(call.param(flag), flag=True)
+        return may_not_create(self.model, call)
 
     def _expired_keys(self, other: RedisCall) -> tuple[KeyArg, ...]:
         """The keys a call gives an expiry or deletes (an expiry option that cannot be

@@ -174,3 +174,26 @@ def _from_tokens(model: FileModel, call: RedisCall) -> Expiry:
         if token == "KEEPTTL" and call.command in _KEEPS:
             return Expiry("keeps", f"{call.command} KEEPTTL")
     return _UNKNOWN if unknown else _NONE
+
+
+# Options that make a creating command touch only an existing key (method parameter).
+ONLY_IF_EXISTS = {"ZADD": "xx", "XADD": "nomkstream"}
+
+
+def may_not_create(model: FileModel, call: RedisCall) -> bool:
+    """Writes that only touch an existing key (ZADD XX, XADD NOMKSTREAM), or that cannot
+    be judged (unpacked arguments may hold those options)."""
+    flag = ONLY_IF_EXISTS.get(call.command)
+    if flag is None:
+        return False
+    if call.method == "execute_command":
+        if call.site.ir.star:
+            return True
+        for option in call.site.ir.args[2:]:
+            token = model.constant(call.site.scope, option)
+            if token is not None and token.lower() == flag:
+                return True
+        return False
+    if any(argument.star for argument in call.node.args):
+        return True
+    return given(call.param(flag), flag=True)

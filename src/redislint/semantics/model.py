@@ -18,6 +18,7 @@ from redislint.config import Config, KeyspaceEntry
 from redislint.semantics import ir
 from redislint.semantics.clients import Client, Resolver
 from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
+from redislint.semantics.connections import Connection, connections_of
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
@@ -409,6 +410,12 @@ class FileModel:
             expr = ir.from_cst(argument.value)
             keys.append(KeyArg(argument.value, expr, self.key_pattern(call.site.scope, expr)))
         return tuple(keys)
+
+    @cached_property
+    def connections(self) -> list[Connection]:
+        """The file's client constructions and Redis settings literals, with their
+        connection settings (`semantics/connections.py`), in source order."""
+        return connections_of(self)
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:

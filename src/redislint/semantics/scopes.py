@@ -83,8 +83,9 @@ class Binding:
 
     @property
     def node(self) -> cst.BaseExpression | None:
-        """The assigned libcst expression (assign bindings), for shapes the IR does not
-        keep, such as the values of a dict display (`CLIENTS = {"a": Redis()}`)."""
+        """The assigned libcst expression (assign bindings): for shapes the IR does not
+        keep, such as the values of a dict display (`CLIENTS = {"a": Redis()}`), and to
+        tell apart two equal-looking values."""
         return self._node
 
 
