@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from redislint.findings import Finding
 from redislint.rules._base import Rule
-from redislint.semantics.data_facts import xadd_capped
+from redislint.semantics.data_facts import in_project, xadd_capped
 from redislint.semantics.keys import subsumes
 from redislint.semantics.project_facts import ProjectFacts
 
@@ -61,18 +61,19 @@ class UnboundedStreamOrList(Rule):
                     "bound it: LTRIM after the push (pipe.lpush(k, v); pipe.ltrim(k, 0, N-1))"
                     " or consume it (BLPOP/LMOVE in a worker), or give it an expiry"
                 )
-            self.report_call(call, message, hint=hint, deferred=(kind, glob))
+            root = str(self.model.config.root)
+            self.report_call(call, message, hint=hint, deferred=(root, kind, glob))
 
     @classmethod
     def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
         kept = []
-        dropped = facts.globs("key-dropped")
         for finding in findings:
-            if finding.deferred is None or len(finding.deferred) != 2:
+            if finding.deferred is None or len(finding.deferred) != 3:
                 kept.append(finding)
                 continue
-            kind, glob = finding.deferred
-            consumers = facts.globs(_CONSUMED_BY.get(kind, "")) | dropped
+            root, kind, glob = finding.deferred
+            consumers = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
+            consumers |= in_project(facts.globs("key-dropped"), root)
             if not any(_overlap(glob, other) for other in consumers):
                 kept.append(finding)
         return kept

@@ -18,19 +18,26 @@ Producers for `project_facts.PRODUCERS` (RL305 and RL306 decide on the whole pro
   in the project (path order, then source order) can be found even for files a run
   does not check (pre-commit passes a few files).
 
+Every entry is prefixed with the governing configuration's root (`root \\x1f ...`): a
+project is what one configuration governs (the runner gathers outside facts per
+configuration root too), and two projects checked in one run (a monorepo's packages,
+the fixture projects under tests/fixtures) must not exempt or contradict each other.
+Rules read the entries back with `in_project`.
+
 Files in test paths contribute nothing: a test that deletes its queue, or builds a key of
 the wrong type on purpose, says nothing about production.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from redislint.semantics import ir
 from redislint.semantics.expiry import DELETE_COMMANDS, FIELD_EXPIRE, given
 
 if TYPE_CHECKING:
+    from redislint.semantics.keys import KeyPattern
     from redislint.semantics.model import FileModel, RedisCall
 
 ANY = "*"
@@ -42,6 +49,18 @@ _POPS_FIRST = frozenset({"LMOVE", "BLMOVE", "RPOPLPUSH", "BRPOPLPUSH"})
 _STREAM_TRIMS = frozenset({"XTRIM", "XDEL"})
 _CAP_PARAMS = ("maxlen", "minid")
 _CAP_WORDS = frozenset({"MAXLEN", "MINID"})
+
+
+def _scoped(model: FileModel, entries: Iterator[str]) -> Iterator[str]:
+    root = str(model.config.root)
+    for entry in entries:
+        yield f"{root}{SEPARATOR}{entry}"
+
+
+def in_project(entries: Iterable[str], root: str) -> set[str]:
+    """The entries of one project (configuration root), without the root prefix."""
+    prefix = f"{root}{SEPARATOR}"
+    return {entry[len(prefix) :] for entry in entries if entry.startswith(prefix)}
 
 
 def _globs(
@@ -60,6 +79,10 @@ def _globs(
 def list_consumed(model: FileModel) -> Iterator[str]:
     if model.is_test_path:
         return
+    yield from _scoped(model, _list_consumed(model))
+
+
+def _list_consumed(model: FileModel) -> Iterator[str]:
     for call in model.redis_calls:
         if call.command in _POPS_ALL:
             yield from _globs(call)
@@ -90,6 +113,10 @@ def xadd_capped(model: FileModel, call: RedisCall) -> bool | None:
 def stream_trimmed(model: FileModel) -> Iterator[str]:
     if model.is_test_path:
         return
+    yield from _scoped(model, _stream_trimmed(model))
+
+
+def _stream_trimmed(model: FileModel) -> Iterator[str]:
     for call in model.redis_calls:
         if call.command in _STREAM_TRIMS or (
             call.command == "XADD" and xadd_capped(model, call) is not False
@@ -100,6 +127,10 @@ def stream_trimmed(model: FileModel) -> Iterator[str]:
 def key_dropped(model: FileModel) -> Iterator[str]:
     if model.is_test_path:
         return
+    yield from _scoped(model, _key_dropped(model))
+
+
+def _key_dropped(model: FileModel) -> Iterator[str]:
     for call in model.redis_calls:
         if call.command in DELETE_COMMANDS:
             yield from _globs(call, unknown=None)
@@ -107,8 +138,8 @@ def key_dropped(model: FileModel) -> Iterator[str]:
             yield from _globs(call, first_only=True, unknown=None)
 
 
-def typed_uses(model: FileModel) -> Iterator[tuple[RedisCall, str, str]]:
-    """(call, glob, data type) of every use of a comparable key pattern with a typed
+def typed_uses(model: FileModel) -> Iterator[tuple[RedisCall, KeyPattern, str]]:
+    """(call, key pattern, data type) of every use of a comparable key pattern with a typed
     command. A pattern is comparable when it starts with a literal: `*:x` may stand for
     keys of any namespace, so it proves nothing about another `*:x`."""
     for call in model.redis_calls:
@@ -116,16 +147,24 @@ def typed_uses(model: FileModel) -> Iterator[tuple[RedisCall, str, str]]:
         if data_type is None or call.command == "SORT":
             continue
         for key in call.keys:
-            glob = key.pattern.glob if key.pattern is not None else None
-            if glob and not glob.startswith(("*", "?", "[")) and not isinstance(key.expr, ir.Other):
-                yield call, glob, data_type
+            pattern = key.pattern
+            if (
+                pattern is not None
+                and not pattern.glob.startswith(("*", "?", "["))
+                and not isinstance(key.expr, ir.Other)
+            ):
+                yield call, pattern, data_type
 
 
 def typed_use_records(model: FileModel) -> Iterator[str]:
     if model.is_test_path:
         return
-    for call, glob, data_type in typed_uses(model):
-        yield use_record(glob, data_type, model.path, call.site.order)
+    yield from _scoped(model, _typed_use_records(model))
+
+
+def _typed_use_records(model: FileModel) -> Iterator[str]:
+    for call, pattern, data_type in typed_uses(model):
+        yield use_record(pattern.glob, data_type, model.path, call.site.order)
 
 
 def use_record(glob: str, data_type: str, path: str, order: int) -> str:
