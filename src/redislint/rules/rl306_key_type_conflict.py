@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from redislint.findings import Finding
 from redislint.rules._base import Rule
-from redislint.semantics.data_facts import in_project, parse_use_record, typed_uses
+from redislint.semantics.data_facts import comparable, in_project, parse_use_record, typed_uses
 from redislint.semantics.project_facts import ProjectFacts
 
 # Commands that replace a key of any type instead of failing with WRONGTYPE.
@@ -38,7 +38,7 @@ class KeyTypeConflict(Rule):
 
     def check(self) -> None:
         for call, pattern, data_type in typed_uses(self.model):
-            glob = pattern.glob
+            glob = comparable(pattern)
             entry = self.model.namespace(pattern)
             if entry is not None and entry.type is not None:
                 declared = entry.type

@@ -164,7 +164,17 @@ def typed_use_records(model: FileModel) -> Iterator[str]:
 
 def _typed_use_records(model: FileModel) -> Iterator[str]:
     for call, pattern, data_type in typed_uses(model):
-        yield use_record(pattern.glob, data_type, model.path, call.site.order)
+        yield use_record(comparable(pattern), data_type, model.path, call.site.order)
+
+
+def comparable(pattern: KeyPattern) -> str:
+    """What RL306 compares: the glob, when it has at most one unknown part (`user:*`);
+    a glob with several (`saq:*:*` from `f"saq:{name}:{kind}"`) stands for unrelated
+    keys of one shape, so it is compared only with uses over the same variables."""
+    if pattern.glob.count("*") <= 1:
+        return pattern.glob
+    names = ",".join(sorted(pattern.variables)) if pattern.variables is not None else "?"
+    return f"{pattern.glob} over {names}"
 
 
 def use_record(glob: str, data_type: str, path: str, order: int) -> str:
