@@ -66,6 +66,7 @@ class CommandInfo:
     key_spec_flags: frozenset[str]  # union over key specs: "RW", "OW", "delete", ...
     known_to_server: bool = True
     subcommands: frozenset[str] = frozenset()  # of a container: {"CONFIG SET", ...}
+    summary: str = ""  # COMMAND DOCS summary, for messages ("Set configuration parameters ...")
 
     @property
     def is_write(self) -> bool:
@@ -112,6 +113,7 @@ class CommandInfo:
             ),
             known_to_server=bool(data.get("known_to_server", True)),
             subcommands=frozenset(data.get("subcommands", ())),
+            summary=data.get("summary") or "",
         )
 
 

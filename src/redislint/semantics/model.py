@@ -140,7 +140,9 @@ class FileModel:
 
     @cached_property
     def is_test_path(self) -> bool:
-        return self.config.is_test_path(self.path)
+        # test-paths are relative to the config root, as the engine matches them (the
+        # display path is relative to the working directory)
+        return self.config.is_test_path(self.config.relative_path(self.facts.path))
 
     @cached_property
     def keyspace(self) -> tuple[KeyspaceEntry, ...]:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from redislint.semantics import data_facts
+
 if TYPE_CHECKING:
     from redislint.semantics.model import FileModel
 
@@ -25,7 +27,13 @@ Producer = Callable[["FileModel"], Iterable[str]]
 
 # (fact kind, producer): each producer returns the key globs of its kind in one file.
 # A rule that needs a new kind of project fact adds one function and one entry here.
-PRODUCERS: tuple[tuple[str, Producer], ...] = ()
+PRODUCERS: tuple[tuple[str, Producer], ...] = (
+    # RL305 / RL306 (semantics/data_facts.py)
+    ("list-consumed", data_facts.list_consumed),
+    ("stream-trimmed", data_facts.stream_trimmed),
+    ("key-dropped", data_facts.key_dropped),
+    ("typed-use", data_facts.typed_use_records),
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""RL305 unbounded-stream-or-list: a stream or list that only ever grows.
+
+XADD without `maxlen`/`minid`, and LPUSH/RPUSH, add an entry on every call. The data
+structure stays bounded only if something removes entries: for a list, a consumer that
+pops or moves them, LTRIM or LREM; for a stream, XTRIM/XDEL or a capped XADD; for
+either, deleting or expiring the whole key. rules.md's binding decision: any of these
+*anywhere in the project* exempts the key (a work queue pushed here and popped in a
+worker module is not a leak). So every candidate is a deferred finding, decided in
+`resolve_project` against the project facts of `semantics/data_facts.py`.
+
+Keys in a critical namespace are exempt (their growth is the data itself), and keys the
+model cannot resolve are not judged.
+"""
+
+from __future__ import annotations
+
+from redislint.findings import Finding
+from redislint.rules._base import Rule
+from redislint.semantics.data_facts import in_project, xadd_capped
+from redislint.semantics.keys import subsumes
+from redislint.semantics.project_facts import ProjectFacts
+
+_PUSHES = frozenset({"LPUSH", "RPUSH"})
+_CONSUMED_BY = {"list": "list-consumed", "stream": "stream-trimmed"}
+
+
+class UnboundedStreamOrList(Rule):
+    CODE = "RL305"
+
+    def check(self) -> None:
+        for call in self.model.redis_calls:
+            if call.command == "XADD":
+                if xadd_capped(self.model, call) is not False:
+                    continue
+                kind = "stream"
+            elif call.command in _PUSHES:
+                kind = "list"
+            else:
+                continue
+            if not call.keys or call.keys[0].pattern is None:
+                continue
+            pattern = call.keys[0].pattern
+            if self.model.role(pattern) == "critical":
+                continue
+            glob = pattern.glob
+            if kind == "stream":
+                message = (
+                    f"XADD to stream '{glob}' with no maxlen/minid, and nothing in the project"
+                    " trims (XTRIM/XDEL), deletes or expires it: the stream grows without bound"
+                )
+                hint = (
+                    "cap it on write: xadd(key, fields, maxlen=N, approximate=True)"
+                    " (MAXLEN ~ N) or minid=..., or XTRIM it from the consumer"
+                )
+            else:
+                message = (
+                    f"{call.command} to list '{glob}', which nothing in the project pops,"
+                    " trims (LTRIM), deletes or expires: the list grows without bound"
+                )
+                hint = (
+                    "bound it: LTRIM after the push (pipe.lpush(k, v); pipe.ltrim(k, 0, N-1))"
+                    " or consume it (BLPOP/LMOVE in a worker), or give it an expiry"
+                )
+            root = str(self.model.config.root)
+            self.report_call(call, message, hint=hint, deferred=(root, kind, glob))
+
+    @classmethod
+    def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
+        kept = []
+        for finding in findings:
+            if finding.deferred is None or len(finding.deferred) != 3:
+                kept.append(finding)
+                continue
+            root, kind, glob = finding.deferred
+            consumers = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
+            consumers |= in_project(facts.globs("key-dropped"), root)
+            if not any(_overlap(glob, other) for other in consumers):
+                kept.append(finding)
+        return kept
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two key globs may name one key (one contains the other): a pop of
+    `queue:*` consumes a push to `queue:default`, and the reverse."""
+    return a == b or subsumes(a, b) or subsumes(b, a)
