@@ -116,6 +116,8 @@ class Config:
     is_root: bool = False
     # Command-line selection layers applied after the file's own (see `with_overrides`).
     selection_overrides: tuple[RuleSelection, ...] = ()
+    # [clients] replicas: names or factories that give clients reading from a replica.
+    client_replicas: tuple[str, ...] = ()
 
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
@@ -585,11 +587,13 @@ class _Validator:
             kwargs["is_root"] = self.boolean(table["root"], "root")
         if "clients" in table:
             clients = self.table(table["clients"], "clients")
-            self.check_keys(clients, ("factories", "names"), "clients.")
+            self.check_keys(clients, ("factories", "names", "replicas"), "clients.")
             if "factories" in clients:
                 kwargs["client_factories"] = self.dotted(clients["factories"], "clients.factories")
             if "names" in clients:
                 kwargs["client_names"] = self.dotted(clients["names"], "clients.names")
+            if "replicas" in clients:
+                kwargs["client_replicas"] = self.dotted(clients["replicas"], "clients.replicas")
         if "keyspace" in table:
             kwargs["keyspace"] = self.keyspace(table["keyspace"])
         if "primary-db" in table:

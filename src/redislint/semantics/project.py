@@ -100,7 +100,11 @@ class ProjectIndex:
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
         self.resolver = Resolver(
-            self.load_module, self.facts_by_path, config.client_factories, config.client_names
+            self.load_module,
+            self.facts_by_path,
+            config.client_factories,
+            config.client_names,
+            config.client_replicas,
         )
         self.keys = KeyResolver(self.resolver, self.facts_by_path)
 
