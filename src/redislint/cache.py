@@ -27,6 +27,7 @@ from redislint import __version__
 from redislint.catalogue import catalogue_dir
 from redislint.config import Config
 from redislint.findings import Edit, Finding, Fix
+from redislint.semantics.project_facts import FileFacts
 
 CACHE_DIR_NAME = ".redislint_cache"
 
@@ -66,7 +67,10 @@ def _finding_from_json(data: dict[str, Any]) -> Finding:
             edits=tuple(Edit(**edit) for edit in fix["edits"]),
             imports=tuple((module, name) for module, name in fix.get("imports", ())),
         )
-    return Finding(**data, fix=fix)
+    deferred = data.pop("deferred", None)
+    if deferred is not None:
+        deferred = tuple(str(item) for item in deferred)
+    return Finding(**data, fix=fix, deferred=deferred)
 
 
 class ResultCache:
@@ -81,23 +85,34 @@ class ResultCache:
         key = hashlib.sha256(f"{self.salt}\0{rel_path}\0".encode() + data).hexdigest()
         return self.directory / key[:2] / f"{key}.json"
 
-    def lookup(self, rel_path: str, data: bytes) -> list[Finding] | None:
+    def lookup(self, rel_path: str, data: bytes) -> tuple[list[Finding], FileFacts] | None:
+        """The file's findings and project facts from an earlier run, or None."""
         try:
             entry = json.loads(self._entry(rel_path, data).read_text(encoding="utf-8"))
             for dependency, expected in entry["dependencies"].items():
                 if file_hash(dependency) != expected:
                     return None
-            return [_finding_from_json(item) for item in entry["findings"]]
+            findings = [_finding_from_json(item) for item in entry["findings"]]
+            return findings, FileFacts.from_json(entry.get("facts", {}))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def store(
-        self, rel_path: str, data: bytes, findings: list[Finding], dependencies: dict[str, str]
+        self,
+        rel_path: str,
+        data: bytes,
+        findings: list[Finding],
+        dependencies: dict[str, str],
+        facts: FileFacts | None = None,
     ) -> None:
         """Record one file's findings; a cache that cannot be written is simply skipped."""
         target = self._entry(rel_path, data)
         payload = json.dumps(
-            {"findings": [asdict(f) for f in findings], "dependencies": dependencies}
+            {
+                "findings": [asdict(f) for f in findings],
+                "dependencies": dependencies,
+                "facts": (facts or FileFacts()).to_json(),
+            }
         )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -253,7 +253,7 @@ class _Walker:
     def ancestor_ignores(self, top: str) -> _IgnoreStack:
         """The ignore specs that apply to `top` from directories above it (and the
         repository's .git/info/exclude), shallowest first."""
-        git_root = _find_git_root(top)
+        git_root = find_git_root(top)
         boundary: str | None = git_root
         config_root = self.config_root
         config_contains_top = _is_within(top, config_root)
@@ -311,7 +311,7 @@ def _is_within(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
-def _find_git_root(start: str) -> str | None:
+def find_git_root(start: str) -> str | None:
     """The nearest directory at or above `start` holding `.git` (a directory, or a file
     in worktrees and submodules)."""
     current = start

@@ -28,6 +28,7 @@ from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
 from redislint.semantics.model import FileModel
 from redislint.semantics.project import ProjectIndex, decode_source
+from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
 from redislint.suppressions import Suppressions, parse_suppressions
 
 # In test paths only parse errors and the client-bug family apply (rules.md "Test paths").
@@ -70,6 +71,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False
     source: str | None = None
+    facts: FileFacts = field(default_factory=FileFacts)  # the file's share of ProjectFacts
 
 
 def default_codes() -> frozenset[str]:
@@ -130,6 +132,7 @@ def check_file(
         return result
     result.parsed = True
     module, model, suppressions = analysis.module, analysis.model, analysis.suppressions
+    result.facts = file_facts(model)
     source = result.source = model.source
     reports: list[Report] = []
     rules = all_rules()
@@ -150,6 +153,44 @@ def check_file(
         result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
     result.findings.sort(key=lambda f: f.sort_key)
     return result
+
+
+def facts_of_file(
+    path: Path, rel_path: str, config: Config, index: ProjectIndex, *, data: bytes | None = None
+) -> FileFacts:
+    """A file's project facts without running any rule: for the files of the project
+    that a run does not check (pre-commit and editors pass a few files)."""
+    try:
+        analysis = analyze_file(path, rel_path, config, index, data=data)
+    except SourceError:
+        return FileFacts()
+    return FileFacts() if analysis is None else file_facts(analysis.model)
+
+
+def resolve_deferred(findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
+    """Every finding, with the deferred ones decided by their rules' `resolve_project`.
+
+    A bug in a rule's resolution names the rule (there is no single file to name)."""
+    kept = [f for f in findings if f.deferred is None]
+    by_code: dict[str, list[Finding]] = {}
+    for finding in sorted((f for f in findings if f.deferred is not None), key=_sort_key):
+        by_code.setdefault(finding.code, []).append(finding)
+    rules = all_rules()
+    for code, deferred in sorted(by_code.items()):
+        rule_class = rules.get(code)
+        if rule_class is None:
+            kept.extend(deferred)
+            continue
+        try:
+            kept.extend(rule_class.resolve_project(deferred, facts))
+        except Exception as exc:
+            raise InternalError(f"internal error in {code} (project stage): {exc!r}") from exc
+    kept.sort(key=_sort_key)
+    return kept
+
+
+def _sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    return finding.sort_key
 
 
 def _unused_suppressions(
@@ -332,6 +373,7 @@ def _located(
                 hint=report.hint,
                 fix=_fix(module, report, located),
                 fingerprint=_fingerprint(module, report),
+                deferred=report.deferred,
             )
         )
     return findings

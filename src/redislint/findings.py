@@ -56,6 +56,10 @@ class Finding:
     # Hash of the reported statement's normalised text: lets a baseline
     # recognise a finding after unrelated edits move it to another line.
     fingerprint: str = field(default="", compare=False)
+    # Set by rules whose verdict needs the whole project (rules.md: RL104 lock keys,
+    # RL305 consumed keys, RL306 first use): the rule's own payload. Such a finding is
+    # held back until every file is done, then `Rule.resolve_project` decides it.
+    deferred: tuple[str, ...] | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

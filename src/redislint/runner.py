@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from redislint.cache import ResultCache
 from redislint.config import Config, ConfigSet
-from redislint.discovery import discover
+from redislint.discovery import discover, find_git_root
 from redislint.engine import (
     FileAnalysis,
     InternalError,
@@ -23,11 +23,14 @@ from redislint.engine import (
     analysis_settings,
     analyze_file,
     check_file,
+    facts_of_file,
+    resolve_deferred,
     selected_codes,
 )
 from redislint.findings import Finding
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex
+from redislint.semantics.project_facts import FileFacts, ProjectFacts
 
 
 @dataclass
@@ -37,6 +40,7 @@ class RunOutcome:
     checked_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
     sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
+    facts: dict[str, FileFacts] = field(default_factory=dict)  # absolute path -> its facts
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,101 @@ def _check_shard(
         outcome.files_checked += 1
         outcome.checked_paths.append(job.rel_path)
         outcome.findings.extend(result.findings)
+        outcome.facts[str(job.path)] = result.facts
         if keep_sources and result.source is not None:
             outcome.sources[job.rel_path] = result.source
         if cache is not None:
-            cache.store(job.rel_path, job.data, result.findings, index.dependencies(job.path))
+            dependencies = index.dependencies(job.path)
+            cache.store(job.rel_path, job.data, result.findings, dependencies, result.facts)
     return outcome
+
+
+# The cache salt of facts-only entries: facts do not depend on the selected rules.
+_FACTS_ONLY = frozenset({"<project-facts>"})
+
+
+@analysis_settings()
+def _facts_shard(
+    config: Config, jobs: list[_Job], cache: ResultCache | None
+) -> dict[str, FileFacts]:
+    """Project facts of files the run does not check (no rule runs on them)."""
+    index = ProjectIndex(config)
+    facts: dict[str, FileFacts] = {}
+    for job in jobs:
+        cached = cache.lookup(job.rel_path, job.data) if cache is not None else None
+        if cached is not None:
+            facts[str(job.path)] = cached[1]
+            continue
+        try:
+            found = facts_of_file(job.path, job.rel_path, config, index, data=job.data)
+        except Exception:  # a file outside the run must never fail the run
+            continue
+        facts[str(job.path)] = found
+        if cache is not None:
+            cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
+    return facts
+
+
+def _project_roots(configs: ConfigSet, paths: Sequence[str], cwd: Path) -> set[Path]:
+    """The tops of the projects a run's files belong to: each governing configuration's
+    directory, or the git root when no configuration file exists (never a bare cwd,
+    which could be the whole disk)."""
+    roots: set[Path] = set()
+    for arg in paths or ["."]:
+        start = Path(os.path.abspath(cwd / arg))
+        config = configs.for_path(start)
+        if config.config_path is not None:
+            roots.add(Path(config.root))
+            continue
+        git_root = find_git_root(str(start if start.is_dir() else start.parent))
+        if git_root is not None:
+            roots.add(Path(git_root))
+    return roots
+
+
+def _add_outside_facts(
+    outcome: RunOutcome,
+    configs: ConfigSet,
+    paths: Sequence[str],
+    cwd: Path,
+    jobs: int | None,
+    use_cache: bool,
+) -> None:
+    """Facts of the project's files that the run did not check (pre-commit and editors
+    name a few files; a lock key or a consumer may live in another one)."""
+    roots = sorted(_project_roots(configs, paths, cwd))
+    found = discover([str(root) for root in roots], configs.base, cwd)
+    outside: list[_Job] = []
+    for path in found.files:
+        if str(path) in outcome.facts:
+            continue
+        try:
+            outside.append(_Job(path, display_path(path, cwd), path.read_bytes()))
+        except OSError:
+            continue
+    for group_config, group in _by_config(outside, configs, [], cwd):
+        cache = ResultCache(group_config, _FACTS_ONLY) if use_cache else None
+        for part in run_sharded(_facts_shard, group_config, group, jobs, cache):
+            outcome.facts.update(part)
+
+
+def _resolve_project_stage(
+    outcome: RunOutcome,
+    configs: ConfigSet,
+    paths: Sequence[str],
+    cwd: Path,
+    jobs: int | None,
+    use_cache: bool,
+) -> None:
+    """Decide the deferred findings (rules that need the whole project's facts)."""
+    if not any(f.deferred is not None for f in outcome.findings):
+        return
+    _add_outside_facts(outcome, configs, paths, cwd, jobs, use_cache)
+    try:
+        outcome.findings = resolve_deferred(outcome.findings, ProjectFacts(outcome.facts.values()))
+    except InternalError as exc:
+        outcome.errors.append(str(exc))
+        outcome.findings = [f for f in outcome.findings if f.deferred is None]
 
 
 def _read_jobs(
@@ -155,6 +249,7 @@ def check_paths(
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors)
     for group_config, group in _by_config(work, configs, paths, cwd):
         _check_group(outcome, group_config, group, jobs, keep_sources, use_cache and not stdin)
+    _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
     return outcome
@@ -179,7 +274,8 @@ def _check_group(
             if cached is None:
                 misses.append(job)
                 continue
-            outcome.findings += cached
+            outcome.findings += cached[0]
+            outcome.facts[str(job.path)] = cached[1]
             outcome.files_checked += 1
             outcome.checked_paths.append(job.rel_path)
         work = misses
@@ -189,6 +285,7 @@ def _check_group(
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors
         outcome.sources.update(part.sources)
+        outcome.facts.update(part.facts)
 
 
 # -- semantic models without rules (`redislint keys`) ---------------------------------

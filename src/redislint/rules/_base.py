@@ -13,7 +13,9 @@ from typing import ClassVar
 import libcst as cst
 
 from redislint.catalogue import RuleDoc
+from redislint.findings import Finding
 from redislint.semantics.model import FileModel, RedisCall
+from redislint.semantics.project_facts import ProjectFacts
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Report:
     hint: str | None = None
     fix: NodeFix | None = None
     extra_nodes: list[cst.CSTNode] = field(default_factory=list)
+    deferred: tuple[str, ...] | None = None
 
 
 class Rule:
@@ -65,8 +68,13 @@ class Rule:
         statement: cst.CSTNode | None = None,
         hint: str | None = None,
         fix: NodeFix | None = None,
+        deferred: tuple[str, ...] | None = None,
     ) -> None:
-        self.reports.append(Report(self.CODE, node, message, statement, hint, fix))
+        """Report at `node`. With `deferred` (the rule's payload), the finding waits for
+        `resolve_project`, which sees the facts of every file of the project."""
+        self.reports.append(
+            Report(self.CODE, node, message, statement, hint, fix, deferred=deferred)
+        )
 
     def report_call(
         self,
@@ -75,9 +83,26 @@ class Rule:
         *,
         hint: str | None = None,
         fix: NodeFix | None = None,
+        deferred: tuple[str, ...] | None = None,
     ) -> None:
         """Report at the command call (where rules.md says most findings point)."""
-        self.report(call.node, message, statement=call.site.statement, hint=hint, fix=fix)
+        self.report(
+            call.node,
+            message,
+            statement=call.site.statement,
+            hint=hint,
+            fix=fix,
+            deferred=deferred,
+        )
+
+    @classmethod
+    def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
+        """Decide this rule's deferred findings once every file is done.
+
+        `findings` are all of them, in path, line, column order, each with the payload
+        the rule gave in `finding.deferred`; return the ones to report (a rule may
+        replace their message). The default keeps them all."""
+        return findings
 
     def code_for(self, node: cst.CSTNode) -> str:
         module = self.model.facts.module

@@ -17,8 +17,8 @@ from typing import Any
 import libcst as cst
 
 from redislint.catalogue import load_catalogue
-from redislint.config import config_from_table
-from redislint.engine import check_file
+from redislint.config import Config, config_from_table
+from redislint.engine import check_file, facts_of_file, resolve_deferred
 from redislint.findings import Finding
 from redislint.fixes import (
     DEFAULT_MAX_ROUNDS,
@@ -29,6 +29,7 @@ from redislint.fixes import (
     unified_diff,
 )
 from redislint.semantics.project import ProjectIndex, decode_source
+from redislint.semantics.project_facts import FileFacts, ProjectFacts
 from redislint.testing.annotations import Annotations, Expected, parse_annotations
 
 
@@ -76,7 +77,25 @@ def run_fixture(
     index = ProjectIndex(config)
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     result = check_file(path, rel, config, index, data=data)
-    return annotations, result.findings
+    findings = result.findings
+    if any(f.deferred is not None for f in findings):
+        facts = [result.facts, *_other_files_facts(path, root, config, index)]
+        findings = resolve_deferred(findings, ProjectFacts(facts))
+    return annotations, findings
+
+
+def _other_files_facts(
+    path: Path, root: Path, config: Config, index: ProjectIndex
+) -> list[FileFacts]:
+    """The project facts of the fixture project's other files, as a run over the
+    project would gather them (deferred findings are decided on the whole project)."""
+    facts = []
+    for other in sorted(root.rglob("*.py")):
+        if other == path or is_fixed_file(other):
+            continue
+        rel = other.relative_to(root).as_posix()
+        facts.append(facts_of_file(other, rel, config, index))
+    return facts
 
 
 def compare(annotations: Annotations, findings: list[Finding]) -> Comparison:

@@ -1,0 +1,81 @@
+"""Facts about the whole project's keyspace, gathered one file at a time.
+
+Some verdicts cannot be reached inside one file: a key is a lock key when *any* file
+sets it with NX (RL104), a list is a work queue when *any* file pops it (RL305), the
+first use of a pattern anywhere decides its type (RL306). Each analysed file yields a
+small `FileFacts` (kind -> key globs) computed from its model by the `PRODUCERS`; the
+runner merges them into one `ProjectFacts` over every Python file of the project and
+hands it to the rules' `resolve_project`, which decide their deferred findings.
+
+Facts are plain, sorted tuples of strings so they cross worker processes and are
+stored in the results cache with the file's findings. Producers read the shared model
+only; a rule never gathers project facts itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redislint.semantics.model import FileModel
+
+Producer = Callable[["FileModel"], Iterable[str]]
+
+# (fact kind, producer): each producer returns the key globs of its kind in one file.
+# A rule that needs a new kind of project fact adds one function and one entry here.
+PRODUCERS: tuple[tuple[str, Producer], ...] = ()
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """One file's project facts: fact kind -> sorted, distinct key globs."""
+
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {kind: list(globs) for kind, globs in self.facts.items()}
+
+    @classmethod
+    def from_json(cls, data: object) -> FileFacts:
+        """Rebuild cached facts; anything of the wrong shape raises ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError("facts: expected an object")
+        facts: dict[str, tuple[str, ...]] = {}
+        for kind, globs in data.items():
+            if not isinstance(kind, str) or not isinstance(globs, list):
+                raise ValueError("facts: expected kind -> list of globs")
+            if not all(isinstance(glob, str) for glob in globs):
+                raise ValueError("facts: globs must be strings")
+            facts[kind] = tuple(globs)
+        return cls(facts)
+
+
+def file_facts(
+    model: FileModel, producers: Iterable[tuple[str, Producer]] = PRODUCERS
+) -> FileFacts:
+    """The project facts one file contributes, whatever rules are selected for it."""
+    facts: dict[str, tuple[str, ...]] = {}
+    for kind, produce in producers:
+        globs = tuple(sorted(set(produce(model))))
+        if globs:
+            facts[kind] = globs
+    return FileFacts(facts)
+
+
+class ProjectFacts:
+    """Every file's facts merged: what `resolve_project` asks about."""
+
+    def __init__(self, files: Iterable[FileFacts] = ()) -> None:
+        merged: dict[str, set[str]] = {}
+        for one in files:
+            for kind, globs in one.facts.items():
+                merged.setdefault(kind, set()).update(globs)
+        self._facts = {kind: frozenset(globs) for kind, globs in merged.items()}
+
+    def globs(self, kind: str) -> frozenset[str]:
+        return self._facts.get(kind, frozenset())
+
+    def has(self, kind: str, glob: str) -> bool:
+        return glob in self._facts.get(kind, frozenset())
