@@ -113,6 +113,22 @@ def lock_globs(model: FileModel) -> frozenset[str]:
     return frozenset(globs)
 
 
+def lock_key_facts(model: FileModel) -> frozenset[str]:
+    """The "lock-key" project fact: this file's lock key globs that name something
+    (a bare `*`, a key that is only a parameter, would match every key)."""
+    return frozenset(glob for glob in lock_globs(model) if has_text(glob))
+
+
+def released_key_facts(model: FileModel) -> frozenset[str]:
+    """The "released-key" project fact: keys deleted or handed to a script here."""
+    return frozenset(glob for glob in released_globs(model) if has_text(glob))
+
+
+def has_text(glob: str) -> bool:
+    """The glob has literal text, so that it can tell one key family from another."""
+    return bool(glob.replace("*", ""))
+
+
 def matches_lock(glob: str, lock_glob: str) -> bool:
     """A deleted key belongs to a lock key pattern (equal, or inside it)."""
     return glob == lock_glob or subsumes(lock_glob, glob)

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from redislint.semantics import locks
+
 if TYPE_CHECKING:
     from redislint.semantics.model import FileModel
 
@@ -25,7 +27,10 @@ Producer = Callable[["FileModel"], Iterable[str]]
 
 # (fact kind, producer): each producer returns the key globs of its kind in one file.
 # A rule that needs a new kind of project fact adds one function and one entry here.
-PRODUCERS: tuple[tuple[str, Producer], ...] = ()
+PRODUCERS: tuple[tuple[str, Producer], ...] = (
+    ("lock-key", locks.lock_key_facts),  # RL104: keys written with NX, redis-py Lock names
+    ("released-key", locks.released_key_facts),  # RL105: keys deleted or given to a script
+)
 
 
 @dataclass(frozen=True)
