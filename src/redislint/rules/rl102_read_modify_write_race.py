@@ -217,8 +217,13 @@ def _reads_value(call: RedisCall) -> bool:
 
 
 def _direct_write(call: RedisCall) -> bool:
+    """A write on a plain client that replaces a value (the key spec's `update` or `OW`
+    flag: SET, HSET, LSET, ZADD, ...). Inserts and removals of named members (SADD,
+    RPUSH, SREM, HDEL) are deltas: a concurrent change is not overwritten by them."""
+    flags = call.info.key_spec_flags if call.info is not None else frozenset()
     return (
-        call.is_write
+        bool(flags & {"update", "OW"})
+        and call.is_write
         and call.client.kind == "client"
         and not call.is_atomic_unit
         and bool(call.written_keys)

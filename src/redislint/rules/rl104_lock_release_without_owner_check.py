@@ -80,13 +80,17 @@ class LockReleaseWithoutOwnerCheck(Rule):
         return keys
 
     def _near(self, scope: str, lock_scope: str, lock: KeyArg) -> bool:
-        """A key with literal text is one family wherever it is used; a bare variable
-        (`key`, `self.name`) is the same lock only in the same function or class."""
+        """A key with literal text is one family wherever it is used; the object's own
+        attribute (`self.name`) is the same lock within its class; a local variable
+        (`key`) only within one function (two methods' `key` are unrelated values)."""
         if lock.pattern is not None and has_text(lock.pattern.glob):
             return True
-        return _owner(self.model.enclosing_function(scope).key) == _owner(
-            self.model.enclosing_function(lock_scope).key
-        )
+        here = self.model.enclosing_function(scope).key
+        there = self.model.enclosing_function(lock_scope).key
+        if here == there:
+            return True
+        own = isinstance(lock.expr, ir.Attr) and lock.expr.value == ir.Name("self")
+        return own and _owner(here) == _owner(there)
 
     def _watched(self, call: RedisCall) -> bool:
         """A DEL queued on a pipeline WATCHed in the same function: WATCH/GET/MULTI/DEL
