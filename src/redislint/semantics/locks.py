@@ -82,6 +82,9 @@ def lock_objects(model: FileModel) -> list[LockObject]:
     facts, resolver = model.facts, model.resolver
     for site in facts.calls:
         func = site.func
+        last = func.attr if isinstance(func, ir.Attr) else getattr(func, "id", None)
+        if last not in ("lock", "Lock"):
+            continue  # cheap test first: resolving every callee would cost a third of a run
         if isinstance(func, ir.Attr) and func.attr == "lock":
             bound = resolver.value(facts, site.scope, func)
             if not (isinstance(bound, BoundMethod) and bound.receiver.kind == "client"):
