@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from redislint.fixes import apply_fixes
 from redislint.findings import Edit, Finding, Fix
+from redislint.fixes import apply_fixes
 from redislint.semantics.flow import FunctionFlow, written_values
 from redislint.semantics.locks import lock_key_facts, lock_objects, released_key_facts
 
