@@ -81,7 +81,7 @@ class LockWithoutTimeout(Rule):
         kept = []
         for finding in findings:
             glob = finding.deferred[0] if finding.deferred else ""
-            if any(matches_lock(r, glob) or matches_lock(glob, r) for r in released):
+            if any(matches_lock(r, glob) for r in released):
                 kept.append(replace(finding, deferred=None))
         return kept
 
