@@ -168,6 +168,9 @@ class Config:
             return self.client_name_entries
         return tuple(ClientName(name) for name in self.client_names)
 
+    # [clients] replicas: names or factories that give clients reading from a replica.
+    client_replicas: tuple[str, ...] = ()
+
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
         if self.keyspace:
@@ -645,13 +648,15 @@ class _Validator:
             kwargs["is_root"] = self.boolean(table["root"], "root")
         if "clients" in table:
             clients = self.table(table["clients"], "clients")
-            self.check_keys(clients, ("factories", "names"), "clients.")
+            self.check_keys(clients, ("factories", "names", "replicas"), "clients.")
             if "factories" in clients:
                 kwargs["client_factories"] = self.dotted(clients["factories"], "clients.factories")
             if "names" in clients:
                 entries = self.client_names(clients["names"])
                 kwargs["client_name_entries"] = entries
                 kwargs["client_names"] = tuple(dict.fromkeys(e.name for e in entries))
+            if "replicas" in clients:
+                kwargs["client_replicas"] = self.dotted(clients["replicas"], "clients.replicas")
         if "keyspace" in table:
             kwargs["keyspace"] = self.keyspace(table["keyspace"])
         if "primary-db" in table:

@@ -168,7 +168,7 @@ def prefilter(text: str, config: Config) -> bool:
     """
     if "redis" in text.lower():
         return True
-    for dotted in (*config.client_factories, *config.client_names):
+    for dotted in (*config.client_factories, *config.client_names, *config.client_replicas):
         needle = dotted.rpartition(".")[2]
         if needle and needle in text:
             return True

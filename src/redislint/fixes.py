@@ -193,12 +193,26 @@ def _spans(text: str, starts: Sequence[int], fix: Fix, newline: str) -> list[_Sp
         end = to_offset(text, starts, edit.end_line, edit.end_column)
         if end < start:
             raise EditError(f"edit {edit.line}:{edit.column} ends before it starts")
+        if not edit.content:
+            start, end = _whole_line(text, start, end)
         spans.append(_Span(start, end, _with_newline(edit.content, newline)))
     spans.sort(key=lambda s: (s.start, s.end))
     for first, second in itertools.pairwise(spans):
         if _overlaps(first, second):
             raise EditError("the fix's own edits overlap")
     return spans
+
+
+def _whole_line(text: str, start: int, end: int) -> tuple[int, int]:
+    """A deletion that empties its line(s) (a removed statement) takes the line with it:
+    its indentation and line break, so no whitespace-only line is left behind."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    if line_end == -1:
+        return start, end
+    if text[line_start:start].strip() or text[end:line_end].strip():
+        return start, end
+    return line_start, line_end + 1
 
 
 def fix_order_key(finding: Finding) -> tuple[object, ...]:

@@ -225,10 +225,38 @@ def _resolve_project_stage(
         return
     _add_outside_facts(outcome, configs, paths, cwd, jobs, use_cache)
     try:
-        outcome.findings = resolve_deferred(outcome.findings, ProjectFacts(outcome.facts.values()))
+        outcome.findings = _resolve_per_project(outcome, configs, cwd)
     except InternalError as exc:
         outcome.errors.append(str(exc))
         outcome.findings = [f for f in outcome.findings if f.deferred is None]
+
+
+def _resolve_per_project(outcome: RunOutcome, configs: ConfigSet, cwd: Path) -> list[Finding]:
+    """Deferred findings decided on the facts of their own project: the files governed by
+    the same configuration root (a folder with its own config is a nested project, as
+    for every other setting), so one project's lock keys say nothing about another's."""
+    roots: dict[str, Path] = {}
+
+    def root_of(path: Path) -> Path:
+        key = str(path)
+        if key not in roots:
+            roots[key] = configs.for_path(path).root.resolve()
+        return roots[key]
+
+    facts: dict[Path, list[FileFacts]] = {}
+    for path, one in outcome.facts.items():
+        facts.setdefault(root_of(Path(path)), []).append(one)
+    by_root: dict[Path, list[Finding]] = {}
+    kept: list[Finding] = []
+    for finding in outcome.findings:
+        if finding.deferred is None:
+            kept.append(finding)
+        else:
+            by_root.setdefault(root_of((cwd / finding.path).resolve()), []).append(finding)
+    for root, deferred in by_root.items():
+        kept.extend(resolve_deferred(deferred, ProjectFacts(facts.get(root, []))))
+    kept.sort(key=lambda f: f.sort_key)
+    return kept
 
 
 def _read_jobs(

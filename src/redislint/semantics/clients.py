@@ -224,6 +224,7 @@ class Resolver:
         importers: ImportersLoader | None = None,
         client_name_entries: Iterable[ClientName] = (),
         relative_path: Callable[[str], str] | None = None,
+        replicas: Iterable[str] = (),
     ) -> None:
         self._load_module = load_module
         self._facts_by_path = facts_by_path
@@ -237,6 +238,8 @@ class Resolver:
                 self._declared[entry.name].append(entry)
         self.client_names = frozenset(self._declared)
         self._relative_path = relative_path or (lambda path: path)
+        # configured names and factories of clients that read from a replica (RL405)
+        self.replicas = frozenset(replicas)
         self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
         self._in_progress: set[tuple[str, str, ir.IR]] = set()
         self._callers: dict[tuple[str, str], list[tuple[CallSite, int]]] = {}
@@ -340,12 +343,14 @@ class Resolver:
 
     # -- evaluation -----------------------------------------------------------------
     def _value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
-        if self.client_names:
+        if self.client_names or self.replicas:
             name = ir.dotted(expr)
             if name is not None and name in self.client_names:
                 declared = self._declared_client(facts, name)
                 if declared is not None:
                     return declared
+            if name is not None and name in self.replicas:
+                return Client("client", replica=True)
         if isinstance(expr, ir.Name):
             found = self.lookup(facts, scope, expr.id)
             if found is None:
@@ -660,11 +665,14 @@ class Resolver:
                 return replace(
                     made,
                     decode_responses=_literal_bool(call.kwarg("decode_responses")),
+                    replica=made.replica or (made.cluster and reads_from_replicas(call)),
                     origin=call,
                     origin_scope=(facts.path, scope),
                 )
             if func.qualname in self.factories:
                 return Client("client", origin=None)
+            if func.qualname in self.replicas:
+                return Client("client", replica=True)
             return None
         if isinstance(func, Function):
             return self._function_result(func)
@@ -690,6 +698,8 @@ class Resolver:
         scope = target.scopes[func.key]
         if target.module_name and f"{target.module_name}.{func.key}" in self.factories:
             return Client("client")
+        if target.module_name and f"{target.module_name}.{func.key}" in self.replicas:
+            return Client("client", replica=True)
         if any(ir.dotted(d) not in _TRANSPARENT_DECORATORS for d in scope.decorators):
             decorated = [d for d in scope.decorators if not isinstance(d, ir.Call)]
             if len(decorated) != len(scope.decorators) and not all(
@@ -960,6 +970,16 @@ class Resolver:
             ):
                 return True
         return False
+
+
+def reads_from_replicas(call: ir.Call) -> bool:
+    """A cluster client built to serve reads from replicas (`read_from_replicas=True`,
+    or a `load_balancing_strategy`): its reads may return data the primary has already
+    changed, while its writes still go to the primaries."""
+    if _literal_bool(call.kwarg("read_from_replicas")) is True:
+        return True
+    strategy = call.kwarg("load_balancing_strategy")
+    return strategy is not None and strategy != ir.Const(None)
 
 
 def argument(call: ir.Call, param: Param, offset: int = 0) -> ir.IR | None:

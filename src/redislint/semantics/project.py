@@ -119,6 +119,7 @@ class ProjectIndex:
             importers=self.importer_facts,
             client_name_entries=config.client_name_specs(),
             relative_path=config.relative_path,
+            replicas=config.client_replicas,
         )
         self.keys = KeyResolver(self.resolver, self.facts_by_path)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from redislint.semantics import data_facts
+from redislint.semantics import data_facts, locks
 
 if TYPE_CHECKING:
     from redislint.semantics.model import FileModel
@@ -33,6 +33,8 @@ PRODUCERS: tuple[tuple[str, Producer], ...] = (
     ("stream-trimmed", data_facts.stream_trimmed),
     ("key-dropped", data_facts.key_dropped),
     ("typed-use", data_facts.typed_use_records),
+    ("lock-key", locks.lock_key_facts),  # RL104: keys written with NX, redis-py Lock names
+    ("released-key", locks.released_key_facts),  # RL105: keys deleted or given to a script
 )
 
 

@@ -167,8 +167,16 @@ def fixture_checker(path: Path, root: Path, data: bytes) -> Callable[[str], list
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     fmt = SourceFormat.detect(data)
 
+    others: list[FileFacts] | None = None
+
     def check(text: str) -> list[Finding]:
-        return check_file(path, rel, config, index, data=fmt.encode(text)).findings
+        nonlocal others
+        result = check_file(path, rel, config, index, data=fmt.encode(text))
+        if not any(f.deferred is not None for f in result.findings):
+            return result.findings
+        if others is None:  # the other files do not change between rounds
+            others = _other_files_facts(path, root, config, index)
+        return resolve_deferred(result.findings, ProjectFacts([result.facts, *others]))
 
     return check
 
