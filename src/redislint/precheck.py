@@ -6,6 +6,8 @@ with the cube of a left-recursive chain's length (`a + a + ... + a`, `r.a.a...a`
 `r.set(..).set(..)...`: 1,000 links take seconds, 2,000 twenty). CPython's own parser
 is fast (about a tenth of libcst's time), exact about syntax errors, and rejects what
 no interpreter runs (more than 200 nested brackets, NUL bytes) before libcst sees it.
+Syntax that is only newer than the running interpreter (PEP 695 on 3.11) is accepted
+when libcst parses it: the grammar is the newest CPython's (rules.md).
 
 The limits are measured, not guessed (`bench/pathological.py` prints the curve): an
 expression nested deeper than `MAX_EXPRESSION_DEPTH` is refused as "too deeply nested
@@ -16,6 +18,7 @@ a chain are walked, so ordinary files pay for the CPython parse alone.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 
 # An AST depth libcst parses in well under a second on a 2-core machine (a 250-link
@@ -43,12 +46,42 @@ def precheck(source: str, *, guard: bool) -> Rejection | None:
     except SyntaxError as error:
         if "\0" in source and "null bytes" in str(error.msg):
             return Rejection(*_nul_position(source), _syntax_message(error))
+        if not _beyond_limits(error) and _newer_grammar(source):
+            return None  # newer Python than this interpreter (PEP 695, PEP 701...)
         return Rejection(error.lineno or 1, max(error.offset or 1, 1), _syntax_message(error))
     except ValueError as error:  # NUL bytes (older interpreters)
         return Rejection(*_nul_position(source), f"syntax error: {error}")
     except (RecursionError, MemoryError):
         return Rejection(1, 1, "too deeply nested for analysis (CPython's parser gave up)")
     return _too_deep(source, tree) if guard else None
+
+
+# CPython's hard limits: what no interpreter accepts, whatever its version.
+_LIMIT_MESSAGES = ("too many nested", "too many levels of indentation", "too complex")
+
+
+def _beyond_limits(error: SyntaxError) -> bool:
+    return any(text in str(error.msg) for text in _LIMIT_MESSAGES)
+
+
+def _newer_grammar(source: str) -> bool:
+    """Whether a file this interpreter's parser refuses is valid in a newer Python
+    (rules.md: the grammar is the one current CPython accepts, 3.8 to 3.14). libcst
+    parses every version's grammar; it only runs for files CPython refused, which are
+    rare, and never for those beyond CPython's nesting limits (they could crash it)."""
+    if sys.version_info >= _NEWEST_GRAMMAR:
+        return False
+    import libcst
+
+    try:
+        libcst.parse_module(source)
+    except Exception:
+        return False
+    return True
+
+
+# The newest Python grammar libcst knows: on that interpreter CPython's verdict stands.
+_NEWEST_GRAMMAR = (3, 14)
 
 
 def _syntax_message(error: SyntaxError) -> str:
