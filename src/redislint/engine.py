@@ -11,6 +11,7 @@ import gc
 import hashlib
 import re
 import sys
+import warnings
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -324,7 +325,9 @@ def _syntax_error_location(source: str, exc: cst.ParserSyntaxError) -> tuple[int
     cheap, and it only runs for files that already failed to parse.
     """
     try:
-        compile(source, "<redislint>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the checked code's warnings are not ours
+            compile(source, "<redislint>", "exec", dont_inherit=True)
     except SyntaxError as error:
         if error.lineno:
             return error.lineno, max(error.offset or 1, 1), f"syntax error: {error.msg}"

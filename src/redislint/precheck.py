@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
 from dataclasses import dataclass
 
 # An AST depth libcst parses in well under a second on a 2-core machine (a 250-link
@@ -42,7 +43,10 @@ def precheck(source: str, *, guard: bool) -> Rejection | None:
     """None when CPython parses `source` (and, with `guard`, libcst can be trusted with
     it); otherwise where and why not."""
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            # The checked code's own warnings (invalid escapes...) are not ours to print.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
     except SyntaxError as error:
         if "\0" in source and "null bytes" in str(error.msg):
             return Rejection(*_nul_position(source), _syntax_message(error))
