@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -20,6 +21,10 @@ from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Scope
+from redislint.semantics.usage import Usage
+
+if TYPE_CHECKING:
+    from redislint.semantics.pipelines import LocalPipeline
 
 # Commands the server flags as writes that write only when given a destination
 # (redis-py's `sort_ro` also sends SORT, without one).
@@ -346,6 +351,19 @@ class FileModel:
                             KeyArg(key_node, key_expr, self.key_pattern(site.scope, key_expr))
                         )
         return tuple(found)
+
+    # -- value uses and local pipelines (the client-bug rules, RL5xx) ---------------------
+    @cached_property
+    def usage(self) -> Usage:
+        """Parents of nodes and uses of names, computed per function on demand."""
+        return Usage(self.facts)
+
+    @cached_property
+    def pipelines(self) -> list[LocalPipeline]:
+        """Pipelines created and bound to a name inside one function (`semantics/pipelines.py`)."""
+        from redislint.semantics.pipelines import local_pipelines  # it imports this module
+
+        return local_pipelines(self)
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
