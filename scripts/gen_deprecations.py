@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import importlib
 import inspect
 import json
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -64,18 +64,26 @@ def _literal(node: ast.AST) -> Any:
         return None
 
 
+@functools.cache
+def _definitions(path: str) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every `def` of one source file by its first line (decorators included), parsed once."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    found: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[node.lineno] = node
+            for decorator in node.decorator_list:
+                found.setdefault(decorator.lineno, node)
+    return found
+
+
 def _definition(func: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The `def` of `func` (decorators included), parsed from redis-py's source."""
     func = inspect.unwrap(func)
-    try:
-        source = textwrap.dedent(inspect.getsource(func))
-    except (OSError, TypeError):
+    path = inspect.getsourcefile(func)
+    if path is None:
         return None
-    tree = ast.parse(source)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            return node
-    return None
+    return _definitions(path).get(func.__code__.co_firstlineno)
 
 
 def _decorator_facts(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
