@@ -206,6 +206,11 @@ class DeprecatedApi(Rule):
             b.kind == "import" and (b.qualname or "").rpartition(".")[0] in _STRICT_MODULES
             for b in bound
         )
+        # A module that lists the name in `__all__` re-exports the alias for its users
+        # (redis-py's own `redis/__init__.py`): the import is an export, not a use.
+        exported = "__all__" in facts.scopes[""].bindings and any(
+            f"{quote}{_STRICT}{quote}" in self.model.source for quote in ("'", '"')
+        )
         for statement in module.body:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
@@ -218,7 +223,8 @@ class DeprecatedApi(Rule):
                 for alias in small.names:
                     if isinstance(alias.name, cst.Name) and alias.name.value == _STRICT:
                         imports.append((small, alias))
-                        found.append((alias, alias.name))
+                        if not exported:
+                            found.append((alias, alias.name))
         aliased = any(alias.asname is not None for _, alias in imports)
         if from_redis and not aliased:
             for name in index.names.get(_STRICT, []):
