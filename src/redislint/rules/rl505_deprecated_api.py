@@ -49,7 +49,8 @@ class DeprecatedApi(Rule):
                 call = self.calls.get(id(site.node))
                 if call is not None:
                     self._old_order(call)
-            if site.ir.kwargs and any(key in arguments for key, _ in site.ir.kwargs):
+            # keywords read from the node: `site.ir` would convert every call of the file
+            if any(a.keyword is not None and a.keyword.value in arguments for a in site.node.args):
                 self._constructor(site)
         if _STRICT in self.model.source:
             self._strict_redis()
