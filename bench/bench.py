@@ -48,12 +48,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("trees", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--test-paths",
+        choices=("none", "default"),
+        default="none",
+        help="none: check tests like any code (all rules); default: the default test-paths"
+        " (in tests only RL001 and RL5xx run), e.g. for the redis-py sdist with its tests/",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="redislint-bench-"))
     trees = args.trees or [_default_tree(workdir)]
     cwd = workdir if not args.trees else Path.cwd()
     # The cache (for the warm run) lives in the temporary work directory.
-    config = Config(root=workdir, test_paths=())
+    config = (
+        Config(root=workdir)
+        if args.test_paths == "default"
+        else Config(root=workdir, test_paths=())
+    )
     files = [f for tree in trees for f in discover([str(tree)], config, cwd).files]
     sources = [f.read_text(encoding="utf-8", errors="replace") for f in files]
     lines = sum(s.count("\n") for s in sources)

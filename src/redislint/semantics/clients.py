@@ -664,7 +664,7 @@ class Resolver:
                 made = CONSTRUCTORS[func.qualname]
                 return replace(
                     made,
-                    decode_responses=_literal_bool(call.kwarg("decode_responses")),
+                    decode_responses=decode_responses_of(func.qualname, call),
                     replica=made.replica or (made.cluster and reads_from_replicas(call)),
                     origin=call,
                     origin_scope=(facts.path, scope),
@@ -991,3 +991,26 @@ def argument(call: ir.Call, param: Param, offset: int = 0) -> ir.IR | None:
     if param.index >= 0 and 0 <= position < len(call.args) and not call.star:
         return call.args[position]
     return call.kwarg(param.name)
+
+
+def decode_responses_of(qualname: str, call: ir.Call) -> bool | None:
+    """What a constructor call says about `decode_responses`: True/False when proven,
+    None when unknown.
+
+    Absent means redis-py's default (False) only when nothing else can set it: no
+    `**kwargs`, no `connection_pool` (the pool carries the setting), not `from_pool`,
+    and for `from_url` a literal URL without a `decode_responses` query parameter.
+    Factories such as django-redis's `get_redis_connection` are configured elsewhere.
+    """
+    given = call.kwarg("decode_responses")
+    if given is not None:
+        return _literal_bool(given)
+    if call.star or call.kwarg("connection_pool") is not None:
+        return None
+    if qualname.endswith(".from_pool") or not qualname.startswith("redis."):
+        return None
+    if qualname.endswith("from_url"):
+        url = call.args[0] if call.args else call.kwarg("url")
+        if not isinstance(url, ir.Str) or "decode_responses" in url.value:
+            return None
+    return False

@@ -23,9 +23,11 @@ from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
 from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
 from redislint.semantics.slots import SlotKeys
+from redislint.semantics.usage import Usage
 
 if TYPE_CHECKING:
     from redislint.semantics.lua import ScriptUse
+    from redislint.semantics.pipelines import LocalPipeline
 
 # Commands the server flags as writes that write only when given a destination
 # (redis-py's `sort_ro` also sends SORT, without one).
@@ -418,6 +420,19 @@ class FileModel:
         """The file's client constructions and Redis settings literals, with their
         connection settings (`semantics/connections.py`), in source order."""
         return connections_of(self)
+
+    # -- value uses and local pipelines (the client-bug rules, RL5xx) ---------------------
+    @cached_property
+    def usage(self) -> Usage:
+        """Parents of nodes and uses of names, computed per function on demand."""
+        return Usage(self.facts)
+
+    @cached_property
+    def pipelines(self) -> list[LocalPipeline]:
+        """Pipelines created and bound to a name inside one function (`semantics/pipelines.py`)."""
+        from redislint.semantics.pipelines import local_pipelines  # it imports this module
+
+        return local_pipelines(self)
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:

@@ -1,0 +1,213 @@
+"""What happens to a value: the node that consumes a call's result, and a name's uses.
+
+The single traversal (`collect.py`) records call sites, not what surrounds them, and
+most rules never ask. The client-bug rules (RL5xx) do: is this coroutine awaited, is
+this reply compared with a str, is this pipeline returned or passed on? They ask only
+about calls on proven clients, so the parents are computed on demand, once per
+function body that holds such a call (`BodyIndex`), never for the whole file up front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+import libcst as cst
+
+from redislint.semantics.collect import _fields, _is_node
+from redislint.semantics.scopes import ModuleFacts
+
+ConsumerKind = Literal[
+    "discarded",  # an expression statement: the value is dropped
+    "assigned",  # `name = value` (single plain name target)
+    "stored",  # any other assignment target (attribute, subscript, tuple)
+    "returned",  # return / yield / lambda body
+    "argument",  # an argument of a call
+    "method",  # `value.method(...)`
+    "attribute",  # `value.attr` (not called)
+    "subscript",  # `value[...]`
+    "compared",  # an operand of a comparison
+    "tested",  # the condition of if/while/assert/ternary, an operand of and/or/not
+    "arithmetic",  # an operand of a binary operator
+    "formatted",  # inside an f-string
+    "iterated",  # `for ... in value`, a comprehension's iterable
+    "other",
+]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """Where a value goes. `node` is the consuming node (the Call for "argument" and
+    "method", the Comparison for "compared", ...); `name` is the assigned name or the
+    called method; `awaited` when an `await` stood in between."""
+
+    kind: ConsumerKind
+    node: cst.CSTNode | None = None
+    name: str | None = None
+    awaited: bool = False
+    value: cst.CSTNode | None = None  # the expression that is consumed (the call or its await)
+
+
+# Name nodes that are not uses of a variable: (parent type, field).
+_DEFINING_FIELDS = (
+    (cst.Attribute, "attr"),
+    (cst.Arg, "keyword"),
+    (cst.Param, "name"),
+    (cst.FunctionDef, "name"),
+    (cst.ClassDef, "name"),
+    (cst.ImportAlias, "name"),
+)
+
+
+def _defines(parent: cst.CSTNode, name: cst.Name) -> bool:
+    kind = type(parent)
+    return any(
+        kind is owner and getattr(parent, field_name) is name
+        for owner, field_name in _DEFINING_FIELDS
+    )
+
+
+@dataclass
+class BodyIndex:
+    """Parents of every node under one function (or statement), and Name uses by name."""
+
+    parent: dict[int, cst.CSTNode] = field(default_factory=dict)
+    names: dict[str, list[cst.Name]] = field(default_factory=dict)
+    attributes: dict[str, list[cst.Attribute]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, root: cst.CSTNode) -> BodyIndex:
+        """One pre-order walk: uses in `names` are in source order."""
+        index = cls()
+        parent, names, attributes = index.parent, index.names, index.attributes
+        stack: list[cst.CSTNode] = [root]
+        while stack:
+            node = stack.pop()
+            kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
+            if kind is cst.Name:
+                name = cast(cst.Name, node)
+                above = parent.get(id(name))
+                if above is None or not _defines(above, name):
+                    names.setdefault(name.value, []).append(name)
+                continue
+            if kind is cst.Attribute:
+                attribute = cast(cst.Attribute, node)
+                attributes.setdefault(attribute.attr.value, []).append(attribute)
+            children: list[cst.CSTNode] = []
+            for field_name in _fields(node):
+                value = getattr(node, field_name)
+                value_kind = type(value)
+                if value_kind is list or value_kind is tuple:
+                    children.extend(item for item in value if _is_node(type(item)))
+                elif _is_node(value_kind):
+                    children.append(value)
+            for child in children:
+                parent[id(child)] = node
+            stack.extend(reversed(children))
+        return index
+
+    def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parent.get(id(node))
+
+    def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parent.get(id(current))
+        return False
+
+    def consumer(self, node: cst.CSTNode) -> Consumer:
+        """What consumes the value of expression `node`."""
+        awaited = False
+        value = node
+        parent = self.parent_of(node)
+        if isinstance(parent, cst.Await):
+            awaited = True
+            value = parent
+            parent = self.parent_of(parent)
+        kind, consuming, name = _classify(value, parent, self)
+        return Consumer(kind, consuming, name, awaited, value)
+
+
+def _classify(
+    value: cst.CSTNode, parent: cst.CSTNode | None, index: BodyIndex
+) -> tuple[ConsumerKind, cst.CSTNode | None, str | None]:
+    if parent is None:
+        return "other", None, None
+    if isinstance(parent, cst.Expr):
+        return "discarded", parent, None
+    if isinstance(parent, cst.Assign):
+        if parent.value is value:
+            targets = parent.targets
+            if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
+                return "assigned", parent, targets[0].target.value
+            return "stored", parent, None
+        return "other", parent, None
+    if isinstance(parent, cst.AnnAssign | cst.AugAssign):
+        if parent.value is value and isinstance(parent.target, cst.Name):
+            kind: ConsumerKind = "assigned" if isinstance(parent, cst.AnnAssign) else "stored"
+            return kind, parent, parent.target.value
+        return "stored", parent, None
+    if isinstance(parent, cst.Return | cst.Yield | cst.Lambda):
+        return "returned", parent, None
+    if isinstance(parent, cst.Arg):
+        call = index.parent_of(parent)
+        return "argument", call, None
+    if isinstance(parent, cst.Attribute) and parent.value is value:
+        grand = index.parent_of(parent)
+        if isinstance(grand, cst.Call) and grand.func is parent:
+            return "method", grand, parent.attr.value
+        return "attribute", parent, parent.attr.value
+    if isinstance(parent, cst.Subscript) and parent.value is value:
+        return "subscript", parent, None
+    if isinstance(parent, cst.ComparisonTarget):
+        return "compared", index.parent_of(parent), None
+    if isinstance(parent, cst.Comparison):
+        return "compared", parent, None
+    if isinstance(parent, cst.If | cst.While | cst.Assert | cst.IfExp):
+        if getattr(parent, "test", None) is value:
+            return "tested", parent, None
+        if isinstance(parent, cst.IfExp):
+            return _classify(parent, index.parent_of(parent), index)
+        return "other", parent, None
+    if isinstance(parent, cst.BooleanOperation):
+        return "tested", parent, None
+    if isinstance(parent, cst.UnaryOperation):
+        if isinstance(parent.operator, cst.Not):
+            return "tested", parent, None
+        return "arithmetic", parent, None
+    if isinstance(parent, cst.BinaryOperation):
+        return "arithmetic", parent, None
+    if isinstance(parent, cst.FormattedStringExpression):
+        return "formatted", parent, None
+    if isinstance(parent, cst.For | cst.CompFor) and parent.iter is value:
+        return "iterated", parent, None
+    return "other", parent, None
+
+
+class Usage:
+    """Per-file access to body indexes, one per function (module-level statements are
+    indexed one statement at a time: a module body can be huge)."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self._bodies: dict[int, BodyIndex] = {}
+
+    def body(self, scope_key: str, statement: cst.CSTNode) -> BodyIndex:
+        """The index of the function `scope_key` (or of `statement` at module level)."""
+        scope = self.facts.scopes.get(scope_key)
+        while scope is not None and scope.kind == "class":
+            scope = self.facts.scopes.get(scope.parent) if scope.parent is not None else None
+        root = scope.node if scope is not None and scope.node is not None else statement
+        found = self._bodies.get(id(root))
+        if found is None:
+            found = self._bodies[id(root)] = BodyIndex.build(root)
+        return found
+
+    def function_node(self, scope_key: str) -> cst.CSTNode | None:
+        """The function a scope belongs to (None at module level)."""
+        scope = self.facts.scopes.get(scope_key)
+        while scope is not None and scope.kind == "class":
+            scope = self.facts.scopes.get(scope.parent) if scope.parent is not None else None
+        return scope.node if scope is not None else None
