@@ -205,7 +205,10 @@ def _spans(text: str, starts: Sequence[int], fix: Fix, newline: str) -> list[_Sp
 
 def _whole_line(text: str, start: int, end: int) -> tuple[int, int]:
     """A deletion that empties its line(s) (a removed statement) takes the line with it:
-    its indentation and line break, so no whitespace-only line is left behind."""
+    its indentation and line break, so no whitespace-only line is left behind. A
+    deletion of whole lines already (ending after a line break) is kept as it is."""
+    if end > start and text[end - 1] == "\n":
+        return start, end
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     if line_end == -1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from redislint.rules._base import NodeEdit, NodeFix, Rule
+from redislint.semantics.commands import ASYNC_ITERATOR_METHODS
 from redislint.semantics.scopes import CallSite
 from redislint.semantics.usage import BodyIndex, Consumer
 
@@ -36,6 +37,8 @@ class UnawaitedAsyncCommand(Rule):
             client = call.client
             if not client.is_async or client.kind == "pipeline" or call.site.awaited:
                 continue
+            if call.method in ASYNC_ITERATOR_METHODS:
+                continue  # an async generator (`async for`), not a coroutine
             self._judge(call.site, f"{call.method}()", call.command)
         for site in self.model.facts.calls:
             if site.method != "execute" or site.awaited or site.receiver is None:

@@ -237,3 +237,8 @@ class CommandTable:
 def _load_shipped() -> CommandTable:
     text = resources.files("redislint.data").joinpath("commands.json").read_text("utf-8")
     return CommandTable.from_json(json.loads(text))
+
+
+# redis.asyncio methods that return an async iterator to drive with `async for`, not a
+# coroutine to await (`scan_iter` and its kin are async generators).
+ASYNC_ITERATOR_METHODS = frozenset({"scan_iter", "sscan_iter", "hscan_iter", "zscan_iter"})

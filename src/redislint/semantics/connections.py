@@ -308,7 +308,7 @@ class _Reader:
                         value = values.pop()
                         if value is not _UNKNOWN and not isinstance(value, str):
                             return value
-        text = self.model.keys.constant(self.facts, self.scope, expr)
+        text = self.model.keys.constant(self.facts, self.scope, expr, environment_defaults=False)
         return text if text is not None else _UNKNOWN
 
     def string(self, expr: ir.IR | None) -> str | None:

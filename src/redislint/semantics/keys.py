@@ -115,9 +115,13 @@ class _Ctx:
     this: Class | None = None
     env: tuple[tuple[str, str | None], ...] | None = None
     env_scope: str | None = None
+    # `os.environ.get(NAME, "d")` counts as "d" for keys (a miss at worst); a credential
+    # or host read from the environment is never a literal (rules.md RL401-RL403).
+    environment_defaults: bool = True
 
 
 _ROOT = _Ctx()
+_NO_ENVIRONMENT_DEFAULTS = _Ctx(environment_defaults=False)
 _Memo = tuple[str, str, ir.IR, _Ctx]
 
 
@@ -192,9 +196,14 @@ class KeyResolver:
             found |= names
         return frozenset(found)
 
-    def constant(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> str | None:
-        """The string value of an expression when it is a constant, else None."""
-        glob = self.glob(facts, scope, expr, whole=True)
+    def constant(
+        self, facts: ModuleFacts, scope: str, expr: ir.IR, *, environment_defaults: bool = True
+    ) -> str | None:
+        """The string value of an expression when it is a constant, else None. Without
+        `environment_defaults`, a value read from the environment is never a constant,
+        whatever default it names (passwords and hosts)."""
+        ctx = _ROOT if environment_defaults else _NO_ENVIRONMENT_DEFAULTS
+        glob = self.glob(facts, scope, expr, whole=True, ctx=ctx)
         if glob is None or "*" in glob.replace("[*]", ""):
             return None
         return glob.replace("[*]", "*").replace("[?]", "?").replace("[[]", "[")
@@ -388,7 +397,7 @@ class KeyResolver:
             # the value in a deployment that does not override it (a miss at worst:
             # an overridden prefix is not in the namespaces declared for the default)
             default = call.args[1] if len(call.args) > 1 else call.kwarg("default")
-            if default is None:
+            if default is None or not ctx.environment_defaults:
                 return self._fail(f"`{ir.render(call)}` is read from the environment")
             return self._whole(facts, scope, default, ctx)
         callees = self._callees(facts, scope, func, ctx)
@@ -537,7 +546,12 @@ class KeyResolver:
                 env.append((param.name, default))
             else:
                 env.append((param.name, None))
-        inner = _Ctx(this=this, env=tuple(env), env_scope=function.key)
+        inner = _Ctx(
+            this=this,
+            env=tuple(env),
+            env_scope=function.key,
+            environment_defaults=ctx.environment_defaults,
+        )
         globs: list[str | None] = []
         positions = builder.return_positions
         for index, returned in enumerate(builder.returns):

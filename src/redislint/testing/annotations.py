@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _ANNOTATION = re.compile(
-    r"#\s*(expect-file|expect|ok|todo-expect|todo-ok):\s*([A-Z0-9@,\s]+?)\s*(?:#|$)"
+    r"#\s*(expect-file|expect|ok|todo-expect|todo-ok):\s*([A-Z0-9@,\s]+?)\s*(?=#|$)"
 )
 _CODE = re.compile(r"^(RL\d{3})(?:@(\d+))?$")
 _HEADER = re.compile(r"^#\s*redislint-test:\s*(.*)$")
