@@ -81,7 +81,7 @@ def visit_fixed(uid):
 def test_flagged_multi_key_command_gets_crossslot(cluster_client: redis.Redis) -> None:
     from redis.exceptions import ClusterCrossSlotError
 
-    assert _codes(MULTI_KEY, CLUSTER) == [
+    assert [c for c in _codes(MULTI_KEY, CLUSTER) if c[0] == "RL107"] == [
         ("RL107", _line_of(MULTI_KEY, 'r.mget(f"user:')),
         ("RL107", _line_of(MULTI_KEY, 'pipe.sadd(f"user:')),
     ]

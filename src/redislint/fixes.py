@@ -647,6 +647,9 @@ def _fix_one(
             data=fmt.encode(text),
             selected=selected,
         ).findings
+        # Deferred findings are decided on the whole project, which one file's rounds do
+        # not see; none has a fix, and the next check reports them (never undecided).
+        found = [f for f in found if f.deferred is None]
         return keep(found) if keep is not None else found
 
     if item.deploy_context:
