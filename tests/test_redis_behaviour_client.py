@@ -167,7 +167,7 @@ def test_rl503_sync_client_blocks_the_loop(redis_server: RedisServer) -> None:
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0)
         before = len(ticks)
-        r.blpop(["rl503:empty"], timeout=1)  # the sync BLPOP blocks the whole loop
+        r.blpop(["rl503:empty"], timeout=1)  # redislint: ignore[RL503] (blocks the loop on purpose)
         during = len(ticks) - before
         await task
         return during
@@ -361,10 +361,10 @@ def old(r: redis.Redis):
 """
     assert _codes(snippet, "RL505") == [5, 6]
     with pytest.raises((AttributeError, sync_redis.DataError)):
-        redis_client.zadd("z", 1, "a")  # type: ignore[arg-type]
+        redis_client.zadd("z", 1, "a")  # type: ignore[arg-type]  # redislint: ignore[RL505] (shown on purpose)
     redis_client.rpush("l", "a")
     with pytest.raises(sync_redis.ResponseError):
-        redis_client.lrem("l", "a", 0)  # type: ignore[arg-type]
+        redis_client.lrem("l", "a", 0)  # type: ignore[arg-type]  # redislint: ignore[RL505] (shown on purpose)
     assert redis_client.lrange("l", 0, -1) == [b"a"]
 
 
@@ -375,12 +375,12 @@ def test_rl505_client_watch_and_async_close_warn(
     import redis.asyncio as aioredis
 
     with pytest.warns(DeprecationWarning, match="WATCH"):
-        redis_client.watch("k")
+        redis_client.watch("k")  # redislint: ignore[RL505] (shown on purpose)
 
     async def close() -> None:
         r = aioredis.Redis(host=redis_server.host, port=redis_server.port)
         await r.ping()
-        await r.close()
+        await r.close()  # redislint: ignore[RL505] (shown on purpose)
 
     with pytest.warns(DeprecationWarning, match="aclose"):
         asyncio.run(close())
