@@ -674,14 +674,8 @@ class _Validator:
 
     def deployments(self, value: object) -> tuple[DeploymentMapping, ...]:
         """`[[tool.redislint.deployment]]` entries: path, optional service, serves."""
-        if not isinstance(value, list):
-            table_name = "tool.redislint.deployment" if self.prefix else "deployment"
-            raise self.expected("deployment", f"an array of tables ([[{table_name}]])", value)
         entries: list[DeploymentMapping] = []
-        for index, item in enumerate(value):
-            base = f"deployment[{index}]"
-            entry = self.table(item, base)
-            self.check_keys(entry, ("path", "service", "serves"), f"{base}.")
+        for base, entry in self.array_of_tables(value, "deployment", ("path", "service", "serves")):
             if "path" not in entry:
                 raise self.fail(
                     f"{base}.path", 'missing (expected a path like "deploy/redis.conf")'
@@ -752,15 +746,24 @@ class _Validator:
             entries.append((pattern, self.selectors(codes, key_path)))
         return tuple(entries)
 
-    def keyspace(self, value: object) -> tuple[KeyspaceEntry, ...]:
+    def array_of_tables(
+        self, value: object, name: str, keys: tuple[str, ...]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """`[[name]]` entries as (key path, table), each table checked for unknown keys."""
         if not isinstance(value, list):
-            table_name = "tool.redislint.keyspace" if self.prefix else "keyspace"
-            raise self.expected("keyspace", f"an array of tables ([[{table_name}]])", value)
-        entries: list[KeyspaceEntry] = []
+            table_name = f"tool.redislint.{name}" if self.prefix else name
+            raise self.expected(name, f"an array of tables ([[{table_name}]])", value)
+        entries = []
         for index, item in enumerate(value):
-            base = f"keyspace[{index}]"
+            base = f"{name}[{index}]"
             entry = self.table(item, base)
-            self.check_keys(entry, ("pattern", "role", "type"), f"{base}.")
+            self.check_keys(entry, keys, f"{base}.")
+            entries.append((base, entry))
+        return entries
+
+    def keyspace(self, value: object) -> tuple[KeyspaceEntry, ...]:
+        entries: list[KeyspaceEntry] = []
+        for base, entry in self.array_of_tables(value, "keyspace", ("pattern", "role", "type")):
             if "pattern" not in entry:
                 raise self.fail(
                     f"{base}.pattern", 'missing (expected a key pattern like "cache:*")'
