@@ -134,6 +134,9 @@ def _check_jobs(
             if problem is not None:
                 outcome.warnings.append(f"{problem}; continuing without it")
                 cache = None
+    problem = cache.flush() if cache is not None else None
+    if problem is not None:
+        outcome.warnings.append(f"{problem}; continuing without it")
     return outcome
 
 
@@ -178,6 +181,8 @@ def _facts_shard(
             facts[str(job.path)] = found
             if cache is not None:
                 cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
+        if cache is not None:
+            cache.flush()
         return facts
 
 
@@ -462,6 +467,7 @@ def _check_deployments(
                 if path not in named and (digest := file_hash(path)) is not None
             }
             cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
+            cache.flush()
         if keep_sources:
             outcome.sources.update(result.sources)
             context = tuple((str(path), rel) for path, rel, _ in jobs)
