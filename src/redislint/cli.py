@@ -88,7 +88,7 @@ def _load_config(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="redislint")
+@click.version_option(__version__, "-V", "--version", prog_name="redislint")
 def main() -> None:
     """redislint: find risky Redis usage in Python code before it reaches production."""
     # A file name that is not UTF-8 reaches us with surrogate escapes (PEP 383); it is
