@@ -1,5 +1,5 @@
-"""Habits a ruff user brings: -V, colour, -q/-s, --fix-only, --exit-non-zero-on-fix,
---exclude, --cache-dir, `clean`, --show-settings, --show-files, -v, `extend`.
+"""Habits a ruff user brings: -V, -q/-s, --fix-only, --exit-non-zero-on-fix and the
+summary naming the command that applies the fixes.
 
 Everything goes through the real command line (click's runner, or a subprocess where a
 terminal or the environment matters).
@@ -8,8 +8,6 @@ terminal or the environment matters).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +62,28 @@ def test_summary_names_the_command_that_applies_the_fixes(tmp_path: Path) -> Non
     assert result.output.endswith(
         "Found 1 finding.\n1 fix available with `redislint check --fix`.\n"
     )
+
+
+def test_quiet_keeps_findings_without_summary_and_silent_prints_nothing(project: Path) -> None:
+    quiet = run(["check", "-q", "app"], project)
+    assert quiet.exit_code == 1
+    assert quiet.output.startswith("app/bad.py:4:1: RL301")
+    assert "Found" not in quiet.output
+    assert run(["check", "--quiet", "app/clean.py"], project).output == ""
+    silent = run(["check", "-s", "app"], project)
+    assert (silent.exit_code, silent.output) == (1, "")
+
+
+def test_fix_only_and_exit_non_zero_on_fix(tmp_path: Path) -> None:
+    (tmp_path / "redislint.toml").write_text("cache-ttl = 60\n")
+    (tmp_path / "app.py").write_text(FIXABLE + "    r.flushall()\n")
+    fixed = run(["check", "--fix-only", "app.py"], tmp_path)
+    assert fixed.exit_code == 0, fixed.output  # RL301 remains, but --fix-only exits 0
+    assert fixed.output == "Fixed 1 finding.\n"
+    assert "ex=60" in (tmp_path / "app.py").read_text()
+    (tmp_path / "app.py").write_text(FIXABLE)
+    strict = run(["check", "--fix", "--exit-non-zero-on-fix", "app.py"], tmp_path)
+    assert strict.exit_code == 1, strict.output  # nothing remains, but a file changed
+    assert "All checks passed!" in strict.output
+    again = run(["check", "--fix", "--exit-non-zero-on-fix", "app.py"], tmp_path)
+    assert again.exit_code == 0, again.output  # nothing left to change

@@ -197,6 +197,20 @@ def _check_options(command: F) -> F:
     is_flag=True,
     help="Also say, on stderr, where the model is blind (files using redis with no proven client).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings, but no summary.")
+@click.option(
+    "-s", "--silent", is_flag=True, help="Print no report (the exit code still says 1 on findings)."
+)
+@click.option(
+    "--fix-only",
+    is_flag=True,
+    help="Apply safe fixes (implies --fix); do not report or exit 1 for what remains.",
+)
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="Exit 1 when --fix changed a file, even if no finding remains.",
+)
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -220,8 +234,13 @@ def check(
     write_baseline_file: str | None,
     add_noqa: bool,
     verbose: bool,
+    quiet: bool = False,
+    silent: bool = False,
+    fix_only: bool = False,
+    exit_non_zero_on_fix: bool = False,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
+    fix = fix or fix_only
     from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
     from redislint.runner import check_paths
@@ -306,6 +325,7 @@ def check(
         errors=len(errors),
     )
     report = render(output_format, result, statistics=statistics)
+    report = _habits_report(report, output_format, result, quiet, silent, fix_only)
     _echo_errors(errors)
     if output_file:
         try:
@@ -316,7 +336,30 @@ def check(
         click.echo(report, nl=not report.endswith("\n"))
     if errors:
         sys.exit(EXIT_ERROR)
+    if exit_non_zero_on_fix and fixed:
+        sys.exit(EXIT_FINDINGS)
+    if fix_only:
+        sys.exit(EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _habits_report(
+    report: str, output_format: str, result: Any, quiet: bool, silent: bool, fix_only: bool
+) -> str:
+    """`-s` prints nothing; `-q` keeps the findings without the summary; `--fix-only`
+    reports only what was fixed (as ruff). Machine formats are left whole by `-q`."""
+    if silent:
+        return ""
+    if output_format != "text":
+        return "" if fix_only else report
+    if fix_only:
+        return f"Fixed {_plural(result.fixed, 'finding')}.\n" if result.fixed else ""
+    if not quiet:
+        return report
+    from redislint.report.text import format_finding
+
+    lines = [line for f in result.findings for line in format_finding(f)]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _plural(n: int, word: str) -> str:
