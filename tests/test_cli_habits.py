@@ -87,3 +87,16 @@ def test_fix_only_and_exit_non_zero_on_fix(tmp_path: Path) -> None:
     assert "All checks passed!" in strict.output
     again = run(["check", "--fix", "--exit-non-zero-on-fix", "app.py"], tmp_path)
     assert again.exit_code == 0, again.output  # nothing left to change
+
+
+def test_cache_dir_moves_the_results_cache(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("cache") / "store"
+    first = run(["check", "--cache-dir", str(elsewhere), "app"], project)
+    assert first.exit_code == 1, first.output
+    assert any(elsewhere.rglob("*.json")), "nothing was cached in --cache-dir"
+    assert not (project / ".redislint_cache").exists()
+    again = run(["check", "app"], project, env={"REDISLINT_CACHE_DIR": str(elsewhere)})
+    assert again.output == first.output
+    assert not (project / ".redislint_cache").exists()

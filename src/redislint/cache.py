@@ -129,7 +129,7 @@ class ResultCache:
     """Findings per file under `<config root>/.redislint_cache/`. Picklable (workers)."""
 
     def __init__(self, config: Config, selected: frozenset[str]) -> None:
-        self.directory = Path(config.root) / CACHE_DIR_NAME
+        self.directory = config.cache_dir or Path(config.root) / CACHE_DIR_NAME
         salt = "\0".join((tool_fingerprint(), repr(config), ",".join(sorted(selected))))
         self.salt = hashlib.sha256(salt.encode()).hexdigest()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -211,6 +212,12 @@ def _check_options(command: F) -> F:
     is_flag=True,
     help="Exit 1 when --fix changed a file, even if no finding remains.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="REDISLINT_CACHE_DIR",
+    help="Keep the results cache here (default: .redislint_cache/ in each config root).",
+)
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -238,6 +245,7 @@ def check(
     silent: bool = False,
     fix_only: bool = False,
     exit_non_zero_on_fix: bool = False,
+    cache_dir: str | None = None,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
     fix = fix or fix_only
@@ -268,6 +276,8 @@ def check(
     if stdin_filename is not None:
         stdin = (stdin_filename, _read_stdin())
     fixing = fix or diff
+    if cache_dir:
+        config = replace(config, cache_dir=Path(cache_dir).absolute())
     configs = ConfigSet(config, hierarchical=not (config_file or isolated))
     outcome = check_paths(
         list(paths),
