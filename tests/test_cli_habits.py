@@ -100,3 +100,26 @@ def test_cache_dir_moves_the_results_cache(
     again = run(["check", "app"], project, env={"REDISLINT_CACHE_DIR": str(elsewhere)})
     assert again.output == first.output
     assert not (project / ".redislint_cache").exists()
+
+
+def test_clean_removes_the_caches_only(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    (project / "sub").mkdir()
+    (project / "sub" / "x.py").write_text(BAD)
+    assert run(["check", "app", "sub/x.py"], project).exit_code == 1
+    (project / "sub" / ".redislint_cache").mkdir()
+    assert (project / ".redislint_cache").is_dir()
+    mine = tmp_path_factory.mktemp("c") / "store"
+    run(["check", "--cache-dir", str(mine), "app"], project)
+    notmine = tmp_path_factory.mktemp("keep")
+    (notmine / "data.txt").write_text("precious")
+    result = run(["clean", "--cache-dir", str(mine)], project)
+    assert result.exit_code == 0, result.output
+    assert "Removing cache at:" in result.output
+    assert not (project / ".redislint_cache").exists()
+    assert not (project / "sub" / ".redislint_cache").exists()
+    assert not mine.exists()
+    assert (project / "app" / "bad.py").is_file()
+    assert run(["clean", "--cache-dir", str(notmine)], project).exit_code == 0
+    assert (notmine / "data.txt").read_text() == "precious"

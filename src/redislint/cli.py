@@ -670,3 +670,48 @@ def deployments_command(
         click.echo(report, nl=False)
     _echo_errors(outcome.errors)
     sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)
+
+
+@main.command("clean")
+@_config_options
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="REDISLINT_CACHE_DIR",
+    help="Also remove this cache directory (only if redislint created it).",
+)
+@_no_traceback
+def clean_command(
+    paths: tuple[str, ...], config_file: str | None, isolated: bool, cache_dir: str | None
+) -> None:
+    """Remove the results caches under PATHS (default: .) and in their config roots.
+
+    As `ruff clean`: every `.redislint_cache/` below the paths, the one in the governing
+    configuration's directory, and `--cache-dir` when it holds redislint's marker file.
+    """
+    import os
+    import shutil
+
+    from redislint.cache import CACHE_DIR_NAME
+
+    config = _load_config(paths, config_file, isolated, None)
+    found: list[Path] = [Path(config.root) / CACHE_DIR_NAME]
+    for top in paths or (".",):
+        for walked, subdirs, _files in os.walk(top):
+            if CACHE_DIR_NAME in subdirs:
+                found.append(Path(walked) / CACHE_DIR_NAME)
+            subdirs[:] = [d for d in subdirs if d not in (CACHE_DIR_NAME, ".git")]
+    if cache_dir:
+        marker = Path(cache_dir) / ".gitignore"
+        if marker.is_file() and marker.read_text(errors="replace").startswith(
+            "# Created by redislint."
+        ):
+            found.append(Path(cache_dir))
+    seen: set[Path] = set()
+    for directory in found:
+        real = directory.resolve()
+        if real in seen or not directory.is_dir() or directory.is_symlink():
+            continue
+        seen.add(real)
+        click.echo(f"Removing cache at: {directory}")
+        shutil.rmtree(directory)
