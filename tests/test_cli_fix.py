@@ -73,7 +73,8 @@ def test_fix_applies_safe_fixes_and_reports_what_remains(project: Path) -> None:
     assert "RL201" not in result.stdout
     assert "app.py:11:5: RL202 [ttl-on-critical-key]" in result.stdout
     assert result.stdout.endswith(
-        "Fixed 1 finding.\nFound 1 finding (1 fixable with --unsafe-fixes).\n"
+        "Fixed 1 finding.\nFound 1 finding.\n"
+        "1 fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
 
 

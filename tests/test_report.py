@@ -127,7 +127,9 @@ def test_text_layout_and_summary_with_fixes() -> None:
         "  hint: delete a namespace with SCAN + UNLINK instead\n"
         "  fix (unsafe): Delete the cache namespace with SCAN + UNLINK\n"
         "\n"
-        "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"
+        "Found 4 findings.\n"
+        "1 fix available with `redislint check --fix`.\n"
+        "1 more fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
 
 
@@ -142,10 +144,12 @@ def test_text_summary_wording() -> None:
     one = RunResult(findings=(parse_error("a.py"),), files_checked=1)
     assert render("text", one).endswith("\n\nFound 1 finding.\n")
     safe_only = RunResult(findings=(flush("a.py", 1, fix=SAFE_FIX),), files_checked=1)
-    assert render("text", safe_only).endswith("Found 1 finding (1 fixable with --fix).\n")
+    assert render("text", safe_only).endswith(
+        "Found 1 finding.\n1 fix available with `redislint check --fix`.\n"
+    )
     unsafe_only = RunResult(findings=(flush("a.py", 1, fix=FLUSH_FIX),), files_checked=1)
     assert render("text", unsafe_only).endswith(
-        "Found 1 finding (1 fixable with --unsafe-fixes).\n"
+        "Found 1 finding.\n1 fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
     assert render("text", CLEAN) == "All checks passed!\n"
     assert render("text", RunResult(files_checked=3, fixed=2)) == (
@@ -161,7 +165,9 @@ def test_text_statistics_table() -> None:
         "  3  RL301  flush-command  [*]\n"
         "  1  RL001  parse-error\n"
         "\n"
-        "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"
+        "Found 4 findings.\n"
+        "1 fix available with `redislint check --fix`.\n"
+        "1 more fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
     assert render("text", CLEAN, statistics=True) == "All checks passed!\n"
 

@@ -151,7 +151,9 @@ class ResultCache:
         self, config: Config, selected: frozenset[str], directory: Path | None = None
     ) -> None:
         self.root = Path(config.root)
-        self.directory = directory if directory is not None else self.root / CACHE_DIR_NAME
+        # `--cache-dir` / REDISLINT_CACHE_DIR: one folder for every configuration (rows
+        # are keyed by configuration, so they never mix).
+        self.directory = directory or config.cache_dir or self.root / CACHE_DIR_NAME
         salt = "\0".join((tool_fingerprint(), repr(config), ",".join(sorted(selected))))
         self.salt = hashlib.sha256(salt.encode()).hexdigest()[:32]
         self._connection: sqlite3.Connection | None = None

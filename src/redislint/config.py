@@ -170,6 +170,9 @@ class Config:
 
     # [clients] replicas: names or factories that give clients reading from a replica.
     client_replicas: tuple[str, ...] = ()
+    # `check --cache-dir`: where the results cache lives (None: `<root>/.redislint_cache`);
+    # not part of the cache key, so it stays out of repr and equality.
+    cache_dir: Path | None = field(default=None, repr=False, compare=False)
 
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
@@ -870,6 +873,10 @@ class ConfigSet:
             return self.base
         config = self._loaded.get(found)
         if config is None:
-            config = replace(load_config(found), selection_overrides=self.base.selection_overrides)
+            config = replace(
+                load_config(found),
+                selection_overrides=self.base.selection_overrides,
+                cache_dir=self.base.cache_dir,
+            )
             self._loaded[found] = config
         return config

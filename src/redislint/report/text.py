@@ -41,16 +41,27 @@ def summary_lines(result: RunResult) -> list[str]:
         else:
             lines.append("All checks passed!")
         return lines
-    safe, unsafe = result.fixable, result.unsafe_fixable
-    if safe and unsafe:
-        detail = f" ({safe} fixable with --fix, {unsafe} more with --unsafe-fixes)"
-    elif safe:
-        detail = f" ({safe} fixable with --fix)"
-    elif unsafe:
-        detail = f" ({unsafe} fixable with --unsafe-fixes)"
-    else:
-        detail = ""
-    lines.append(f"Found {_plural(total, 'finding')}{detail}.")
+    lines.append(f"Found {_plural(total, 'finding')}.")
+    lines.extend(fix_available_lines(result.fixable, result.unsafe_fixable))
+    return lines
+
+
+def _fixes(n: int) -> str:
+    return "fix" if n == 1 else "fixes"
+
+
+def fix_available_lines(safe: int, unsafe: int) -> list[str]:
+    """The commands that really apply the fixes: `--fix` alone applies only the safe ones,
+    an unsafe fix needs `--fix --unsafe-fixes` (which applies the safe ones as well)."""
+    lines = []
+    if safe:
+        lines.append(f"{safe} {_fixes(safe)} available with `redislint check --fix`.")
+    if unsafe:
+        more = " more" if safe else ""
+        lines.append(
+            f"{unsafe}{more} {_fixes(unsafe)} available with "
+            "`redislint check --fix --unsafe-fixes`."
+        )
     return lines
 
 
