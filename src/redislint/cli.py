@@ -17,7 +17,7 @@ import click
 
 from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
-from redislint.config import Config, ConfigError, ConfigSet, resolve_config
+from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -249,7 +249,10 @@ def check(
     if stdin_filename is not None:
         stdin = (stdin_filename, _read_stdin())
     fixing = fix or diff
-    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
+    configs = ConfigSet(
+        config, hierarchical=not (config_file or isolated), known_codes=load_catalogue()
+    )
+    _warn_empty_selection(config)
     outcome = check_paths(
         list(paths),
         configs,
@@ -263,6 +266,12 @@ def check(
     errors = list(outcome.errors)
     for warning in outcome.warnings:
         click.echo(f"redislint: warning: {warning}", err=True)
+    if stdin is None and not outcome.files_checked and not errors:
+        # As ruff: an empty selection of files is said, not passed off as a clean run.
+        click.echo(
+            "redislint: warning: No Python or Redis deployment files found under the given path(s)",
+            err=True,
+        )
     if verbose:
         _echo_blind(outcome.blind_files)
 
@@ -277,6 +286,7 @@ def check(
         sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
 
     findings = keep(outcome.findings) if keep is not None else list(outcome.findings)
+    hidden = len(outcome.findings) - len(findings)
     if add_noqa:
         _run_add_noqa(findings, outcome.sources, cwd, errors)
         return
@@ -304,6 +314,8 @@ def check(
         fixed=fixed,
         checked_paths=tuple(outcome.checked_paths),
         errors=len(errors),
+        error_messages=tuple(errors),
+        baseline_hidden=hidden,
     )
     report = render(output_format, result, statistics=statistics)
     _echo_errors(errors)
@@ -317,6 +329,20 @@ def check(
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _warn_empty_selection(config: Config) -> None:
+    """A selection that selects nothing says so (ruff exits 0 then, and so do we: the
+    run did check nothing, which is not an error, but it must not pass unnoticed)."""
+    from redislint.engine import selected_codes
+
+    if not selected_codes(config):
+        where = display_path(config.config_path) if config.config_path else "the defaults"
+        click.echo(
+            "redislint: warning: the rule selection selects no rule (command line and "
+            f"{where}); nothing is checked",
+            err=True,
+        )
 
 
 def _plural(n: int, word: str) -> str:

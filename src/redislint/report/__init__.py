@@ -34,11 +34,20 @@ class RunResult:
     # Paths that could not be checked (printed on stderr by the CLI): the text summary
     # must not say "All checks passed!" when some files were never checked.
     errors: int = 0
+    # The messages of those errors ("path: problem"), for the machine formats: JSON's
+    # `errors`, SARIF's tool execution notifications, JUnit's `<error>` (a run that could
+    # not check everything must not read as a clean one to a CI either).
+    error_messages: tuple[str, ...] = ()
+    # Findings the `--baseline` file hid, so the summary can say so.
+    baseline_hidden: int = 0
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers, store a sorted tuple (the dataclass is frozen).
         object.__setattr__(self, "findings", tuple(sorted(self.findings, key=lambda f: f.sort_key)))
         object.__setattr__(self, "checked_paths", tuple(self.checked_paths))
+        object.__setattr__(self, "error_messages", tuple(self.error_messages))
+        if self.error_messages and not self.errors:
+            object.__setattr__(self, "errors", len(self.error_messages))
 
     @property
     def fixable(self) -> int:

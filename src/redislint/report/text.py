@@ -81,4 +81,6 @@ def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bo
     if lines:
         lines.append("")
     lines.extend(summary_lines(result))
+    if result.baseline_hidden:
+        lines.append(f"{_plural(result.baseline_hidden, 'finding')} hidden by the baseline.")
     return "\n".join(lines) + "\n"
