@@ -146,12 +146,15 @@ def test_stdin_fix_prints_only_the_fixed_source(project: Path) -> None:
     crlf = APP.replace("\n", "\r\n").encode()
     result = run("--fix", "--stdin-filename", "app.py", input=crlf)
     assert result.stdout_bytes == SAFE_FIXED.replace("\n", "\r\n").encode()
-    assert result.exit_code == 1  # the unsafe finding remains
-    assert result.stderr == ""
+    assert result.exit_code == 1  # the unsafe finding remains, reported on stderr (as ruff)
+    (first, *rest) = result.stderr.splitlines()
+    assert first.startswith("app.py:11:") and " RL202 [" in first
+    assert all(line.startswith("  ") for line in rest)  # its hint / fix lines
     assert (project / "app.py").read_text() == APP  # the file on disk is not touched
     clean = run("--fix", "--unsafe-fixes", "--stdin-filename", "app.py", input=crlf)
     assert clean.exit_code == 0
     assert clean.stdout_bytes == ALL_FIXED.replace("\n", "\r\n").encode()
+    assert clean.stderr == ""
 
 
 def test_stdin_fix_echoes_the_input_when_there_is_nothing_to_fix(project: Path) -> None:

@@ -452,6 +452,7 @@ def _run_fixes(
         # to fix (or it could not be fixed), so an editor never loses its buffer.
         sys.stdout.buffer.write(results[0].data if results else stdin[1])
         sys.stdout.buffer.flush()
+        _echo_remaining(remaining)
         _echo_warnings(warnings)
         _echo_errors(errors)
         if errors:
@@ -459,6 +460,16 @@ def _run_fixes(
         sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
     _echo_warnings(warnings)
     return remaining, sum(r.fixed for r in results)
+
+
+def _echo_remaining(remaining: Sequence[Finding]) -> None:
+    """`--fix --stdin-filename`: what is left after fixing goes to stderr, as ruff does,
+    so an editor replacing its buffer with stdout still shows the remaining findings."""
+    from redislint.report.text import format_finding
+
+    for finding in sorted(remaining, key=lambda f: f.sort_key):
+        for line in format_finding(finding):
+            click.echo(line, err=True)
 
 
 def _run_add_noqa(
