@@ -19,6 +19,7 @@ from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
 from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
+from redislint.report import ALL_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -146,7 +147,7 @@ def _check_options(command: F) -> F:
     "--format",
     "--output-format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "github", "junit"]),
+    type=click.Choice(ALL_FORMATS),
     default="text",
     show_default=True,
     help="Report format (`--output-format` as in ruff).",

@@ -14,6 +14,9 @@ from importlib import import_module
 from redislint.findings import Finding
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
+# ruff's extra formats (issue 14): each a module of this package; json-lines -> json_lines.
+EXTRA_FORMATS = ("concise", "full", "grouped", "json-lines", "gitlab", "pylint")
+ALL_FORMATS = FORMATS + EXTRA_FORMATS
 
 
 @dataclass(frozen=True)
@@ -100,14 +103,22 @@ def render(
     aggregate themselves). `show_source_fixes` only affects the text format: whether each
     finding is followed by its `fix (...)` line; machine formats always carry the fix.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt not in ALL_FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(ALL_FORMATS)}")
     # One module per format, imported on demand: a text run never pays for xml.etree or SARIF.
-    module = import_module(f"redislint.report.{fmt}")
+    module = import_module(f"redislint.report.{fmt.replace('-', '_')}")
     rendered: str = module.render(
         result, statistics=statistics, show_source_fixes=show_source_fixes
     )
     return rendered
 
 
-__all__ = ["FORMATS", "CodeStatistic", "RunResult", "render", "statistics"]
+__all__ = [
+    "ALL_FORMATS",
+    "EXTRA_FORMATS",
+    "FORMATS",
+    "CodeStatistic",
+    "RunResult",
+    "render",
+    "statistics",
+]

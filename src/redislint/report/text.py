@@ -54,6 +54,14 @@ def summary_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def closing_lines(result: RunResult) -> list[str]:
+    """The summary, then how many findings `--baseline` hid (every text-like format)."""
+    lines = summary_lines(result)
+    if result.baseline_hidden:
+        lines.append(f"{_plural(result.baseline_hidden, 'finding')} hidden by the baseline.")
+    return lines
+
+
 def statistics_lines(result: RunResult) -> list[str]:
     """ruff-style table: count (right-aligned), code, name, and `[*]` when `--fix` helps."""
     rows = code_statistics(result.findings)
@@ -80,7 +88,5 @@ def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bo
             lines.extend(format_finding(finding, show_fix=show_source_fixes))
     if lines:
         lines.append("")
-    lines.extend(summary_lines(result))
-    if result.baseline_hidden:
-        lines.append(f"{_plural(result.baseline_hidden, 'finding')} hidden by the baseline.")
+    lines.extend(closing_lines(result))
     return "\n".join(lines) + "\n"
