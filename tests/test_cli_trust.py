@@ -188,3 +188,56 @@ def test_junit_has_an_error_and_one_case_per_finding(project: Path) -> None:
     assert [len(c.findall("failure")) for c in cases] == [1, 1, 0, 0]
     error = cases[3].find("error")
     assert error is not None and error.get("message") == "missing.py: No such file or directory"
+
+
+# -- hints speak the client's dialect --------------------------------------------------
+
+ASYNC_APP = """import redis.asyncio as aioredis
+
+r = aioredis.Redis()
+
+
+async def move(a, b):
+    await r.set(f"acct:{a}", 1)
+    await r.set(f"acct:{b}", 2)
+
+
+async def bump(k):
+    await r.incr(f"rate:{k}")
+    await r.expire(f"rate:{k}", 60)
+
+
+async def watched(k):
+    async with r.pipeline() as pipe:
+        await pipe.watch(f"acct:{k}")
+        pipe.multi()
+        pipe.set(f"acct:{k}", 1)
+        await pipe.execute()
+"""
+DIALECT_CONFIG = """[tool.redislint]
+select = ["RL101", "RL103", "RL106"]
+[[tool.redislint.keyspace]]
+pattern = "acct:*"
+role = "critical"
+"""
+
+
+def test_hints_for_asyncio_clients_are_async(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(DIALECT_CONFIG)
+    (tmp_path / "a.py").write_text(ASYNC_APP)
+    (tmp_path / "s.py").write_text(
+        ASYNC_APP.replace("redis.asyncio as aioredis", "redis as aioredis")
+        .replace("async ", "")
+        .replace("await ", "")
+    )
+    result = run(["check", "--no-cache", "--format", "json", "."], tmp_path)
+    hints = {(d["path"], d["code"]): d["hint"] for d in json.loads(result.stdout)["diagnostics"]}
+    async_block = "`async with r.pipeline() as p: ...; await p.execute()`"
+    assert async_block in hints[("a.py", "RL101")]
+    assert async_block in hints[("a.py", "RL103")]
+    assert "await pipe.execute(); break" in hints[("a.py", "RL106")]
+    assert "await r.transaction(fn, *keys)" in hints[("a.py", "RL106")]
+    sync_block = "`with r.pipeline() as p: ...; p.execute()`"
+    assert hints[("s.py", "RL101")].startswith(f"group them in {sync_block}")
+    assert sync_block in hints[("s.py", "RL103")] and "await" not in hints[("s.py", "RL103")]
+    assert "await" not in hints[("s.py", "RL106")]
