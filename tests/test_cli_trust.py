@@ -241,3 +241,24 @@ def test_hints_for_asyncio_clients_are_async(tmp_path: Path) -> None:
     assert hints[("s.py", "RL101")].startswith(f"group them in {sync_block}")
     assert sync_block in hints[("s.py", "RL103")] and "await" not in hints[("s.py", "RL103")]
     assert "await" not in hints[("s.py", "RL106")]
+
+
+# -- messages stay readable ------------------------------------------------------------
+
+
+def test_long_key_patterns_are_shortened_in_text_only(tmp_path: Path) -> None:
+    long_key = "cache:" + "segment:" * 12 + "{uid}"
+    (tmp_path / "a.py").write_text(
+        f'import redis\n\nr = redis.Redis()\n\n\ndef f(uid):\n    r.set(f"{long_key}", 1)\n'
+    )
+    glob = long_key.replace("{uid}", "*")
+    assert len(glob) > 80
+    text = run(["check", "--isolated", "--no-cache", "a.py"], tmp_path).stdout
+    first = text.splitlines()[0]
+    shown = first.split("cache key '", 1)[1].split("'", 1)[0]
+    assert len(shown) == 80 and "…" in shown
+    assert shown.startswith("cache:segment:") and shown.endswith("segment:*")
+    assert "(namespace 'cache:*')" in first
+    data = run(["check", "--isolated", "--no-cache", "--format", "json", "a.py"], tmp_path)
+    (diag,) = json.loads(data.stdout)["diagnostics"]
+    assert f"'{glob}'" in diag["message"]
