@@ -262,3 +262,13 @@ def test_long_key_patterns_are_shortened_in_text_only(tmp_path: Path) -> None:
     data = run(["check", "--isolated", "--no-cache", "--format", "json", "a.py"], tmp_path)
     (diag,) = json.loads(data.stdout)["diagnostics"]
     assert f"'{glob}'" in diag["message"]
+
+
+def test_github_and_json_lines_carry_the_errors(project: Path) -> None:
+    result = run(["check", "--isolated", "--format", "github", "app", "missing.py"], project)
+    assert result.exit_code == 2
+    assert "::error title=redislint::missing.py: No such file or directory\n" in result.stdout
+    result = run(["check", "--isolated", "--format", "json-lines", "app", "missing.py"], project)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[-1] == {"error": "missing.py: No such file or directory"}
+    assert {row.get("code") for row in rows[:-1]} == {"RL301"}

@@ -200,7 +200,7 @@ def test_example_toml_starts_a_config(at_repo: Path) -> None:
     ]
     assert "# code: INCRBY on string; 0 reads, 1 write; never sets a TTL" in result.stdout
     assert "# 1 use, first at examples/shop/shop/orders.py:37:5 (INCRBY)" in result.stdout
-    assert "#   order:* -> critical (order:*): EXPIRE, HGET, HSET on hash" in result.stdout
+    assert "#   order:* -> critical ('order:*'): EXPIRE, HGET, HSET on hash" in result.stdout
     assert "#   key (DEL) at examples/shop/shop/cache.py:30:5 in invalidate()" in result.stdout
 
 

@@ -304,7 +304,7 @@ def render_toml(inventory: Inventory) -> str:
             assert namespace is not None
             lines.append(
                 _comment(
-                    f"{entry.pattern} -> {namespace.role} ({namespace.pattern}): "
+                    f"{entry.pattern} -> {namespace.role} ('{namespace.pattern}'): "
                     f"{_usage(entry)}; {_plural(entry.uses, 'use')}",
                     indent=2,
                 )
