@@ -129,7 +129,7 @@ def render_text(inventory: Inventory) -> str:
             width = max((len(str(location)) for location in shown), default=0)
             for index, location in enumerate(shown):
                 label = "used at" if index == 0 else "       "
-                lines.append(f"    {label} {str(location):<{width}}  {location.command}")
+                lines.append(f"    {label} {location!s:<{width}}  {location.command}")
             hidden = entry.uses - len(shown)
             if hidden:
                 lines.append(f"            … and {hidden} more (--format json lists all)")
