@@ -169,7 +169,10 @@ def test_fix_touches_only_what_the_baseline_does_not_cover(project: Path) -> Non
     (project / "app.py").write_text(new)
     result = run("--fix", "--unsafe-fixes", "--baseline", "bl.json", ".")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Fixed 1 finding.\nAll checks passed!\n"
+    assert (
+        result.stdout
+        == "Fixed 1 finding.\nAll checks passed!\n2 findings hidden by the baseline.\n"
+    )
     expected = new.replace('f"cache:more:{uid}", page)', 'f"cache:more:{uid}", page, ex=300)')
     assert (project / "app.py").read_text() == expected
 
