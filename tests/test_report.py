@@ -191,7 +191,14 @@ DIAGNOSTIC_KEYS = [
 
 def test_json_document_matches_the_spec() -> None:
     doc = json.loads(render("json", WITH_FIXES))
-    assert list(doc) == ["version", "tool", "tool_version", "files_checked", "diagnostics"]
+    assert list(doc) == [
+        "version",
+        "tool",
+        "tool_version",
+        "files_checked",
+        "diagnostics",
+        "errors",
+    ]
     assert doc["version"] == 1
     assert doc["tool"] == "redislint"
     assert doc["tool_version"] == redislint.__version__
@@ -448,21 +455,22 @@ def test_junit_counts_and_failures() -> None:
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "redislint"
-    assert suite.get("tests") == "5"
-    assert suite.get("failures") == "3"  # failing test cases = files with findings
+    assert suite.get("tests") == "6"  # 2 clean files + 4 findings
+    assert suite.get("failures") == "4"  # one failing test case per finding
     assert suite.get("errors") == "0"
     cases = suite.findall("testcase")
     assert [c.get("classname") for c in cases] == [
         "app/broken.py",
         "app/cache.py",
+        "app/cache.py",
         "app/ok.py",
         "app/tasks.py",
         "lib.py",
     ]
-    failures = {c.get("classname"): c.findall("failure") for c in cases}
-    assert len(failures["app/cache.py"]) == 2
-    assert len(failures["app/ok.py"]) == 0 and len(failures["lib.py"]) == 0
-    first = failures["app/cache.py"][0]
+    assert cases[1].get("name") == "RL301 [flush-command] at 3:5"
+    assert cases[2].get("name") == "RL301 [flush-command] at 9:5"
+    assert [len(c.findall("failure")) for c in cases] == [1, 1, 1, 0, 1, 0]
+    first = cases[1].findall("failure")[0]
     assert first.get("type") == "RL301 (error)"
     assert (
         first.get("message")

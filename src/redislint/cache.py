@@ -299,7 +299,11 @@ class ResultCache:
 
 
 def _open(database: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(database, timeout=30, isolation_level=None)
+    # The lookups run on the main thread and the in-process shard on the analysis
+    # thread (`parallel.on_big_stack`), one after the other, never at once.
+    connection = sqlite3.connect(
+        database, timeout=30, isolation_level=None, check_same_thread=False
+    )
     try:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")

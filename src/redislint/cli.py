@@ -18,8 +18,9 @@ import click
 
 from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
-from redislint.config import Config, ConfigError, ConfigSet, resolve_config
+from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
+from redislint.report import ALL_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -147,7 +148,7 @@ def _check_options(command: F) -> F:
     "--format",
     "--output-format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "github", "junit"]),
+    type=click.Choice(ALL_FORMATS),
     default="text",
     show_default=True,
     help="Report format (`--output-format` as in ruff).",
@@ -278,7 +279,10 @@ def check(
     fixing = fix or diff
     if cache_dir:
         config = replace(config, cache_dir=Path(cache_dir).absolute())
-    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
+    configs = ConfigSet(
+        config, hierarchical=not (config_file or isolated), known_codes=load_catalogue()
+    )
+    _warn_empty_selection(config)
     outcome = check_paths(
         list(paths),
         configs,
@@ -292,6 +296,12 @@ def check(
     errors = list(outcome.errors)
     for warning in outcome.warnings:
         click.echo(f"redislint: warning: {warning}", err=True)
+    if stdin is None and not outcome.files_checked and not errors:
+        # As ruff: an empty selection of files is said, not passed off as a clean run.
+        click.echo(
+            "redislint: warning: No Python or Redis deployment files found under the given path(s)",
+            err=True,
+        )
     if verbose:
         _echo_blind(outcome.blind_files)
 
@@ -306,6 +316,7 @@ def check(
         sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
 
     findings = keep(outcome.findings) if keep is not None else list(outcome.findings)
+    hidden = len(outcome.findings) - len(findings)
     if add_noqa:
         _run_add_noqa(findings, outcome.sources, cwd, errors)
         return
@@ -333,6 +344,8 @@ def check(
         fixed=fixed,
         checked_paths=tuple(outcome.checked_paths),
         errors=len(errors),
+        error_messages=tuple(errors),
+        baseline_hidden=hidden,
     )
     report = render(output_format, result, statistics=statistics)
     report = _habits_report(report, output_format, result, quiet, silent, fix_only)
@@ -370,6 +383,20 @@ def _habits_report(
 
     lines = [line for f in result.findings for line in format_finding(f)]
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _warn_empty_selection(config: Config) -> None:
+    """A selection that selects nothing says so (ruff exits 0 then, and so do we: the
+    run did check nothing, which is not an error, but it must not pass unnoticed)."""
+    from redislint.engine import selected_codes
+
+    if not selected_codes(config):
+        where = display_path(config.config_path) if config.config_path else "the defaults"
+        click.echo(
+            "redislint: warning: the rule selection selects no rule (command line and "
+            f"{where}); nothing is checked",
+            err=True,
+        )
 
 
 def _plural(n: int, word: str) -> str:
@@ -479,6 +506,7 @@ def _run_fixes(
         # to fix (or it could not be fixed), so an editor never loses its buffer.
         sys.stdout.buffer.write(results[0].data if results else stdin[1])
         sys.stdout.buffer.flush()
+        _echo_remaining(remaining)
         _echo_warnings(warnings)
         _echo_errors(errors)
         if errors:
@@ -486,6 +514,16 @@ def _run_fixes(
         sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
     _echo_warnings(warnings)
     return remaining, sum(r.fixed for r in results)
+
+
+def _echo_remaining(remaining: Sequence[Finding]) -> None:
+    """`--fix --stdin-filename`: what is left after fixing goes to stderr, as ruff does,
+    so an editor replacing its buffer with stdout still shows the remaining findings."""
+    from redislint.report.text import format_finding
+
+    for finding in sorted(remaining, key=lambda f: f.sort_key):
+        for line in format_finding(finding):
+            click.echo(line, err=True)
 
 
 def _run_add_noqa(

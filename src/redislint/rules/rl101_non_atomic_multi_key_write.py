@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from redislint.rules._base import Rule
 from redislint.semantics import ir
 from redislint.semantics.atomicity import BLOCKING_POPS, mutually_exclusive
+from redislint.semantics.dialect import transaction_block
 from redislint.semantics.keys import KeyPattern
 from redislint.semantics.model import RedisCall
 
@@ -120,10 +121,11 @@ class NonAtomicMultiKeyWrite(Rule):
     def _report(self, group: _Group) -> None:
         first = group.writes[0]
         globs = list(dict.fromkeys(key.glob for key in group.keys))
+        quoted = ", ".join(f"'{glob}'" for glob in globs)  # as every message quotes a key
         where = "on a non-transactional pipeline" if group.pipeline else "outside a transaction"
         message = (
             f"{len(group.writes)} writes to {len(group.keys)} different keys "
-            f"({', '.join(globs)}) {where}: a failure between them leaves the keys "
+            f"({quoted}) {where}: a failure between them leaves the keys "
             "partially updated"
         )
         receiver = first.site.receiver
@@ -135,7 +137,7 @@ class NonAtomicMultiKeyWrite(Rule):
             )
         else:
             hint = (
-                f"group them in `with {name}.pipeline() as p: ...; p.execute()` (MULTI/EXEC) "
+                f"group them in {transaction_block(name, first.client.is_async)} (MULTI/EXEC) "
                 "or a Lua script"
             )
         self.report_call(first, message, hint=hint)

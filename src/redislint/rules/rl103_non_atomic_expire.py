@@ -27,6 +27,7 @@ import libcst as cst
 
 from redislint.rules._base import NodeEdit, NodeFix, Rule
 from redislint.semantics import ir
+from redislint.semantics.dialect import transaction_block
 from redislint.semantics.expiry import (
     CREATES_WITHOUT_TTL,
     EXPIRE_COMMANDS,
@@ -138,8 +139,8 @@ class NonAtomicExpire(Rule):
         else:
             hint = (
                 f"queue the {command} and the {expire.command} on one transactional pipeline"
-                " (`with r.pipeline() as p: ...; p.execute()`, MULTI/EXEC) or run both in a"
-                " Lua script"
+                f" ({transaction_block('r', create.client.is_async)}, MULTI/EXEC) or run"
+                " both in a Lua script"
             )
         self.report_call(create, message, hint=hint, fix=fix)
 
