@@ -47,9 +47,21 @@ class _Group:
     pipeline: bool = False
     written: list[list[KeyPattern]] = field(default_factory=list)  # per write, its keys
 
+    # What `same_key` compares, for the keys seen so far: "is this key new?" is two set
+    # lookups instead of a scan of every distinct key (issue 12: quadratic in writes).
+    _identities: set[str] = field(default_factory=set)
+    _spellings: set[tuple[str, frozenset[str]]] = field(default_factory=set)
+
     def add(self, key: KeyPattern) -> None:
-        if not any(key.same_key(seen) for seen in self.keys):
-            self.keys.append(key)
+        spelling = (key.glob, key.variables) if key.variables else None
+        if key.identity in self._identities or (
+            spelling is not None and spelling in self._spellings
+        ):
+            return
+        self.keys.append(key)
+        self._identities.add(key.identity)
+        if spelling is not None:
+            self._spellings.add(spelling)
 
     def runs_together(self) -> bool:
         """Two writes to different keys that can both run in one call of the function
