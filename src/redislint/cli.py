@@ -617,3 +617,21 @@ def deployments_command(
         click.echo(report, nl=False)
     _echo_errors(outcome.errors)
     sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)
+
+
+@main.command("server")
+@click.option(
+    "--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport)."
+)
+@_no_traceback
+def server_command(stdio: bool) -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics, fixes, hover.
+
+    Needs the `server` extra: pip install 'redislint[server]'.
+    """
+    try:
+        from redislint.lsp.server import serve
+    except ImportError as exc:  # pygls / lsprotocol are an optional extra
+        _fail(f"redislint server needs pygls ({exc}): pip install 'redislint[server]'")
+        return
+    serve()
