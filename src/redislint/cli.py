@@ -753,3 +753,21 @@ def clean_command(
         seen.add(real)
         click.echo(f"Removing cache at: {directory}")
         shutil.rmtree(directory)
+
+
+@main.command("server")
+@click.option(
+    "--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport)."
+)
+@_no_traceback
+def server_command(stdio: bool) -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics, fixes, hover.
+
+    Needs the `server` extra: pip install 'redislint[server]'.
+    """
+    try:
+        from redislint.lsp.server import serve
+    except ImportError as exc:  # pygls / lsprotocol are an optional extra
+        _fail(f"redislint server needs pygls ({exc}): pip install 'redislint[server]'")
+        return
+    serve()

@@ -594,3 +594,26 @@ def collect_deployments(
         if jobs:
             outcome.groups.append((group_config, read_deployments(jobs, group_config, cwd)))
     return outcome
+
+
+# -- one file against facts kept between checks (`redislint server`) -------------------
+
+
+def add_project_facts(
+    facts: dict[str, FileFacts], configs: ConfigSet, paths: Sequence[str], cwd: Path
+) -> None:
+    """Add to `facts` (absolute path -> facts) those of the project files around `paths`
+    that it lacks: the same discovery and cache as a `check` run's project stage, in this
+    process, for a caller (the language server) that keeps them between checks."""
+    outcome = RunOutcome(facts=facts)
+    _add_outside_facts(outcome, configs, paths, cwd, 1, True)
+
+
+def resolve_with_facts(
+    findings: list[Finding], facts: dict[str, FileFacts], configs: ConfigSet, cwd: Path
+) -> list[Finding]:
+    """Decide the deferred ones among `findings` on `facts`, per project, exactly as
+    `check_paths` does after its files are checked (InternalError from a rule)."""
+    if not any(f.deferred is not None for f in findings):
+        return findings
+    return _resolve_per_project(RunOutcome(findings=list(findings), facts=facts), configs, cwd)
