@@ -3,24 +3,18 @@ to a file or to a project module it imports invalidates exactly what it must."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
+from support import invoke_cli
 
 from redislint import runner
-from redislint.cli import main
 
 
-def run(args: list[str], cwd: Path):  # type: ignore[no-untyped-def]
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path) -> Result:
+    return invoke_cli(args, cwd)
 
 
 @pytest.fixture

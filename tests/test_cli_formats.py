@@ -4,14 +4,13 @@ gitlab (checked against GitLab's documented Code Quality shape) and pylint."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support import invoke_cli
 
-from redislint.cli import main
 from redislint.report import ALL_FORMATS, RunResult, render
 
 APP = 'import redis\n\nr = redis.Redis()\nr.flushall()\nr.flushall()\nr.set("cache:a", 1)\n'
@@ -46,12 +45,7 @@ GITLAB_SCHEMA = {
 
 
 def run(args: list[str], cwd: Path) -> Result:
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+    return invoke_cli(args, cwd)
 
 
 @pytest.fixture

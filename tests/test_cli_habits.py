@@ -7,14 +7,13 @@ terminal or the environment matters).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
+from support import invoke_cli
 
 from redislint import __version__
-from redislint.cli import main
 
 BAD = "import redis\n\nr = redis.Redis()\nr.flushall()\n"
 CLEAN = "import redis\n\nr = redis.Redis()\nr.get('cache:a')\n"
@@ -27,14 +26,8 @@ FIXABLE = (
 )
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, args, catch_exceptions=False, env=env)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result:
+    return invoke_cli(args, cwd, env=env)
 
 
 @pytest.fixture

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
-
-from redislint.cli import main
+from click.testing import Result
+from support import invoke_cli
 
 BAD = "import redis\n\nr = redis.Redis()\nr.flushall()\nr.flushdb()\n"
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
 def run(args: list[str], cwd: Path, stdin: str | None = None) -> Result:
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, input=stdin, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+    return invoke_cli(args, cwd, stdin=stdin)
 
 
 @pytest.fixture
