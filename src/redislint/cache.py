@@ -349,7 +349,8 @@ def _remove_database(database: Path) -> None:
 
 
 def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
+    """A file's content hash as stored in a row (half of `content_hash`: still 128 bits)."""
+    return content_hash(data)[:32]
 
 
 def _text(path: str) -> str:

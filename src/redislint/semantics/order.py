@@ -8,7 +8,7 @@ rule asks about, from a search of the function's syntax tree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -39,17 +39,23 @@ def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[Step] | None:
     """The chain of (ancestor, field, index) from `root` down to `target`, or None."""
     if root is target:
         return []
+    for name, index, child in _statement_children(root):
+        found = path_to(child, target)
+        if found is not None:
+            return [(root, name, index), *found]
+    return None
+
+
+def _statement_children(node: cst.CSTNode) -> Iterator[tuple[str, int, cst.CSTNode]]:
+    """(field, index, child) for the statements and clauses directly below `node`."""
     for name in _FIELDS:
-        value = getattr(root, name, None)
+        value = getattr(node, name, None)
         if value is None:
             continue
         children: Sequence[object] = value if isinstance(value, list | tuple) else [value]
         for index, child in enumerate(children):
             if isinstance(child, cst.CSTNode):
-                found = path_to(child, target)
-                if found is not None:
-                    return [(root, name, index), *found]
-    return None
+                yield name, index, child
 
 
 def mutually_exclusive(root: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
@@ -106,15 +112,10 @@ class StatementPaths:
         pending = [root]
         while pending:
             node = pending.pop()
-            for name in _FIELDS:
-                value = getattr(node, name, None)
-                if value is None:
-                    continue
-                children: Sequence[object] = value if isinstance(value, list | tuple) else [value]
-                for index, child in enumerate(children):
-                    if isinstance(child, cst.CSTNode) and id(child) not in self._parent:
-                        self._parent[id(child)] = (node, name, index)
-                        pending.append(child)
+            for name, index, child in _statement_children(node):
+                if id(child) not in self._parent:
+                    self._parent[id(child)] = (node, name, index)
+                    pending.append(child)
 
     def path_to(self, target: cst.CSTNode) -> list[Step] | None:
         """As the module's `path_to(root, target)`."""
