@@ -8,9 +8,14 @@ for the depth guard the two must agree to the message.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import libcst
 import pytest
 
-from redislint.precheck import precheck
+from redislint.precheck import MAX_EXPRESSION_DEPTH, precheck
+from support import invoke_cli
 
 CASES = [
     "x = 1\n",
@@ -37,3 +42,35 @@ def test_quick_check_still_rejects_syntax_errors() -> None:
     rejection = precheck("def f(:\n", guard=False)
     assert rejection is not None
     assert (rejection.line, rejection.message) == (1, "syntax error: invalid syntax")
+
+
+def test_an_imported_module_libcst_cannot_survive_is_never_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module loaded on demand for an importer gets the depth guard too: its chain
+    never reaches libcst, and the importer is still checked."""
+    chain = "x = client" + ".get('k')" * (MAX_EXPRESSION_DEPTH + 50) + "\n"
+    (tmp_path / "helpers.py").write_text(
+        "from redis import Redis\nclient = Redis()\nPREFIX = 'app:'\n" + chain, encoding="utf-8"
+    )
+    (tmp_path / "app.py").write_text(
+        "import redis\nfrom helpers import PREFIX, client\n\nr = redis.Redis()\n\n"
+        "def wipe():\n    r.flushall()\n    r.set(PREFIX + 'x', 1)\n    client.set('k', 1)\n",
+        encoding="utf-8",
+    )
+    parsed: list[str] = []
+    real_parse = libcst.parse_module
+
+    def recording_parse(source: str, *args: object, **kwargs: object) -> libcst.Module:
+        parsed.append(source)
+        return real_parse(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(libcst, "parse_module", recording_parse)
+    result = invoke_cli(
+        ["check", "--isolated", "--no-cache", "--format", "json", "app.py", "helpers.py"],
+        tmp_path,
+    )
+    found = {(f["path"], f["code"]) for f in json.loads(result.stdout)["diagnostics"]}
+    assert ("app.py", "RL301") in found
+    assert ("helpers.py", "RL001") in found
+    assert parsed and not any(chain in source for source in parsed)

@@ -24,7 +24,6 @@ from redislint.config import Config
 from redislint.discovery import prefilter
 from redislint.findings import Edit, Finding, Fix
 from redislint.positions import Span, render_at, spans
-from redislint.precheck import precheck
 from redislint.rules import all_rules
 from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
@@ -298,7 +297,7 @@ def analyze_file(
         or index.imports_redis_module(source, path)
         or index.imported_by_redis_module(path)
     )
-    rejection = precheck(source, guard=relevant)
+    rejection = index.precheck(str(path.resolve()), source, guard=relevant)
     if rejection is not None:
         raise SourceError(rejection.line, rejection.column, rejection.message, suppressions)
     if not relevant:

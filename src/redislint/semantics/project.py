@@ -17,6 +17,7 @@ import libcst as cst
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
 from redislint.discovery import discover, prefilter
+from redislint.precheck import Rejection, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
@@ -103,6 +104,8 @@ class ProjectIndex:
         self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
         self._texts: dict[str, str] = {}
+        # CPython's verdict per file: (text, guarded, rejection), see `precheck`.
+        self._prechecked: dict[str, tuple[str, bool, Rejection | None]] = {}
         # The project's import graph, read textually on first need (`_scan_project`):
         # imported project file -> the files importing it, and the files a Redis-using
         # module imports (helpers that may receive its client).
@@ -140,6 +143,7 @@ class ProjectIndex:
         """
         self._facts.clear()
         self._texts.clear()
+        self._prechecked.clear()
         self._importer_texts.clear()
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
@@ -256,11 +260,26 @@ class ProjectIndex:
             data = source.encode() if source is not None else path.read_bytes()
             self._hashes[key] = content_hash(data)
             text = source if source is not None else decode_source(data)
+            if self.precheck(key, text, guard=True) is not None:
+                raise SyntaxError("refused by the CPython check")
             module = cst.parse_module(text)
         except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError, RecursionError):
             self._failed.add(key)
             return None
         return self.register(path, module, key, text)
+
+    def precheck(self, key: str, source: str, *, guard: bool) -> Rejection | None:
+        """CPython's verdict on a file's text (`precheck.precheck`), once per text.
+
+        A module parsed on demand for an importer is guarded like a checked file (a
+        chain libcst cannot survive must not stop its importer's analysis), and when
+        its own turn comes the verdict is not computed again."""
+        known = self._prechecked.get(key)
+        if known is not None and known[0] == source and (known[1] or not guard):
+            return known[2]
+        rejection = precheck(source, guard=guard)
+        self._prechecked[key] = (source, guard, rejection)
+        return rejection
 
     def parse(self, path: Path, source: str) -> ModuleFacts:
         """The facts of a file being checked, parsing it only if this exact text was not
