@@ -13,9 +13,9 @@ from pathlib import Path
 
 import libcst
 import pytest
+from support import invoke_cli
 
 from redislint.precheck import MAX_EXPRESSION_DEPTH, precheck
-from support import invoke_cli
 
 CASES = [
     "x = 1\n",
