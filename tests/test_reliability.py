@@ -218,6 +218,32 @@ def test_a_cache_that_cannot_be_written_gives_one_warning(tmp_path: Path) -> Non
     assert result.stderr.count("warning: cannot write the cache") == 1, result.stderr
 
 
+def test_deployment_files_with_a_cache_that_cannot_be_written_warn_once(tmp_path: Path) -> None:
+    """The deployment path reports the unwritable cache like the Python path, once."""
+    (tmp_path / "redis.conf").write_text('save ""\nappendonly no\n')
+    (tmp_path / "app.py").write_text("import redis\nr = redis.Redis()\nr.flushall()\n")
+    (tmp_path / ".redislint_cache").write_text("a file where the cache folder should be")
+    result = subprocess.run(
+        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, show(result)
+    assert "app.py" in result.stdout
+    assert result.stderr.count("warning: cannot write the cache") == 1, result.stderr
+    only_deploy = subprocess.run(
+        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "redis.conf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert only_deploy.returncode == 0, show(only_deploy)
+    assert only_deploy.stderr.count("warning: cannot write the cache") == 1, only_deploy.stderr
+
+
 # -- file names that are not UTF-8 ------------------------------------------------------
 
 

@@ -466,8 +466,10 @@ def _check_deployments(
                 for path in result.deployments.read
                 if path not in named and (digest := file_hash(path)) is not None
             }
-            cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
-            cache.flush()
+            problem = cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies) or cache.flush()
+            warning = None if problem is None else f"{problem}; continuing without it"
+            if warning is not None and warning not in outcome.warnings:
+                outcome.warnings.append(warning)
         if keep_sources:
             outcome.sources.update(result.sources)
             context = tuple((str(path), rel) for path, rel, _ in jobs)
