@@ -197,7 +197,10 @@ def _check_options(command: F) -> F:
     "-v",
     "--verbose",
     is_flag=True,
-    help="Also say, on stderr, where the model is blind (files using redis with no proven client).",
+    help=(
+        "Say on stderr which configuration governs each file, why a file was skipped, "
+        "and where the model is blind (files using redis with no proven client)."
+    ),
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings, but no summary.")
 @click.option(
