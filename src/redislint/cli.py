@@ -197,7 +197,10 @@ def _check_options(command: F) -> F:
     "-v",
     "--verbose",
     is_flag=True,
-    help="Also say, on stderr, where the model is blind (files using redis with no proven client).",
+    help=(
+        "Say on stderr which configuration governs each file, why a file was skipped, "
+        "and where the model is blind (files using redis with no proven client)."
+    ),
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print the findings, but no summary.")
 @click.option(
@@ -219,6 +222,31 @@ def _check_options(command: F) -> F:
     envvar="REDISLINT_CACHE_DIR",
     help="Keep the results cache here (default: .redislint_cache/ in each config root).",
 )
+@click.option(
+    "--exclude",
+    multiple=True,
+    help="Patterns to leave out (gitignore-style, comma-separated); replace `exclude`.",
+)
+@click.option(
+    "--extend-exclude",
+    multiple=True,
+    help="Patterns to leave out in addition to the configured `exclude`.",
+)
+@click.option(
+    "--color",
+    "--colour",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the report (auto: on a terminal; NO_COLOR / FORCE_COLOR are honoured).",
+)
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the settings that govern the first PATH, then exit.",
+)
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, then exit.")
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -247,6 +275,11 @@ def check(
     fix_only: bool = False,
     exit_non_zero_on_fix: bool = False,
     cache_dir: str | None = None,
+    exclude: tuple[str, ...] = (),
+    extend_exclude: tuple[str, ...] = (),
+    color: str = "auto",
+    show_settings: bool = False,
+    show_files: bool = False,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
     fix = fix or fix_only
@@ -279,9 +312,15 @@ def check(
     fixing = fix or diff
     if cache_dir:
         config = replace(config, cache_dir=Path(cache_dir).absolute())
+    config = config.with_exclude(exclude or None, extend_exclude)
     configs = ConfigSet(
         config, hierarchical=not (config_file or isolated), known_codes=load_catalogue()
     )
+    label = _config_label(config_file, isolated)
+    if show_settings:
+        _show_settings(paths, stdin_filename, configs, label)
+    if show_files:
+        _show_files(paths, configs, force_exclude)
     _warn_empty_selection(config)
     outcome = check_paths(
         list(paths),
@@ -292,6 +331,7 @@ def check(
         force_exclude=force_exclude,
         use_cache=not no_cache,
         report_blind=verbose,
+        explain=verbose,
     )
     errors = list(outcome.errors)
     for warning in outcome.warnings:
@@ -303,6 +343,7 @@ def check(
             err=True,
         )
     if verbose:
+        _echo_notes(outcome.notes, label)
         _echo_blind(outcome.blind_files)
 
     if write_baseline_file:
@@ -356,7 +397,12 @@ def check(
         except OSError as exc:
             _fail(f"{output_file}: cannot write the report: {exc.strerror or exc}")
     elif report:
-        click.echo(report, nl=not report.endswith("\n"))
+        from redislint.report.colour import colourize, use_colour
+
+        colour = use_colour(color, sys.stdout, output_format)
+        if colour:
+            report = colourize(report)
+        click.echo(report, nl=not report.endswith("\n"), color=True if colour else None)
     if errors:
         sys.exit(EXIT_ERROR)
     if exit_non_zero_on_fix and fixed:
@@ -416,6 +462,134 @@ def _echo_blind(paths: Sequence[str]) -> None:
             "(its commands are not checked; declare a factory or a client name)",
             err=True,
         )
+
+
+def _config_label(config_file: str | None, isolated: bool) -> Callable[[Path | None], str]:
+    """How `--verbose` and `--show-settings` name the configuration of a file."""
+
+    def label(config_path: Path | None) -> str:
+        if config_file:
+            return f"--config {config_file}"
+        if isolated:
+            return "--isolated (the defaults)"
+        if config_path is None:
+            return "defaults (no configuration file found)"
+        return display_path(config_path)
+
+    return label
+
+
+def _echo_notes(
+    notes: Sequence[tuple[str, Path | None, str]], label: Callable[[Path | None], str]
+) -> None:
+    """`check --verbose`: for each file, the configuration that governs it and what
+    happened to it (checked, a cache hit, or why it was left out), ruff-like."""
+    for path, config_path, note in notes:
+        governed = "" if note.startswith("skipped: ") else f" [config: {label(config_path)}]"
+        click.echo(f"redislint: {path}: {note}{governed}", err=True)
+
+
+def _show_files(paths: Sequence[str], configs: ConfigSet, force_exclude: bool) -> NoReturn:
+    """`check --show-files`: one file per line, as a run would check them; exit 0."""
+    from redislint.runner import list_files
+
+    files, errors = list_files(list(paths), configs, force_exclude=force_exclude)
+    for path in files:
+        click.echo(path)
+    _echo_errors(errors)
+    sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
+
+
+def _show_settings(
+    paths: Sequence[str],
+    stdin_filename: str | None,
+    configs: ConfigSet,
+    label: Callable[[Path | None], str],
+) -> NoReturn:
+    """`check --show-settings`: every resolved setting that governs the first PATH
+    (as ruff's), one `key = value` line each (TOML values), then exit 0."""
+    from redislint.engine import file_codes, selected_codes
+
+    target = Path(stdin_filename or (paths[0] if paths else ".")).absolute()
+    probe = target / "__init__.py" if target.is_dir() else target
+    config = configs.for_path(probe)
+    rel = config.relative_path(target)
+
+    def toml(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    def table(entries: dict[str, object]) -> str:
+        inner = ", ".join(f"{k} = {toml(v)}" for k, v in entries.items() if v is not None)
+        return "{ " + inner + " }" if inner else "{}"
+
+    lines = [
+        f"# Settings for {display_path(target)}",
+        f"config-file = {toml(label(config.config_path))}",
+        f"extends = {toml([display_path(p) for p in config.extends])}",
+        f"project-root = {toml(str(config.root))}",
+        f"root = {toml(config.is_root)}",
+    ]
+    for number, layer in enumerate(config.selection_layers()):
+        lines.append(
+            f"selection[{number}] = "
+            + table(
+                {
+                    "select": None if layer.select is None else list(layer.select),
+                    "ignore": list(layer.ignore),
+                    "extend-select": list(layer.extend_select),
+                }
+            )
+        )
+    lines.append(f"selected-rules = {toml(sorted(selected_codes(config)))}")
+    if not target.is_dir():
+        lines.append(f"rules-for-this-file = {toml(sorted(file_codes(config, target)))}")
+    lines += [
+        f"exclude = {toml(list(config.exclude))}",
+        "per-file-ignores = "
+        + table({pattern: list(codes) for pattern, codes in config.per_file_ignores}),
+        f"test-paths = {toml(list(config.test_paths))}",
+        f"is-test-path = {toml(config.is_test_path(rel))}",
+        f"cluster = {toml(config.cluster)}",
+        f"cache-ttl = {toml(config.cache_ttl) if config.cache_ttl else '# unset'}",
+        f"clients.factories = {toml(list(config.client_factories))}",
+        "clients.names = ["
+        + ", ".join(
+            table(
+                {
+                    "name": entry.name,
+                    "module": entry.module,
+                    "async": entry.is_async,
+                    "cluster": entry.cluster,
+                }
+            )
+            for entry in config.client_name_specs()
+        )
+        + "]",
+        f"clients.replicas = {toml(list(config.client_replicas))}",
+    ]
+    default = "  # default (no [[keyspace]] declared)" if not config.keyspace else ""
+    lines.append(
+        "keyspace = ["
+        + ", ".join(
+            table({"pattern": e.pattern, "role": e.role, "type": e.type})
+            for e in config.effective_keyspace()
+        )
+        + "]"
+        + default
+    )
+    lines += [
+        f"primary-db.writes = {toml(list(config.primary_db_writes))}",
+        f"deploy-paths = {toml(list(config.deploy_paths))}",
+        "deployment = ["
+        + ", ".join(
+            table({"path": d.path, "service": d.service, "serves": list(d.serves)})
+            for d in config.deployments
+        )
+        + "]",
+        f"cache-dir = {toml(str(config.cache_dir or Path(config.root) / '.redislint_cache'))}",
+    ]
+    click.echo("\n".join(lines))
+    sys.exit(EXIT_CLEAN)
 
 
 def _echo_warnings(warnings: Sequence[str]) -> None:

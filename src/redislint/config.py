@@ -207,7 +207,8 @@ class Config:
     def selection_layers(self) -> tuple[RuleSelection, ...]:
         """The file's selection followed by the command-line layers, in the order applied."""
         own = RuleSelection(self.select, self.ignore, self.extend_select)
-        return (own, *self.selection_overrides)
+        inherited = tuple(layer for _, layer in self.extended_selections)
+        return (*inherited, own, *self.selection_overrides)
 
     def selected_codes(
         self, all_codes: Iterable[str], default_codes: Iterable[str]
@@ -338,6 +339,52 @@ class Config:
                         f"{source}: Unknown rule selector: {_show(selector)} (no rule code "
                         "starts with it; `redislint rules` lists the rules)"
                     )
+        for source, layer in self.extended_selections:
+            for key, selectors in (
+                ("select", layer.select or ()),
+                ("ignore", layer.ignore),
+                ("extend-select", layer.extend_select),
+            ):
+                for i, selector in enumerate(selectors):
+                    if not _expand(selector, known):
+                        raise ConfigError(
+                            f"{source}{key}[{i}]: Unknown rule selector: {_show(selector)} "
+                            "(no rule code starts with it; `redislint rules` lists the rules)"
+                        )
+
+    # `check --exclude/--extend-exclude`: (replacement or None, additions), applied to every
+    # configuration of the run, nested ones included (`ConfigSet.for_path`).
+    exclude_overrides: tuple[tuple[str, ...] | None, tuple[str, ...]] = (None, ())
+    # `extend = "../base.toml"`: the files this configuration extends (nearest first) and
+    # their rule-selection layers ("file: prefix", layer), applied before its own, as ruff.
+    extends: tuple[Path, ...] = ()
+    extended_selections: tuple[tuple[str, RuleSelection], ...] = ()
+
+    def with_exclude(
+        self, exclude: Iterable[str] | None = None, extend_exclude: Iterable[str] = ()
+    ) -> Config:
+        """This config with `--exclude` (replaces `exclude`) and `--extend-exclude` (adds
+        to it) applied, as ruff's options. Raises ConfigError naming the option for a
+        pattern that cannot match."""
+        replacing = None if exclude is None else _cli_globs("--exclude", exclude)
+        adding = _cli_globs("--extend-exclude", extend_exclude)
+        if replacing is None and not adding:
+            return self
+        patterns = (*(self.exclude if replacing is None else replacing), *adding)
+        return replace(
+            self, exclude=tuple(dict.fromkeys(patterns)), exclude_overrides=(replacing, adding)
+        )
+
+    def excluded_by(self, rel_path: str, is_dir: bool = False) -> str | None:
+        """The `exclude` pattern that leaves the path out (the last matching one, as
+        gitignore decides), or None: for `check --verbose`."""
+        if not self.is_excluded(rel_path, is_dir):
+            return None
+        path = _normalize_rel(rel_path)
+        if is_dir and not path.endswith("/"):
+            path += "/"
+        index = _path_spec(self.exclude).check_file(path).index
+        return self.exclude[index] if index is not None else None
 
 
 # -- selection helpers ------------------------------------------------------------------
@@ -361,6 +408,21 @@ def _layer_selectors(layer: RuleSelection) -> tuple[str, ...]:
 def is_valid_selector(selector: str) -> bool:
     """`RL` followed by up to three digits, or `ALL`."""
     return selector == "ALL" or _SELECTOR_RE.fullmatch(selector) is not None
+
+
+def _cli_globs(option: str, values: Iterable[str]) -> tuple[str, ...]:
+    """Comma-separated gitignore-style patterns from the command line, each checked."""
+    patterns: list[str] = []
+    for value in [values] if isinstance(values, str) else values:
+        for part in value.split(","):
+            pattern = part.strip()
+            if not pattern:
+                continue
+            problem = glob_problem(pattern)
+            if problem is not None:
+                raise ConfigError(f"{option}: {problem}, got {_show(pattern)}")
+            patterns.append(pattern)
+    return tuple(patterns)
 
 
 def _cli_codes(option: str, values: Iterable[str]) -> tuple[str, ...]:
@@ -532,18 +594,89 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     path = Path(os.path.abspath(path))
+    table, shown, prefix = _config_table(path)
+    if "extend" not in table:
+        return _Validator(shown, prefix).config(table, path)
+    merged, layers, chain = _extended_table(path, table, shown, prefix, (path,))
+    config = _Validator(shown, prefix).config(merged, path)
+    return replace(config, extends=chain, extended_selections=layers)
+
+
+def _config_table(path: Path) -> tuple[dict[str, Any], str, str]:
+    """The redislint table of one file, how to name the file, and the key prefix."""
     data = _read_toml(path)
     shown = display_path(path)
-    if path.name == "pyproject.toml":
-        prefix = "[tool.redislint] "
-        tool = data.get("tool", {})
-        table = tool.get("redislint", {}) if isinstance(tool, dict) else {}
-        if not isinstance(table, dict):
-            raise ConfigError(f"{shown}: [tool.redislint]: expected a table, got {_show(table)}")
-    else:
-        prefix = ""
-        table = data
-    return _Validator(shown, prefix).config(table, path)
+    if path.name != "pyproject.toml":
+        return data, shown, ""
+    tool = data.get("tool", {})
+    table = tool.get("redislint", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{shown}: [tool.redislint]: expected a table, got {_show(table)}")
+    return table, shown, "[tool.redislint] "
+
+
+# Options whose tables merge key by key under `extend` (ruff merges its sub-tables so);
+# every other option of the extending file replaces the base's value whole.
+_MERGED_TABLES = ("clients", "primary-db")
+_SELECTION_KEYS = ("select", "ignore", "extend-select")
+
+
+def _extended_table(
+    path: Path, table: dict[str, Any], shown: str, prefix: str, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], tuple[tuple[str, RuleSelection], ...], tuple[Path, ...]]:
+    """`table` merged over the chain of files it extends (ruff's `extend`).
+
+    Every file is validated on its own first, so an error names the file it is in. The
+    extending file's options win; `clients` and `primary-db` merge key by key; `root`
+    is never inherited (it says where *this* file's project starts). Rule selection is
+    not merged but layered, base first, exactly as ruff combines `select`, `ignore` and
+    `extend-select` across `extend`: a `select` in the extending file replaces what the
+    base selected, an `ignore` or `extend-select` adjusts it. Returns the merged table,
+    the bases' selection layers (farthest base first) and the chain of bases.
+    """
+    validator = _Validator(shown, prefix)
+    value = table["extend"]
+    if not isinstance(value, str) or not value.strip():
+        raise validator.expected(
+            "extend", 'a path to a configuration file like "../base.toml"', value
+        )
+    target = Path(os.path.abspath(path.parent / os.path.expandvars(os.path.expanduser(value))))
+    if target in chain:
+        names = " extends ".join(display_path(p) for p in (*chain, target))
+        raise validator.fail(
+            "extend", f"circular extension: {names} (a configuration cannot extend itself)"
+        )
+    if not target.is_file():
+        raise validator.fail(
+            "extend",
+            f"no such configuration file {_show(value)} (looked for {display_path(target)})",
+        )
+    base, base_shown, base_prefix = _config_table(target)
+    if target.name == "pyproject.toml" and not base:
+        raise validator.fail(
+            "extend", f"{display_path(target)} has no [tool.redislint] table to extend"
+        )
+    _Validator(base_shown, base_prefix).config(base, target)  # its own errors, named so
+    layers: tuple[tuple[str, RuleSelection], ...] = ()
+    bases: tuple[Path, ...] = (target,)
+    if "extend" in base:
+        base, layers, more = _extended_table(
+            target, base, base_shown, base_prefix, (*chain, target)
+        )
+        bases += more
+    own = _Validator(base_shown, base_prefix).config(base, target)
+    if any(key in base for key in _SELECTION_KEYS):
+        layer = RuleSelection(own.select, own.ignore, own.extend_select)
+        layers = (*layers, (f"{base_shown}: {base_prefix}", layer))
+    merged = {
+        key: item for key, item in base.items() if key not in (*_SELECTION_KEYS, "root", "extend")
+    }
+    for key, item in table.items():
+        if key in _MERGED_TABLES and isinstance(merged.get(key), dict) and isinstance(item, dict):
+            merged[key] = {**merged[key], **item}
+        else:
+            merged[key] = item
+    return merged, layers, bases
 
 
 def resolve_config(start: Path, explicit: Path | None, isolated: bool) -> Config:
@@ -844,6 +977,7 @@ _TOP_KEYS: tuple[str, ...] = (
     "primary-db",
     "deploy-paths",
     "deployment",
+    "extend",
 )
 
 
@@ -920,7 +1054,7 @@ class ConfigSet:
                 load_config(found),
                 selection_overrides=self.base.selection_overrides,
                 cache_dir=self.base.cache_dir,
-            )
+            ).with_exclude(*self.base.exclude_overrides)
             if self.known_codes is not None:
                 config.check_selectors(self.known_codes)
             self._loaded[found] = config

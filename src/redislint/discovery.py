@@ -78,6 +78,9 @@ class DiscoveryResult:
 
     files: list[Path] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # With `explain` (`check --verbose`): (absolute path, why it was left out), for each
+    # walked file or directory not listed; directories end with "/".
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def discover(
@@ -87,6 +90,7 @@ def discover(
     *,
     force_exclude: bool = False,
     wanted: Callable[[str, str], bool] | None = None,
+    explain: bool = False,
 ) -> DiscoveryResult:
     """Expand the command-line paths (relative to `cwd`; none means ".") into files.
 
@@ -99,6 +103,7 @@ def discover(
     walker.force_exclude = force_exclude
     if wanted is not None:
         walker.wanted = wanted
+    walker.explain = explain
     for arg in paths or ["."]:
         walker.explicit(arg)
     return walker.result()
@@ -194,10 +199,14 @@ class _Walker:
         # Which walked files are listed, by (name, path): Python files unless the caller
         # also wants deployment files (the runner, for RL6xx).
         self.wanted: Callable[[str, str], bool] = lambda name, _path: is_python_file(name)
+        self.explain = False  # `check --verbose`: record why each left-out path is
+        self.skipped: list[tuple[str, str]] = []
 
     def result(self) -> DiscoveryResult:
         return DiscoveryResult(
-            files=sorted(Path(p) for p in self.files.values()), errors=self.errors
+            files=sorted(Path(p) for p in self.files.values()),
+            errors=self.errors,
+            skipped=self.skipped,
         )
 
     def display(self, path: str) -> str:
@@ -222,6 +231,10 @@ class _Walker:
             self.walk(path)
         elif stat.S_ISREG(info.st_mode):
             if self.force_exclude and self.config.is_excluded(self.config.relative_path(path)):
+                if self.explain:
+                    self.skip(
+                        path, False, f"{self.ignore_reason(path, False, ())} (--force-exclude)"
+                    )
                 return
             self.add_file(path, os.path.realpath(path))
         else:
@@ -268,8 +281,17 @@ class _Walker:
                 continue
             if is_dir:
                 if entry.name in DEFAULT_EXCLUDED_DIRS or self.ignored(entry.path, True, ignores):
+                    if self.explain:
+                        reason = (
+                            f"a directory excluded by default ({entry.name})"
+                            if entry.name in DEFAULT_EXCLUDED_DIRS
+                            else self.ignore_reason(entry.path, True, ignores)
+                        )
+                        self.skip(entry.path, True, reason)
                     continue
                 if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    if self.explain:
+                        self.skip(entry.path, True, "a virtualenv (it holds pyvenv.cfg)")
                     continue  # a virtualenv under any name
                 child_real = (
                     os.path.realpath(entry.path) if is_link else os.path.join(real, entry.name)
@@ -287,12 +309,45 @@ class _Walker:
                 except OSError:
                     continue
                 if self.ignored(entry.path, False, ignores):
+                    if self.explain:
+                        self.skip(entry.path, False, self.ignore_reason(entry.path, False, ignores))
                     continue
                 child_real = (
                     os.path.realpath(entry.path) if is_link else os.path.join(real, entry.name)
                 )
                 self.add_file(entry.path, child_real)
+            elif self.explain and entry.name != ".gitignore":
+                self.skip(entry.path, False, "not a Python or Redis deployment file")
         return subdirs
+
+    # -- `check --verbose`: why a path was left out -----------------------------------
+
+    def skip(self, path: str, is_dir: bool, reason: str) -> None:
+        self.skipped.append((path + ("/" if is_dir else ""), reason))
+
+    def ignore_reason(self, path: str, is_dir: bool, ignores: _IgnoreStack) -> str:
+        """Which `exclude` pattern or .gitignore rule leaves the path out (as `ignored`)."""
+        pattern = self.config.excluded_by(self.config.relative_path(path), is_dir)
+        if pattern is not None:
+            where = (
+                display_path(self.config.config_path, self.cwd) if self.config.config_path else ""
+            )
+            overrides = self.config.exclude_overrides
+            if pattern in (*(overrides[0] or ()), *overrides[1]):
+                where = "--exclude" if pattern in (overrides[0] or ()) else "--extend-exclude"
+            source = f" ({where})" if where else ""
+            return f"excluded by pattern {pattern!r}{source}"
+        for base, spec in reversed(ignores):
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if rel.startswith("../"):
+                continue
+            found = spec.check_file(rel + "/" if is_dir else rel)
+            if found.include is not None and found.index is not None:
+                line = spec.patterns[found.index]
+                text = getattr(line, "pattern", None) or "a rule"
+                shown = self.display(base).rstrip("/") + "/"
+                return f"ignored by {text!r} (the .gitignore rules of {shown})"
+        return "ignored"
 
     def ignored(self, path: str, is_dir: bool, ignores: _IgnoreStack) -> bool:
         """Whether `exclude` or a .gitignore leaves this walked path out."""

@@ -63,6 +63,15 @@ def analysis_settings() -> Iterator[None]:
         sys.setrecursionlimit(saved_limit)
 
 
+# Why the textual prefilter lets a file through unparsed (`check --verbose`); the three
+# tests of `analyze_file`, in the user's words.
+PREFILTER_REASON = (
+    "not analysed: prefilter: no Redis use (it never mentions redis or a configured "
+    "client or factory name, imports no Redis-using project module, and no Redis-using "
+    "module imports it)"
+)
+
+
 class InternalError(Exception):
     """A bug in redislint while checking a file; the message names the file."""
 
@@ -74,6 +83,8 @@ class FileResult:
     source: str | None = None
     facts: FileFacts = field(default_factory=FileFacts)  # the file's share of ProjectFacts
     blind: bool = False  # with `report_blind`: uses Redis, but no client was proven
+    # with `explain`: why the file was read but not analysed (None: analysed, or RL001)
+    skipped: str | None = None
 
 
 def default_codes() -> frozenset[str]:
@@ -113,6 +124,7 @@ def check_file(
     data: bytes | None = None,
     selected: Collection[str] | None = None,
     report_blind: bool = False,
+    explain: bool = False,
 ) -> FileResult:
     """Check one file. `data` is the file's bytes when already read (stdin).
 
@@ -125,8 +137,9 @@ def check_file(
     codes -= config.ignored_for_path(config_rel, all_codes())
     catalogue = load_catalogue()
     result = FileResult()
+    why: list[str] | None = [] if explain else None
     try:
-        analysis = analyze_file(path, rel_path, config, index, data=data)
+        analysis = analyze_file(path, rel_path, config, index, data=data, why=why)
     except SourceError as exc:
         suppressed = exc.suppressions is not None and exc.suppressions.match("RL001", [exc.line])
         if "RL001" in codes and not suppressed:
@@ -135,6 +148,7 @@ def check_file(
             )
         return result
     if analysis is None:
+        result.skipped = why[0] if why else None
         return result
     result.parsed = True
     module, model, suppressions = analysis.module, analysis.model, analysis.suppressions
@@ -271,6 +285,7 @@ def analyze_file(
     index: ProjectIndex,
     *,
     data: bytes | None = None,
+    why: list[str] | None = None,
 ) -> FileAnalysis | None:
     """One file's `FileModel`, without running any rule.
 
@@ -278,7 +293,7 @@ def analyze_file(
     register in the shared index), so a tool sees exactly the files and facts the rules
     see. None when the file is deliberately not analysed (`# redislint: skip-file`, or it
     cannot touch Redis); `SourceError` when it cannot be decoded or parsed (where
-    `check_file` would report RL001).
+    `check_file` would report RL001). When None, `why` (if given) receives the reason.
     """
     if data is None:
         data = path.read_bytes()
@@ -289,6 +304,8 @@ def analyze_file(
         raise SourceError(1, 1, f"cannot decode the file: {reason}") from None
     suppressions = parse_suppressions(source)
     if suppressions.skip_file:
+        if why is not None:
+            why.append("not analysed: it says `# redislint: skip-file`")
         return None
     # CPython's parser sees every Python file, so a syntax error is RL001 even in a file
     # that never mentions Redis; files that will be parsed with libcst are also guarded.
@@ -301,6 +318,8 @@ def analyze_file(
     if rejection is not None:
         raise SourceError(rejection.line, rejection.column, rejection.message, suppressions)
     if not relevant:
+        if why is not None:
+            why.append(PREFILTER_REASON)
         return None
     try:
         facts = index.parse(path, source)
@@ -433,3 +452,13 @@ def _fingerprint(module: cst.Module, report: Report) -> str:
     text = "".join(module.code_for_node(anchor).split())
     digest = hashlib.sha256(f"{report.code}\0{text}".encode()).hexdigest()
     return digest[:16]
+
+
+def file_codes(config: Config, path: Path) -> frozenset[str]:
+    """The rule codes `check_file` runs on `path`: the selection, narrowed in test paths
+    and by `per-file-ignores` (for `check --show-settings`)."""
+    codes = selected_codes(config)
+    config_rel = config.relative_path(path)
+    if config.is_test_path(config_rel):
+        codes = frozenset(c for c in codes if c.startswith(_TEST_PATH_PREFIXES))
+    return codes - config.ignored_for_path(config_rel, all_codes())

@@ -28,6 +28,7 @@ from redislint.deploy_engine import (
 from redislint.discovery import discover, find_git_root, is_python_file
 from redislint.engine import (
     FileAnalysis,
+    FileResult,
     InternalError,
     SourceError,
     analysis_settings,
@@ -57,6 +58,9 @@ class RunOutcome:
     deploy_context: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     # with `report_blind`: files that use Redis where no client was proven
     blind_files: list[str] = field(default_factory=list)
+    # with `explain` (`check --verbose`): (reported path, governing config file or None
+    # for the defaults, what happened to it), for every file checked or left out
+    notes: list[tuple[str, Path | None, str]] = field(default_factory=list)
 
 
 # The cache entry holding one configuration's deployment findings (they depend on every
@@ -86,9 +90,12 @@ def _check_shard(
     keep_sources: bool,
     cache: ResultCache | None,
     report_blind: bool = False,
+    explain: bool = False,
 ) -> RunOutcome:
     with ProjectIndex(config) as index:
-        return _check_jobs(config, jobs, selected, keep_sources, cache, report_blind, index)
+        return _check_jobs(
+            config, jobs, selected, keep_sources, cache, report_blind, index, explain
+        )
 
 
 def _check_jobs(
@@ -99,6 +106,7 @@ def _check_jobs(
     cache: ResultCache | None,
     report_blind: bool,
     index: ProjectIndex,
+    explain: bool = False,
 ) -> RunOutcome:
     outcome = RunOutcome()
     for job in jobs:
@@ -111,6 +119,7 @@ def _check_jobs(
                 data=job.data,
                 selected=selected,
                 report_blind=report_blind,
+                explain=explain,
             )
         except InternalError as exc:
             outcome.errors.append(str(exc))
@@ -124,6 +133,8 @@ def _check_jobs(
         outcome.facts[str(job.path)] = result.facts
         if result.blind:
             outcome.blind_files.append(job.rel_path)
+        if explain:
+            outcome.notes.append((job.rel_path, config.config_path, _check_note(result)))
         if keep_sources and result.source is not None:
             outcome.sources[job.rel_path] = result.source
         if cache is not None:
@@ -138,6 +149,14 @@ def _check_jobs(
     if problem is not None:
         outcome.warnings.append(f"{problem}; continuing without it")
     return outcome
+
+
+def _check_note(result: FileResult) -> str:
+    if result.skipped is not None:
+        return result.skipped
+    if not result.parsed:
+        return "checked: it does not parse or decode (RL001)"
+    return "checked"
 
 
 PARSER_CRASHED = "the parser crashed on this file (its worker process died); analysis skipped"
@@ -283,6 +302,7 @@ def _read_jobs(
     force_exclude: bool,
     errors: list[str],
     deploy: bool = False,
+    notes: list[tuple[str, Path | None, str]] | None = None,
 ) -> list[_Job]:
     """Discover the files and read each once (the bytes travel to the workers).
 
@@ -294,8 +314,15 @@ def _read_jobs(
         def wanted(name: str, path: str) -> bool:
             return is_python_file(name) or configured_kind(Path(path), config) is not None
 
-    found = discover(paths, config, cwd, force_exclude=force_exclude, wanted=wanted)
+    found = discover(
+        paths, config, cwd, force_exclude=force_exclude, wanted=wanted, explain=notes is not None
+    )
     errors += [f"{p}: {message}" for p, message in found.errors]
+    if notes is not None:
+        notes += [
+            (display_path(Path(p), cwd) + ("/" if p.endswith("/") else ""), None, f"skipped: {why}")
+            for p, why in found.skipped
+        ]
     work: list[_Job] = []
     for path in found.files:
         rel = display_path(path, cwd)
@@ -340,11 +367,15 @@ def check_paths(
     force_exclude: bool = False,
     use_cache: bool = False,
     report_blind: bool = False,
+    explain: bool = False,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
 
     With `report_blind`, `blind_files` lists the files that use Redis where no client was
-    proven (the results cache is not used then: it does not record that).
+    proven (the results cache is not used then: it does not record that). With
+    `explain`, `notes` says for every file what governed it and why it was left out;
+    the cache is used then (as ruff's `--verbose`), and a file answered from it is noted
+    as a cache hit (no blind-file note: it was not analysed again).
 
     `config` is one configuration for every file, or a `ConfigSet` that gives each file
     the nearest configuration above it. With `use_cache`, files whose bytes,
@@ -362,7 +393,10 @@ def check_paths(
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
             work.append(_Job(path, display_path(path, cwd), data))
     else:
-        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, deploy=True)
+        notes = outcome.notes if explain else None
+        work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, True, notes)
+    if explain:
+        _note_nested_excludes(outcome, work, configs, paths, cwd)
     for group_config, group in _by_config(work, configs, paths, cwd):
         _check_group(
             outcome,
@@ -370,15 +404,62 @@ def check_paths(
             group,
             jobs,
             keep_sources,
-            use_cache and not stdin and not report_blind,
+            use_cache and not stdin and (explain or not report_blind),
             cwd,
             report_blind,
+            explain,
         )
     _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
     outcome.blind_files.sort()
+    outcome.notes.sort(key=lambda note: note[0])
     return outcome
+
+
+def _note_nested_excludes(
+    outcome: RunOutcome, work: list[_Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
+) -> None:
+    """`--verbose`: the files `_by_config` drops because their own configuration
+    excludes them (the same test, said with the pattern)."""
+    named = {Path(os.path.abspath(cwd / p)) for p in paths}
+    for job in work:
+        config = configs.for_path(job.path)
+        if config is configs.base or job.path in named:
+            continue
+        pattern = config.excluded_by(config.relative_path(job.path))
+        if pattern is not None:
+            where = display_path(config.config_path, cwd) if config.config_path else ""
+            why = f"skipped: excluded by pattern {pattern!r} ({where})"
+            outcome.notes.append((job.rel_path, config.config_path, why))
+
+
+def list_files(
+    paths: Sequence[str], configs: ConfigSet, *, cwd: Path | None = None, force_exclude: bool
+) -> tuple[list[str], list[str]]:
+    """`check --show-files`: the files a run would hand to the checkers (after `exclude`,
+    nested configurations' own excludes and `--force-exclude`), as reported, and the
+    discovery errors. The prefilter is not applied: it is part of checking a file."""
+    cwd = cwd or Path.cwd()
+    errors: list[str] = []
+
+    def wanted(name: str, path: str) -> bool:
+        return is_python_file(name) or configured_kind(Path(path), configs.base) is not None
+
+    found = discover(paths, configs.base, cwd, force_exclude=force_exclude, wanted=wanted)
+    errors += [f"{p}: {message}" for p, message in found.errors]
+    named = {Path(os.path.abspath(cwd / p)) for p in paths}
+    listed = []
+    for path in found.files:
+        config = configs.for_path(path)
+        if (
+            config is not configs.base
+            and path not in named
+            and config.is_excluded(config.relative_path(path))
+        ):
+            continue
+        listed.append(display_path(path, cwd))
+    return listed, errors
 
 
 def _check_group(
@@ -390,15 +471,26 @@ def _check_group(
     use_cache: bool,
     cwd: Path | None = None,
     report_blind: bool = False,
+    explain: bool = False,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome`."""
     selected = selected_codes(config)
     deploy_jobs = [job for job in work if is_deploy_file(job.path, config)]
     if deploy_jobs:
         work = [job for job in work if not is_deploy_file(job.path, config)]
+        before = len(outcome.checked_paths)
         _check_deployments(
             outcome, config, deploy_jobs, selected, keep_sources, use_cache, cwd or Path.cwd()
         )
+        if explain:
+            checked = set(outcome.checked_paths[before:])
+            for job in deploy_jobs:
+                note = (
+                    "checked (Redis deployment file)"
+                    if job.rel_path in checked
+                    else "skipped: a deployment file that does not mention Redis"
+                )
+                outcome.notes.append((job.rel_path, config.config_path, note))
     cache = None
     if use_cache and not keep_sources:
         cache = ResultCache(config, selected)
@@ -412,6 +504,9 @@ def _check_group(
             outcome.facts[str(job.path)] = cached[1]
             outcome.files_checked += 1
             outcome.checked_paths.append(job.rel_path)
+            if explain:
+                note = "cache hit: unchanged since the last run, not analysed again"
+                outcome.notes.append((job.rel_path, config.config_path, note))
         work = misses
     crashed = partial(_crashed_check, selected)
     for part in run_sharded(
@@ -423,10 +518,12 @@ def _check_group(
         keep_sources,
         cache,
         report_blind,
+        explain,
         crashed=crashed,
     ):
         outcome.findings += part.findings
         outcome.blind_files += part.blind_files
+        outcome.notes += part.notes
         outcome.files_checked += part.files_checked
         outcome.checked_paths += part.checked_paths
         outcome.errors += part.errors

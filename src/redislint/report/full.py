@@ -50,6 +50,9 @@ def snippet(finding: Finding, source: tuple[str, ...]) -> list[str]:
 def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bool = True) -> str:
     if statistics:
         return text_report.render(result, statistics=True)
+    # The cache serves one report: paths are relative to the working directory, so a
+    # later run in the same process (tests, the language server) must read them afresh.
+    _lines.cache_clear()
     lines: list[str] = []
     for finding in result.findings:
         head, *rest = text_report.format_finding(finding, show_fix=show_source_fixes)
