@@ -252,7 +252,7 @@ def check(
     fix = fix or fix_only
     from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
-    from redislint.runner import check_paths
+    from redislint.warm import check_paths  # the runner itself only when the cache misses
 
     modes = [
         name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
@@ -388,7 +388,7 @@ def _habits_report(
 def _warn_empty_selection(config: Config) -> None:
     """A selection that selects nothing says so (ruff exits 0 then, and so do we: the
     run did check nothing, which is not an error, but it must not pass unnoticed)."""
-    from redislint.engine import selected_codes
+    from redislint.catalogue import selected_codes
 
     if not selected_codes(config):
         where = display_path(config.config_path) if config.config_path else "the defaults"

@@ -87,6 +87,29 @@ def is_relevant(kind: FileKind, text: str) -> bool:
     return "redis" in lowered or "valkey" in lowered
 
 
+def decode(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def is_deploy_file(path: Path, config: Config) -> bool:
+    """Whether the runner hands this file to the deployment checker (deploy_engine.py)."""
+    return not path.name.endswith((".py", ".pyi")) and configured_kind(path, config) is not None
+
+
+def relevant_files(jobs: Sequence[tuple[Path, str, bytes]], config: Config) -> list[str]:
+    """The files that count as checked: every redis.conf, YAML/Dockerfiles naming Redis."""
+    found = []
+    for path, rel, data in jobs:
+        kind = configured_kind(path, config)
+        text = decode(data)
+        if kind is not None and (text is None or is_relevant(kind, text)):
+            found.append(rel)
+    return found
+
+
 @dataclass(frozen=True)
 class DeployFile:
     path: Path  # absolute
