@@ -203,10 +203,8 @@ class ResultCache:
         Returns (the cached result or None, the file's bytes when they were read: the
         caller reads them itself when they are needed and were not)."""
         row = self._row(rel_path)
-        if row is None:
-            return None, None
-        digest, data = self._current_hash(path)
-        if digest is None or row[0] != digest[:32]:
+        digest, data = self._current_hash(path)  # a miss records the stat for next time
+        if row is None or digest is None or row[0] != digest[:32]:
             return None, data
         return self._decoded(row[1]), data
 

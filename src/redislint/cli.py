@@ -250,7 +250,6 @@ def check(
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
     fix = fix or fix_only
-    from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
     from redislint.warm import check_paths  # the runner itself only when the cache misses
 
@@ -269,6 +268,8 @@ def check(
     cwd = Path.cwd()
     keep = None
     if baseline_file and not write_baseline_file:
+        from redislint.baseline import BaselineError, BaselineFilter, load_baseline
+
         try:
             keep = BaselineFilter(load_baseline(Path(baseline_file)), cwd)
         except BaselineError as exc:
@@ -306,6 +307,8 @@ def check(
         _echo_blind(outcome.blind_files)
 
     if write_baseline_file:
+        from redislint.baseline import write_baseline
+
         try:
             count = write_baseline(Path(write_baseline_file), outcome.findings, cwd)
         except OSError as exc:

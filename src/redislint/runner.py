@@ -45,6 +45,7 @@ from redislint.semantics.project_facts import FileFacts, ProjectFacts
 from redislint.warm import (
     DEPLOY_CACHE_ENTRY,
     Plan,
+    cached_facts,
     deploy_cache_key,
     display_path,
     group_by_config,
@@ -195,17 +196,14 @@ def _add_outside_facts(
     name a few files; a lock key or a consumer may live in another one)."""
     roots = sorted(_project_roots(configs, paths, cwd))
     found = discover([str(root) for root in roots], configs.base, cwd)
-    outside: list[_Job] = []
-    for path in found.files:
-        if str(path) in outcome.facts:
-            continue
-        try:
-            outside.append(_Job(path, display_path(path, cwd), path.read_bytes()))
-        except OSError:
-            continue
-    for group_config, group in _by_config(outside, configs, [], cwd):
+    outside = [path for path in found.files if str(path) not in outcome.facts]
+    for group_config, group in group_by_config(outside, lambda p: p, configs, [], cwd):
         cache = ResultCache(group_config, _FACTS_ONLY) if use_cache else None
-        for part in run_sharded(_facts_shard, group_config, group, jobs, cache, crashed=_no_facts):
+        # The cached facts come without reading the files (stat-based, `warm.py`).
+        facts, misses = cached_facts(cache, group, cwd)
+        outcome.facts.update(facts)
+        work = [_Job(path, rel, data) for path, rel, data in misses]
+        for part in run_sharded(_facts_shard, group_config, work, jobs, cache, crashed=_no_facts):
             outcome.facts.update(part)
 
 

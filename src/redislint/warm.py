@@ -23,8 +23,8 @@ from typing import TypeVar
 from redislint.cache import ResultCache
 from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
-from redislint.discovery import discover, is_python_file
 from redislint.outcome import RunOutcome
+from redislint.semantics.facts_types import FileFacts
 
 _Item = TypeVar("_Item")
 
@@ -107,7 +107,7 @@ def plan_run(
     stdin: tuple[str, bytes] | None = None,
 ) -> Plan:
     """Answer what the cache can of a `check` run (see the module docstring)."""
-    from redislint.deploy.discover import configured_kind, file_kind, is_deploy_file
+    from redislint.deploy.kinds import configured_kind, file_kind, is_deploy_file
 
     plan = Plan()
     outcome = plan.outcome
@@ -118,6 +118,7 @@ def plan_run(
             return plan
         found = [path]
     else:
+        from redislint.discovery import discover, is_python_file
 
         def wanted(name: str, path: str) -> bool:
             # `configured_kind`, without building a Path for every file of the tree
@@ -135,9 +136,11 @@ def plan_run(
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
         if deploy:
             _plan_deployments(plan, cache, config, deploy, cwd)
-            group = [path for path in group if path not in set(deploy)]
+            skipped = set(deploy)
+            group = [path for path in group if path not in skipped]
         for path in group:
             rel = display_path(path, cwd)
+            data: bytes | None
             if stdin is not None:
                 cached, data = cache.lookup(rel, stdin[1]), stdin[1]
             else:
@@ -203,7 +206,7 @@ def _plan_deployments(
 ) -> None:
     """One configuration's deployment files: all answered by their one entry, or all
     left to the runner (a deployment may span several of them)."""
-    from redislint.deploy.discover import relevant_files
+    from redislint.deploy.kinds import relevant_files
 
     jobs: list[tuple[Path, str, bytes]] = []
     for path in paths:
@@ -220,3 +223,28 @@ def _plan_deployments(
     plan.outcome.findings += cached[0]
     plan.outcome.files_checked += len(checked)
     plan.outcome.checked_paths += checked
+
+
+def cached_facts(
+    cache: ResultCache | None, paths: Sequence[Path], cwd: Path
+) -> tuple[dict[str, FileFacts], list[tuple[Path, str, bytes]]]:
+    """The project facts of files a run does not check (the project stage of a run that
+    names a few files: pre-commit, an editor's stdin): (absolute path -> facts from the
+    cache, the files to compute them for). Unchanged files are not read."""
+    facts: dict[str, FileFacts] = {}
+    misses: list[tuple[Path, str, bytes]] = []
+    if cache is not None and len(paths) >= _PRELOAD_FROM:
+        cache.preload()
+    for path in paths:
+        rel = display_path(path, cwd)
+        cached, data = cache.lookup_file(rel, path) if cache is not None else (None, None)
+        if cached is not None:
+            facts[str(path)] = cached[1]
+            continue
+        try:
+            misses.append((path, rel, data if data is not None else path.read_bytes()))
+        except OSError:
+            continue
+    if cache is not None:
+        cache.flush()  # the stats recorded on the way
+    return facts, misses
