@@ -8,6 +8,12 @@ constants): the entry lists them (relative to the project root, so a moved check
 still hits) with the hash of their content, and is used only while every one is
 unchanged; each module is hashed at most once per run.
 
+Content is read only when a file's stat (size, mtime, ctime, inode) differs from the one
+recorded with its hash (the `stats` table, shared by every selection): an unchanged tree
+is validated without reading a byte of it. A stat younger than `_RACY_SECONDS` is never
+recorded (a file rewritten within the clock's resolution keeps its mtime), so such a
+file is hashed on every run until it settles.
+
 Storage is one SQLite database per project root (`<root>/.redislint_cache/`, WAL mode,
 so concurrent runs such as pre-commit and an editor never see half an entry). Workers
 buffer their entries and write them in one transaction. Anything in the database that
@@ -33,16 +39,20 @@ from redislint import __version__
 from redislint.catalogue import catalogue_dir
 from redislint.config import Config
 from redislint.findings import Edit, Finding, Fix
-from redislint.semantics.project_facts import FileFacts
+from redislint.semantics.facts_types import FileFacts
 
 CACHE_DIR_NAME = ".redislint_cache"
 DATABASE_NAME = "cache.sqlite3"
 # Bumped whenever the tables or the payload change: an older database is recreated.
-_SCHEMA_VERSION = "2"
+_SCHEMA_VERSION = "3"
 # Selections (configuration x rules) kept per database; older ones are dropped.
 _SALTS_KEPT = 8
 # Entries a worker buffers before writing them (one transaction each time).
 _FLUSH_EVERY = 512
+# A stat this recent may hide a second write in the same clock tick: not recorded.
+_RACY_SECONDS = 2.0
+# (size, mtime_ns, ctime_ns, inode) of a file, as recorded with its content hash.
+_Stat = tuple[int, int, int, int]
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by redislint.\n"
@@ -151,6 +161,7 @@ class ResultCache:
         self, config: Config, selected: frozenset[str], directory: Path | None = None
     ) -> None:
         self.root = Path(config.root)
+        self._root_prefix = os.path.join(str(self.root), "")
         # `--cache-dir` / REDISLINT_CACHE_DIR: one folder for every configuration (rows
         # are keyed by configuration, so they never mix).
         self.directory = directory or config.cache_dir or self.root / CACHE_DIR_NAME
@@ -160,10 +171,16 @@ class ResultCache:
         self._pending: list[tuple[str, str, str, str | None]] = []
         self._hashes: dict[str, str | None] = {}
         self._broken = False
+        # Loaded on first need, each in one query: this selection's rows (`preload`)
+        # and the recorded stats (root-relative path -> stat and content hash).
+        self._rows: dict[str, tuple[str, str | None]] | None = None
+        self._stats: dict[str, tuple[_Stat, str]] | None = None
+        self._pending_stats: list[tuple[str, int, int, int, int, str]] = []
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_connection=None, _pending=[], _hashes={})
+        state.update(_connection=None, _pending=[], _hashes={}, _rows=None, _stats=None)
+        state.update(_pending_stats=[])
         return state
 
     @property
@@ -173,6 +190,47 @@ class ResultCache:
     # -- reading ------------------------------------------------------------------------
     def lookup(self, rel_path: str, data: bytes) -> tuple[list[Finding], FileFacts] | None:
         """The file's findings and project facts from an earlier run, or None."""
+        row = self._row(rel_path)
+        if row is None or row[0] != _digest(data):
+            return None
+        return self._decoded(row[1])
+
+    def lookup_file(
+        self, rel_path: str, path: Path
+    ) -> tuple[tuple[list[Finding], FileFacts] | None, bytes | None]:
+        """`lookup` for a file on disk, reading it only when its stat changed.
+
+        Returns (the cached result or None, the file's bytes when they were read: the
+        caller reads them itself when they are needed and were not)."""
+        row = self._row(rel_path)
+        digest, data = self._current_hash(path)  # a miss records the stat for next time
+        if row is None or digest is None or row[0] != digest[:32]:
+            return None, data
+        return self._decoded(row[1]), data
+
+    def preload(self) -> None:
+        """Read this selection's rows and the recorded stats in two queries (a run of
+        many files; a run of one file looks its row up alone)."""
+        if self._rows is not None:
+            return
+        try:
+            connection = self._connect(create=False)
+            if connection is None:
+                self._rows, self._stats = {}, {}
+                return
+            self._rows = {
+                path: (digest, payload)
+                for path, digest, payload in connection.execute(
+                    "SELECT path, digest, payload FROM entries WHERE salt = ?", (self.salt,)
+                )
+            }
+            self._load_stats(connection)
+        except sqlite3.Error:
+            self._rows, self._stats = {}, {}
+
+    def _row(self, rel_path: str) -> tuple[str, str | None] | None:
+        if self._rows is not None:
+            return self._rows.get(_text(rel_path))
         try:
             connection = self._connect(create=False)
             if connection is None:
@@ -183,10 +241,11 @@ class ResultCache:
             ).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or row[0] != _digest(data):
-            return None
+        return None if row is None else (row[0], row[1])
+
+    def _decoded(self, payload: Any) -> tuple[list[Finding], FileFacts] | None:
         try:
-            return self._decode(row[1])
+            return self._decode(payload)
         except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
             return None
 
@@ -207,8 +266,51 @@ class ResultCache:
     def _hash_of(self, dependency: str) -> str | None:
         """The content hash of a project file (relative to the root), once per run."""
         if dependency not in self._hashes:
-            self._hashes[dependency] = file_hash(str(self.root / dependency))
+            self._hashes[dependency] = self._current_hash(self.root / dependency)[0]
         return self._hashes[dependency]
+
+    def _current_hash(self, path: Path) -> tuple[str | None, bytes | None]:
+        """(content hash, bytes read or None): from the recorded stats when the file's
+        stat is unchanged, else by reading it (and recording the new stat)."""
+        key = _text(self._relative(str(path)))
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None, None
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        known = self._known_stats().get(key)
+        if known is not None and known[0] == signature:
+            return known[1], None
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None, None
+        digest = content_hash(data)
+        newest = max(info.st_mtime_ns, info.st_ctime_ns)
+        if len(data) == info.st_size and time.time_ns() - newest > _RACY_SECONDS * 1e9:
+            self._pending_stats.append((key, *signature, digest))
+            self._known_stats()[key] = (signature, digest)
+        return digest, data
+
+    def _known_stats(self) -> dict[str, tuple[_Stat, str]]:
+        if self._stats is None:
+            self._stats = {}
+            try:
+                connection = self._connect(create=False)
+                if connection is not None:
+                    self._load_stats(connection)
+            except sqlite3.Error:
+                pass
+        return self._stats
+
+    def _load_stats(self, connection: sqlite3.Connection) -> None:
+        self._stats = {
+            path: ((size, mtime, ctime, inode), digest)
+            for path, size, mtime, ctime, inode, digest in connection.execute(
+                "SELECT path, size, mtime, ctime, inode, digest FROM stats"
+            )
+        }
 
     # -- writing ------------------------------------------------------------------------
     def store(
@@ -242,9 +344,10 @@ class ResultCache:
 
     def flush(self) -> str | None:
         """Write the buffered entries in one transaction; the reason when it fails."""
-        if not self._pending or self._broken:
+        if not (self._pending or self._pending_stats) or self._broken:
             return None
         rows, self._pending = self._pending, []
+        stats, self._pending_stats = self._pending_stats, []
         try:
             connection = self._connect(create=True)
             if connection is None:
@@ -254,6 +357,11 @@ class ResultCache:
                     "INSERT OR REPLACE INTO entries (salt, path, digest, payload)"
                     " VALUES (?, ?, ?, ?)",
                     rows,
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO stats (path, size, mtime, ctime, inode, digest)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    stats,
                 )
                 connection.execute(
                     "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)",
@@ -271,6 +379,9 @@ class ResultCache:
         return None
 
     def _relative(self, path: str) -> str:
+        prefix = self._root_prefix
+        if path.startswith(prefix) and ".." not in path:  # the common case, without relpath
+            return path[len(prefix) :]
         try:
             return os.path.relpath(path, self.root)
         except ValueError:
@@ -314,11 +425,16 @@ def _open(database: Path) -> sqlite3.Connection:
             if str(version) != _SCHEMA_VERSION:
                 connection.execute("DROP TABLE IF EXISTS entries")
                 connection.execute("DROP TABLE IF EXISTS salts")
+                connection.execute("DROP TABLE IF EXISTS stats")
                 connection.execute(
                     "CREATE TABLE entries (salt TEXT, path TEXT, digest TEXT, payload TEXT,"
                     " PRIMARY KEY (salt, path)) WITHOUT ROWID"
                 )
                 connection.execute("CREATE TABLE salts (salt TEXT PRIMARY KEY, used REAL)")
+                connection.execute(
+                    "CREATE TABLE stats (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER,"
+                    " ctime INTEGER, inode INTEGER, digest TEXT) WITHOUT ROWID"
+                )
                 connection.execute(f"PRAGMA user_version = {int(_SCHEMA_VERSION)}")
             connection.execute("COMMIT")
         except sqlite3.Error:

@@ -16,9 +16,12 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import cast, get_args
+from typing import TYPE_CHECKING, cast, get_args
 
 from redislint.findings import Severity
+
+if TYPE_CHECKING:
+    from redislint.config import Config
 
 SEVERITIES = get_args(Severity)
 FIX_KINDS = ("safe", "unsafe", "hint")
@@ -234,3 +237,18 @@ def lookup(code_or_name: str) -> RuleDoc | None:
         if doc.name == wanted.lower():
             return doc
     return None
+
+
+# -- the selection (here, not in engine.py, so the warm path needs no parser) ----------
+
+
+def default_codes() -> frozenset[str]:
+    return frozenset(code for code, doc in load_catalogue().items() if doc.enabled_by_default)
+
+
+def all_codes() -> frozenset[str]:
+    return frozenset(code for code, doc in load_catalogue().items() if doc.status != "removed")
+
+
+def selected_codes(config: Config) -> frozenset[str]:
+    return config.selected_codes(all_codes(), default_codes())

@@ -283,9 +283,8 @@ def check(
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
     fix = fix or fix_only
-    from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
-    from redislint.runner import check_paths
+    from redislint.warm import check_paths  # the runner itself only when the cache misses
 
     modes = [
         name for name, on in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa)) if on
@@ -302,6 +301,8 @@ def check(
     cwd = Path.cwd()
     keep = None
     if baseline_file and not write_baseline_file:
+        from redislint.baseline import BaselineError, BaselineFilter, load_baseline
+
         try:
             keep = BaselineFilter(load_baseline(Path(baseline_file)), cwd)
         except BaselineError as exc:
@@ -347,6 +348,8 @@ def check(
         _echo_blind(outcome.blind_files)
 
     if write_baseline_file:
+        from redislint.baseline import write_baseline
+
         try:
             count = write_baseline(Path(write_baseline_file), outcome.findings, cwd)
         except OSError as exc:
@@ -434,7 +437,7 @@ def _habits_report(
 def _warn_empty_selection(config: Config) -> None:
     """A selection that selects nothing says so (ruff exits 0 then, and so do we: the
     run did check nothing, which is not an error, but it must not pass unnoticed)."""
-    from redislint.engine import selected_codes
+    from redislint.catalogue import selected_codes
 
     if not selected_codes(config):
         where = display_path(config.config_path) if config.config_path else "the defaults"

@@ -38,9 +38,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
-import pathspec
+if TYPE_CHECKING:  # imported where patterns are compiled: a warm run may need none
+    import pathspec
+
 
 try:
     import tomllib
@@ -447,6 +449,8 @@ def _cli_codes(option: str, values: Iterable[str]) -> tuple[str, ...]:
 def _path_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
     """Compiled gitignore-style patterns, cached at module level so Config stays plain data
     (picklable, hashable) while matching thousands of paths stays cheap."""
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -468,6 +472,8 @@ def glob_problem(pattern: str) -> str | None:
     problem = bracket_problem(pattern)
     if problem:
         return problem
+    import pathspec
+
     try:
         spec = pathspec.GitIgnoreSpec.from_lines([pattern])
     except Exception as exc:  # pathspec raises its own error types for invalid patterns

@@ -22,7 +22,15 @@ from pathlib import Path
 
 from redislint.catalogue import load_catalogue
 from redislint.config import Config
-from redislint.deploy.discover import DeployFile, build_deployments, configured_kind, is_relevant
+from redislint.deploy.discover import (  # decode, is_deploy_file and relevant_files
+    DeployFile,  # live there so that the warm path (warm.py) imports no rule
+    build_deployments,
+    configured_kind,
+    decode,
+    is_relevant,
+    relevant_files,
+)
+from redislint.deploy.discover import is_deploy_file as is_deploy_file
 from redislint.deploy.model import DeploymentSet, Location
 from redislint.deploy.redisconf import parse_conf_text
 from redislint.findings import Finding, Fix
@@ -47,29 +55,6 @@ def display(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/")
     except ValueError:
         return str(path)
-
-
-def decode(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
-def is_deploy_file(path: Path, config: Config) -> bool:
-    """Whether the runner hands this file to the deployment checker."""
-    return not path.name.endswith((".py", ".pyi")) and configured_kind(path, config) is not None
-
-
-def relevant_files(jobs: Sequence[tuple[Path, str, bytes]], config: Config) -> list[str]:
-    """The files that count as checked: every redis.conf, YAML/Dockerfiles naming Redis."""
-    found = []
-    for path, rel, data in jobs:
-        kind = configured_kind(path, config)
-        text = decode(data)
-        if kind is not None and (text is None or is_relevant(kind, text)):
-            found.append(rel)
-    return found
 
 
 def read_files(

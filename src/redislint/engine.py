@@ -19,7 +19,12 @@ from pathlib import Path
 
 import libcst as cst
 
-from redislint.catalogue import RuleDoc, load_catalogue
+from redislint.catalogue import (  # the selection lives there: the warm path needs it
+    RuleDoc,
+    all_codes,
+    load_catalogue,
+    selected_codes,
+)
 from redislint.config import Config
 from redislint.discovery import prefilter
 from redislint.findings import Edit, Finding, Fix
@@ -85,18 +90,6 @@ class FileResult:
     blind: bool = False  # with `report_blind`: uses Redis, but no client was proven
     # with `explain`: why the file was read but not analysed (None: analysed, or RL001)
     skipped: str | None = None
-
-
-def default_codes() -> frozenset[str]:
-    return frozenset(code for code, doc in load_catalogue().items() if doc.enabled_by_default)
-
-
-def all_codes() -> frozenset[str]:
-    return frozenset(code for code, doc in load_catalogue().items() if doc.status != "removed")
-
-
-def selected_codes(config: Config) -> frozenset[str]:
-    return config.selected_codes(all_codes(), default_codes())
 
 
 def _parse_error(rel_path: str, doc: RuleDoc, line: int, column: int, message: str) -> Finding:

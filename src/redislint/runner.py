@@ -39,33 +39,18 @@ from redislint.engine import (
     selected_codes,
 )
 from redislint.findings import Finding
+from redislint.outcome import RunOutcome
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex
 from redislint.semantics.project_facts import FileFacts, ProjectFacts
-
-
-@dataclass
-class RunOutcome:
-    findings: list[Finding] = field(default_factory=list)
-    files_checked: int = 0
-    checked_paths: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
-    sources: dict[str, str] = field(default_factory=dict)  # rel path -> text (for --fix)
-    facts: dict[str, FileFacts] = field(default_factory=dict)  # absolute path -> its facts
-    warnings: list[str] = field(default_factory=list)  # shown on stderr, exit code unchanged
-    # Deployment file -> (absolute, reported) paths of the deployment files checked with
-    # it, so that a fix is re-checked against the same deployments (deploy_engine.py).
-    deploy_context: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    # with `report_blind`: files that use Redis where no client was proven
-    blind_files: list[str] = field(default_factory=list)
-    # with `explain` (`check --verbose`): (reported path, governing config file or None
-    # for the defaults, what happened to it), for every file checked or left out
-    notes: list[tuple[str, Path | None, str]] = field(default_factory=list)
-
-
-# The cache entry holding one configuration's deployment findings (they depend on every
-# deployment file at once, so they are stored under one key made of all their bytes).
-DEPLOY_CACHE_ENTRY = "<deployments>"
+from redislint.warm import (
+    DEPLOY_CACHE_ENTRY,
+    Plan,
+    cached_facts,
+    deploy_cache_key,
+    display_path,
+    group_by_config,
+)
 
 
 @dataclass(frozen=True)
@@ -73,13 +58,6 @@ class _Job:
     path: Path
     rel_path: str
     data: bytes
-
-
-def display_path(path: Path, cwd: Path) -> str:
-    try:
-        return os.path.relpath(path, cwd).replace(os.sep, "/")
-    except ValueError:
-        return str(path)
 
 
 @analysis_settings()
@@ -234,17 +212,14 @@ def _add_outside_facts(
     name a few files; a lock key or a consumer may live in another one)."""
     roots = sorted(_project_roots(configs, paths, cwd))
     found = discover([str(root) for root in roots], configs.base, cwd)
-    outside: list[_Job] = []
-    for path in found.files:
-        if str(path) in outcome.facts:
-            continue
-        try:
-            outside.append(_Job(path, display_path(path, cwd), path.read_bytes()))
-        except OSError:
-            continue
-    for group_config, group in _by_config(outside, configs, [], cwd):
+    outside = [path for path in found.files if str(path) not in outcome.facts]
+    for group_config, group in group_by_config(outside, lambda p: p, configs, [], cwd):
         cache = ResultCache(group_config, _FACTS_ONLY) if use_cache else None
-        for part in run_sharded(_facts_shard, group_config, group, jobs, cache, crashed=_no_facts):
+        # The cached facts come without reading the files (stat-based, `warm.py`).
+        facts, misses = cached_facts(cache, group, cwd)
+        outcome.facts.update(facts)
+        work = [_Job(path, rel, data) for path, rel, data in misses]
+        for part in run_sharded(_facts_shard, group_config, work, jobs, cache, crashed=_no_facts):
             outcome.facts.update(part)
 
 
@@ -342,18 +317,7 @@ def _by_config(
     walk itself honoured only the configuration of the run); a file named on the
     command line is always checked, as discovery promises.
     """
-    named = {Path(os.path.abspath(cwd / p)) for p in paths}
-    groups: dict[int, tuple[Config, list[_Job]]] = {}
-    for job in work:
-        config = configs.for_path(job.path)
-        if (
-            config is not configs.base
-            and job.path not in named
-            and config.is_excluded(config.relative_path(job.path))
-        ):
-            continue
-        groups.setdefault(id(config), (config, []))[1].append(job)
-    return list(groups.values())
+    return group_by_config(work, lambda job: job.path, configs, paths, cwd)
 
 
 def check_paths(
@@ -368,6 +332,7 @@ def check_paths(
     use_cache: bool = False,
     report_blind: bool = False,
     explain: bool = False,
+    planned: Plan | None = None,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
 
@@ -380,14 +345,19 @@ def check_paths(
     `config` is one configuration for every file, or a `ConfigSet` that gives each file
     the nearest configuration above it. With `use_cache`, files whose bytes,
     configuration and imported project modules are unchanged since an earlier run are
-    not checked again (never for stdin or when the sources are kept for fixing).
+    not checked again (never when the sources are kept for fixing; a stdin text is
+    looked up and stored by its content). With `planned` (`warm.plan_run`, which looked
+    every file up already), only its misses are checked and its hits are kept.
     """
     cwd = cwd or Path.cwd()
     configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     base = configs.base
     outcome = RunOutcome()
     work: list[_Job] = []
-    if stdin is not None:
+    if planned is not None:
+        outcome = planned.outcome
+        work = [_Job(path, rel, data) for path, rel, data in planned.misses]
+    elif stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
@@ -404,10 +374,11 @@ def check_paths(
             group,
             jobs,
             keep_sources,
-            use_cache and not stdin and (explain or not report_blind),
+            use_cache and (explain or not report_blind),
             cwd,
             report_blind,
             explain,
+            looked_up=planned is not None,
         )
     _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
@@ -472,8 +443,10 @@ def _check_group(
     cwd: Path | None = None,
     report_blind: bool = False,
     explain: bool = False,
+    looked_up: bool = False,
 ) -> None:
-    """Check the files one configuration governs, adding to `outcome`."""
+    """Check the files one configuration governs, adding to `outcome` (with `looked_up`,
+    `work` holds only the cache's misses: they are not looked up again)."""
     selected = selected_codes(config)
     deploy_jobs = [job for job in work if is_deploy_file(job.path, config)]
     if deploy_jobs:
@@ -495,7 +468,7 @@ def _check_group(
     if use_cache and not keep_sources:
         cache = ResultCache(config, selected)
         misses = []
-        for job in work:
+        for job in [] if looked_up else work:
             cached = cache.lookup(job.rel_path, job.data)
             if cached is None:
                 misses.append(job)
@@ -507,7 +480,7 @@ def _check_group(
             if explain:
                 note = "cache hit: unchanged since the last run, not analysed again"
                 outcome.notes.append((job.rel_path, config.config_path, note))
-        work = misses
+        work = work if looked_up else misses
     crashed = partial(_crashed_check, selected)
     for part in run_sharded(
         _check_shard,
@@ -545,10 +518,7 @@ def _check_deployments(
     (they are few, and a deployment may span several of them)."""
     jobs = [(job.path, job.rel_path, job.data) for job in work]
     cache = ResultCache(config, selected) if use_cache and not keep_sources else None
-    key = b"".join(
-        rel.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0"
-        for _, rel, data in sorted(jobs)
-    )
+    key = deploy_cache_key(jobs)
     cached = cache.lookup(DEPLOY_CACHE_ENTRY, key) if cache is not None else None
     if cached is not None:
         checked = relevant_files(jobs, config)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from redislint.deploy import yamlnodes as y
 from redislint.deploy.dockerfile import DockerServer, parse_dockerfile
+from redislint.deploy.kinds import is_compose_name
 from redislint.deploy.model import Location
 from redislint.deploy.redisconf import Token
 from redislint.deploy.server import ImageKind, ServerCommand, image_kind, server_command
@@ -190,14 +191,6 @@ def parse_compose(
                 )
             )
     return servers
-
-
-def is_compose_name(name: str) -> bool:
-    lowered = name.lower()
-    if not lowered.endswith((".yml", ".yaml")):
-        return False
-    stem = lowered.rsplit(".", 1)[0]
-    return stem in ("compose", "compose.override") or stem.startswith("docker-compose")
 
 
 __all__ = ["ComposeServer", "Port", "Token", "is_compose_name", "parse_compose"]

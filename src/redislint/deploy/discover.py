@@ -21,6 +21,13 @@ from typing import Literal
 
 from redislint.config import Config
 from redislint.deploy import compose, dockerfile, kubernetes, redisconf
+from redislint.deploy.kinds import FileKind as FileKind
+from redislint.deploy.kinds import configured_kind as configured_kind
+from redislint.deploy.kinds import decode as decode
+from redislint.deploy.kinds import file_kind as file_kind
+from redislint.deploy.kinds import is_deploy_file as is_deploy_file
+from redislint.deploy.kinds import is_relevant as is_relevant
+from redislint.deploy.kinds import relevant_files as relevant_files
 from redislint.deploy.model import (
     Deployment,
     DeploymentSet,
@@ -32,7 +39,6 @@ from redislint.deploy.redisconf import ConfRead, Token
 from redislint.deploy.server import ServerCommand
 from redislint.deploy.yamlnodes import YamlError
 
-FileKind = Literal["conf", "compose", "yaml", "dockerfile"]
 DEFAULT_PORT = 6379
 
 _TEMPLATE = re.compile(r"(?<!\$)\{\{")
@@ -40,51 +46,6 @@ _MANIFEST_KEY = re.compile(r"^\s*(?:apiVersion|kind)\s*:", re.MULTILINE)
 _MENTIONS_SERVER = re.compile(
     r"(?:redis|valkey)-server|image:\s*[\"']?(?:\S*/)?(?:redis|valkey)\b", re.IGNORECASE
 )
-
-
-def file_kind(name: str) -> FileKind | None:
-    """How a file is read, by its name alone (None: not a deployment file)."""
-    lowered = name.lower()
-    if lowered.endswith(".conf"):
-        return "conf" if any(w in lowered for w in ("redis", "valkey", "sentinel")) else None
-    if compose.is_compose_name(lowered):
-        return "compose"
-    if lowered.endswith((".yml", ".yaml")):
-        return "yaml"
-    if lowered in ("dockerfile", "containerfile") or lowered.startswith("dockerfile."):
-        return "dockerfile"
-    if lowered.endswith(".dockerfile"):
-        return "dockerfile"
-    return None
-
-
-def configured_kind(path: Path, config: Config) -> FileKind | None:
-    """A file's kind, counting `deploy-paths`: a file named there is a deployment file
-    whatever its name (a redis.conf unless YAML or a Dockerfile); under a directory
-    named there, every `.conf` is a redis.conf and every YAML file is read."""
-    kind = file_kind(path.name)
-    if kind is not None or not config.deploy_paths:
-        return kind
-    absolute = os.path.normpath(os.path.abspath(path))
-    lowered = path.name.lower()
-    for entry in config.deploy_paths:
-        target = os.path.normpath(os.path.join(config.root, entry))
-        if absolute == target:
-            return "yaml" if lowered.endswith((".yml", ".yaml")) else "conf"
-        if absolute.startswith(target.rstrip(os.sep) + os.sep):
-            if lowered.endswith(".conf"):
-                return "conf"
-            if lowered.endswith((".yml", ".yaml")):
-                return "yaml"
-    return None
-
-
-def is_relevant(kind: FileKind, text: str) -> bool:
-    """Whether a file is worth reading: YAML and Dockerfiles must mention Redis."""
-    if kind == "conf":
-        return True
-    lowered = text.lower()
-    return "redis" in lowered or "valkey" in lowered
 
 
 @dataclass(frozen=True)

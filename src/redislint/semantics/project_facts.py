@@ -14,11 +14,13 @@ only; a rule never gathers project facts itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from redislint.semantics import data_facts, locks
+from redislint.semantics.facts_types import FileFacts, ProjectFacts
+
+__all__ = ["PRODUCERS", "FileFacts", "Producer", "ProjectFacts", "file_facts"]
 
 if TYPE_CHECKING:
     from redislint.semantics.model import FileModel
@@ -38,30 +40,6 @@ PRODUCERS: tuple[tuple[str, Producer], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class FileFacts:
-    """One file's project facts: fact kind -> sorted, distinct key globs."""
-
-    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, list[str]]:
-        return {kind: list(globs) for kind, globs in self.facts.items()}
-
-    @classmethod
-    def from_json(cls, data: object) -> FileFacts:
-        """Rebuild cached facts; anything of the wrong shape raises ValueError."""
-        if not isinstance(data, dict):
-            raise ValueError("facts: expected an object")
-        facts: dict[str, tuple[str, ...]] = {}
-        for kind, globs in data.items():
-            if not isinstance(kind, str) or not isinstance(globs, list):
-                raise ValueError("facts: expected kind -> list of globs")
-            if not all(isinstance(glob, str) for glob in globs):
-                raise ValueError("facts: globs must be strings")
-            facts[kind] = tuple(globs)
-        return cls(facts)
-
-
 def file_facts(
     model: FileModel, producers: Iterable[tuple[str, Producer]] = PRODUCERS
 ) -> FileFacts:
@@ -72,20 +50,3 @@ def file_facts(
         if globs:
             facts[kind] = globs
     return FileFacts(facts)
-
-
-class ProjectFacts:
-    """Every file's facts merged: what `resolve_project` asks about."""
-
-    def __init__(self, files: Iterable[FileFacts] = ()) -> None:
-        merged: dict[str, set[str]] = {}
-        for one in files:
-            for kind, globs in one.facts.items():
-                merged.setdefault(kind, set()).update(globs)
-        self._facts = {kind: frozenset(globs) for kind, globs in merged.items()}
-
-    def globs(self, kind: str) -> frozenset[str]:
-        return self._facts.get(kind, frozenset())
-
-    def has(self, kind: str, glob: str) -> bool:
-        return glob in self._facts.get(kind, frozenset())

@@ -1,0 +1,255 @@
+"""The warm path: a re-run that the results cache answers without the analysis engine.
+
+`check_paths` here has the runner's signature. With the cache on, it first plans the
+run (`plan_run`): discovery, the configuration of each file, and a cache look-up per
+file that reads a file's bytes only when its stat changed (`ResultCache.lookup_file`).
+When every file is a hit and no finding waits for the project stage, the run is
+answered from the plan alone: libcst, the rules and the worker pool are never
+imported, which is most of a warm run's cost. Otherwise the runner checks only the
+misses (the edited files and the files whose imported modules changed), and the hits
+come from the plan, never looked up or read twice.
+
+Nothing here may import libcst (a test runs a warm `check` and asserts it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from redislint.cache import ResultCache
+from redislint.catalogue import selected_codes
+from redislint.config import Config, ConfigSet
+from redislint.outcome import RunOutcome
+from redislint.semantics.facts_types import FileFacts
+
+_Item = TypeVar("_Item")
+
+# The cache entry holding one configuration's deployment findings (they depend on every
+# deployment file at once, so they are stored under one key made of all their bytes).
+DEPLOY_CACHE_ENTRY = "<deployments>"
+# Below this many files a look-up per row is cheaper than reading a selection's rows.
+_PRELOAD_FROM = 32
+
+
+@dataclass
+class Plan:
+    """What the cache answered (`outcome`) and what is left for the runner."""
+
+    outcome: RunOutcome = field(default_factory=RunOutcome)
+    # (absolute path, path as reported, bytes): files the cache could not answer
+    misses: list[tuple[Path, str, bytes]] = field(default_factory=list)
+    # False when the runner must still run: misses, deployment files, or deferred
+    # findings (the project stage needs the rules)
+    complete: bool = True
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """A path as reports show it: relative to the working directory, `/`-separated."""
+    text, base = str(path), os.path.join(str(cwd), "")
+    if text.startswith(base) and ".." not in text:  # relpath's common case, cheaply
+        return text[len(base) :].replace(os.sep, "/")
+    try:
+        return os.path.relpath(path, cwd).replace(os.sep, "/")
+    except ValueError:
+        return text
+
+
+def deploy_cache_key(jobs: Sequence[tuple[Path, str, bytes]]) -> bytes:
+    """The "content" the deployment entry of one configuration is keyed by."""
+    return b"".join(
+        rel.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0"
+        for _, rel, data in sorted(jobs)
+    )
+
+
+def group_by_config(
+    items: Sequence[_Item],
+    path_of: Callable[[_Item], Path],
+    configs: ConfigSet,
+    paths: Sequence[str],
+    cwd: Path,
+) -> list[tuple[Config, list[_Item]]]:
+    """Group files by the configuration that governs them, in first-seen order.
+
+    A file found by walking is dropped when its own configuration excludes it (the
+    walk itself honoured only the configuration of the run); a file named on the
+    command line is always checked, as discovery promises. Configurations are looked
+    up once per directory, not once per file.
+    """
+    named = {Path(os.path.abspath(cwd / p)) for p in paths}
+    groups: dict[int, tuple[Config, list[_Item]]] = {}
+    by_folder: dict[Path, Config] = {}
+    for item in items:
+        path = path_of(item)
+        config = by_folder.get(path.parent)
+        if config is None:
+            config = by_folder[path.parent] = configs.for_path(path)
+        if (
+            config is not configs.base
+            and path not in named
+            and config.is_excluded(config.relative_path(path))
+        ):
+            continue
+        groups.setdefault(id(config), (config, []))[1].append(item)
+    return list(groups.values())
+
+
+def plan_run(
+    paths: Sequence[str],
+    configs: ConfigSet,
+    cwd: Path,
+    *,
+    force_exclude: bool = False,
+    stdin: tuple[str, bytes] | None = None,
+) -> Plan:
+    """Answer what the cache can of a `check` run (see the module docstring)."""
+    from redislint.deploy.kinds import configured_kind, file_kind, is_deploy_file
+
+    plan = Plan()
+    outcome = plan.outcome
+    base = configs.base
+    if stdin is not None:
+        path = (cwd / stdin[0]).absolute()
+        if force_exclude and base.is_excluded(base.relative_path(path)):
+            return plan
+        found = [path]
+    else:
+        from redislint.discovery import discover, is_python_file
+
+        def wanted(name: str, path: str) -> bool:
+            # `configured_kind`, without building a Path for every file of the tree
+            if is_python_file(name) or file_kind(name) is not None:
+                return True
+            return bool(base.deploy_paths) and configured_kind(Path(path), base) is not None
+
+        result = discover(paths, base, cwd, force_exclude=force_exclude, wanted=wanted)
+        outcome.errors += [f"{p}: {message}" for p, message in result.errors]
+        found = result.files
+    for config, group in group_by_config(found, lambda p: p, configs, paths, cwd):
+        cache = ResultCache(config, selected_codes(config))
+        if len(group) >= _PRELOAD_FROM:
+            cache.preload()
+        deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
+        if deploy:
+            _plan_deployments(plan, cache, config, deploy, cwd)
+            skipped = set(deploy)
+            group = [path for path in group if path not in skipped]
+        for path in group:
+            rel = display_path(path, cwd)
+            data: bytes | None
+            if stdin is not None:
+                cached, data = cache.lookup(rel, stdin[1]), stdin[1]
+            else:
+                cached, data = cache.lookup_file(rel, path)
+            if cached is not None:
+                outcome.findings += cached[0]
+                outcome.facts[str(path)] = cached[1]
+                outcome.files_checked += 1
+                outcome.checked_paths.append(rel)
+                continue
+            try:
+                plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
+            except OSError as exc:
+                outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+        problem = cache.flush()  # the stats recorded on the way
+        if problem is not None and f"{problem}; continuing without it" not in outcome.warnings:
+            outcome.warnings.append(f"{problem}; continuing without it")
+    plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
+    return plan
+
+
+def check_paths(
+    paths: Sequence[str],
+    config: Config | ConfigSet,
+    *,
+    cwd: Path | None = None,
+    jobs: int | None = None,
+    stdin: tuple[str, bytes] | None = None,
+    keep_sources: bool = False,
+    force_exclude: bool = False,
+    use_cache: bool = False,
+    report_blind: bool = False,
+    explain: bool = False,
+) -> RunOutcome:
+    """`runner.check_paths`, answered from the cache when it can be (same results).
+
+    With `explain` (`--verbose`) the runner does the whole run: its notes say, file by
+    file, what governed it and why it was left out, cache hits included."""
+    cwd = cwd or Path.cwd()
+    configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
+    plan = None
+    if use_cache and not keep_sources and not report_blind and not explain:
+        plan = plan_run(paths, configs, cwd, force_exclude=force_exclude, stdin=stdin)
+        if plan.complete:
+            outcome = plan.outcome
+            outcome.findings.sort(key=lambda f: f.sort_key)
+            outcome.checked_paths.sort()
+            return outcome
+    from redislint import runner
+
+    return runner.check_paths(
+        paths,
+        configs,
+        cwd=cwd,
+        jobs=jobs,
+        stdin=stdin,
+        keep_sources=keep_sources,
+        force_exclude=force_exclude,
+        use_cache=use_cache,
+        report_blind=report_blind,
+        explain=explain,
+        planned=plan,
+    )
+
+
+def _plan_deployments(
+    plan: Plan, cache: ResultCache, config: Config, paths: list[Path], cwd: Path
+) -> None:
+    """One configuration's deployment files: all answered by their one entry, or all
+    left to the runner (a deployment may span several of them)."""
+    from redislint.deploy.kinds import relevant_files
+
+    jobs: list[tuple[Path, str, bytes]] = []
+    for path in paths:
+        rel = display_path(path, cwd)
+        try:
+            jobs.append((path, rel, path.read_bytes()))
+        except OSError as exc:
+            plan.outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+    cached = cache.lookup(DEPLOY_CACHE_ENTRY, deploy_cache_key(jobs)) if jobs else None
+    if cached is None:
+        plan.misses += jobs
+        return
+    checked = relevant_files(jobs, config)
+    plan.outcome.findings += cached[0]
+    plan.outcome.files_checked += len(checked)
+    plan.outcome.checked_paths += checked
+
+
+def cached_facts(
+    cache: ResultCache | None, paths: Sequence[Path], cwd: Path
+) -> tuple[dict[str, FileFacts], list[tuple[Path, str, bytes]]]:
+    """The project facts of files a run does not check (the project stage of a run that
+    names a few files: pre-commit, an editor's stdin): (absolute path -> facts from the
+    cache, the files to compute them for). Unchanged files are not read."""
+    facts: dict[str, FileFacts] = {}
+    misses: list[tuple[Path, str, bytes]] = []
+    if cache is not None and len(paths) >= _PRELOAD_FROM:
+        cache.preload()
+    for path in paths:
+        rel = display_path(path, cwd)
+        cached, data = cache.lookup_file(rel, path) if cache is not None else (None, None)
+        if cached is not None:
+            facts[str(path)] = cached[1]
+            continue
+        try:
+            misses.append((path, rel, data if data is not None else path.read_bytes()))
+        except OSError:
+            continue
+    if cache is not None:
+        cache.flush()  # the stats recorded on the way
+    return facts, misses

@@ -1,0 +1,199 @@
+"""The warm path (issue 13): a re-run answered from the cache reads no unchanged file,
+imports no parser, and gives exactly the cold run's output; what changed, and what
+imports it, is checked again."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from support import invoke_cli
+
+from redislint import cache, runner
+
+DB = """
+import redis
+r = redis.Redis()
+"""
+ADMIN = """
+from app.db import r
+
+
+def wipe():
+    r.flushdb()
+"""
+# RL306 is decided in the project stage: the first use of user:* (a hash) is in
+# a_models.py, so b_views.py's GET is the conflict.
+MODELS = """
+from app.db import r
+
+
+def save(uid):
+    r.hset(f"user:{uid}", "name", "ada")
+"""
+VIEWS = """
+from app.db import r
+
+
+def load(uid):
+    return r.get(f"user:{uid}")
+"""
+ARGS = ["check", "--select", "ALL", "--output-format", "concise", "--jobs", "1"]
+PAST = time.time() - 3600  # older than the racy window: stats are recorded
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The files were just written (their ctime is now): let their stats be recorded
+    # at once instead of after the racy window.
+    monkeypatch.setattr(cache, "_RACY_SECONDS", 0.0)
+    (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
+    files = {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/admin.py": ADMIN,
+        "app/a_models.py": MODELS,
+        "app/b_views.py": VIEWS,
+        "app/plain.py": "def nothing():\n    return 1\n",
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        os.utime(path, (PAST, PAST))
+    return tmp_path
+
+
+def _refuse_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the runner fail on any file it analyses; returns the names it was asked for."""
+    asked: list[str] = []
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        asked.append(path.name)
+        raise AssertionError(f"{path.name} was checked again")
+
+    monkeypatch.setattr(runner, "check_file", refuse)
+    return asked
+
+
+def _checked_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the files the runner analyses (and let it analyse them)."""
+    seen: list[str] = []
+    real = runner.check_file
+
+    def record(path: Path, *args: object, **kwargs: object) -> object:
+        seen.append(path.name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "check_file", record)
+    return seen
+
+
+def test_warm_equals_cold_equals_no_cache(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_cache = invoke_cli([*ARGS, "--no-cache", "app"], project)
+    cold = invoke_cli([*ARGS, "app"], project)
+    assert "b_views.py:6:12: RL306" in cold.output and "admin.py:6:5: RL301" in cold.output
+    assert cold.output == no_cache.output and cold.exit_code == no_cache.exit_code == 1
+    _refuse_checks(monkeypatch)
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert warm.output == cold.output and warm.exit_code == 1
+
+
+def test_a_warm_run_imports_no_parser(project: Path) -> None:
+    # No deferred finding here: the project stage (RL104/105/305/306) still needs the rules.
+    for name in ("a_models.py", "b_views.py"):
+        (project / "app" / name).unlink()
+    command = [sys.executable, "-X", "importtime", "-m", "redislint", *ARGS, "app"]
+    cold = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    assert "libcst" in cold.stderr  # the measurement can see the parser being imported
+    warm = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    assert warm.stdout == cold.stdout and warm.returncode == cold.returncode == 1
+    imported = [line for line in warm.stderr.splitlines() if "libcst" in line]
+    assert imported == [], imported[:3]
+
+
+def test_an_unchanged_tree_is_validated_without_reading_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke_cli([*ARGS, "app"], project)
+    with sqlite3.connect(project / ".redislint_cache" / "cache.sqlite3") as connection:
+        recorded = {row[0] for row in connection.execute("SELECT path FROM stats")}
+    assert {"app/db.py", "app/b_views.py", "app/plain.py"} <= recorded
+    real_open, real_read = open, Path.read_bytes
+
+    def refuse(file: object) -> None:
+        if str(file).endswith(".py"):
+            raise AssertionError(f"{file} was read")
+
+    def no_source_open(file: object, *args: object, **kwargs: object) -> object:
+        refuse(file)
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def no_source_read(self: Path) -> bytes:
+        refuse(self)
+        return real_read(self)
+
+    monkeypatch.setattr("builtins.open", no_source_open)
+    monkeypatch.setattr(Path, "read_bytes", no_source_read)
+    assert "RL306" in invoke_cli([*ARGS, "app"], project).output
+
+
+def test_a_stat_change_without_a_content_change_is_still_a_hit(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = invoke_cli([*ARGS, "app"], project)
+    for name in ("db.py", "b_views.py"):
+        os.utime(project / "app" / name, (PAST - 60, PAST - 60))
+    _refuse_checks(monkeypatch)
+    assert invoke_cli([*ARGS, "app"], project).output == first.output
+
+
+def test_editing_a_dependency_rechecks_it_and_its_importers_only(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "admin.py:6:5: RL301" in invoke_cli([*ARGS, "app"], project).output
+    db = project / "app" / "db.py"
+    # Same size and the old mtime: only the ctime (and the content) tell.
+    db.write_text(textwrap.dedent(DB).replace("redis.Redis()", "dict(a=1,b=2)"))
+    assert db.stat().st_size == len(textwrap.dedent(DB))
+    os.utime(db, (PAST, PAST))
+    seen = _checked_names(monkeypatch)
+    result = invoke_cli([*ARGS, "app"], project)
+    assert "RL301" not in result.output and "RL306" not in result.output
+    assert sorted(seen) == ["a_models.py", "admin.py", "b_views.py", "db.py"]
+    assert result.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_editing_one_file_keeps_the_others_cached(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke_cli([*ARGS, "app"], project)
+    views = project / "app" / "b_views.py"
+    views.write_text(
+        textwrap.dedent(VIEWS) + "\n\ndef again(uid):\n    return r.get(f'user:{uid}')\n"
+    )
+    seen = _checked_names(monkeypatch)
+    result = invoke_cli([*ARGS, "app"], project)
+    assert seen == ["b_views.py"]
+    assert result.output.count("RL306") == 2  # the project stage still sees a_models.py
+    assert result.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_the_same_stdin_text_twice_is_checked_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = textwrap.dedent(ADMIN)
+    args = [*ARGS, "--stdin-filename", "app/admin.py"]
+    first = invoke_cli(args, project, stdin=text)
+    assert "app/admin.py:6:5: RL301" in first.output
+    _refuse_checks(monkeypatch)
+    assert invoke_cli(args, project, stdin=text).output == first.output
+    # Another text under the same name is not served from the cache.
+    other = invoke_cli(args, project, stdin=text + "\n\ndef more():\n    r.flushall()\n")
+    assert "admin.py was checked again" in other.output
