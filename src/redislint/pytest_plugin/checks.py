@@ -2,35 +2,45 @@
 
 Each finding uses the static rule's code (RL107, RL201, RL202, RL301, RL303, RL306)
 and RL307 for keyspace drift, and points at the application line that sent the
-command. Only commands with an application frame are judged (test code is exempt, as
-in the static rules), and a `# redislint: ignore[CODE]` comment on that line
-suppresses the finding (`suppressions.parse_suppressions`, the static rules' parser).
+command. Only commands with an application frame are judged (a command sent by a
+test, a fixture or a conftest.py is exempt, as the static rules exempt test paths),
+and a `# redislint: ignore[CODE]` comment on that line suppresses the finding
+(`suppressions.parse_suppressions`, the static rules' parser; per-file-ignores too).
 
 Namespaces come from the config (`role_of` / `subsumes`, the static matcher): a
 concrete key is escaped into a literal glob first. Drift is only reported when the
-config declares a keyspace: with none, every key would be "undeclared".
+config declares a keyspace: with none, every key would be "undeclared" (RL201 then
+uses the default cache patterns, as `redislint check` does).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from redislint.config import Config, KeyspaceEntry
 from redislint.pytest_plugin.recorder import Frame, Recorder, Sent
+from redislint.pytest_plugin.server import Facts, server_facts
 from redislint.semantics.argkeys import SentCommand, sent_command
 from redislint.semantics.keys import KeyPattern, _escape, role_of
 from redislint.semantics.slots import key_slot
 from redislint.suppressions import Suppressions, parse_suppressions
 
 FLUSH = frozenset({"FLUSHALL", "FLUSHDB"})
+# Commands that give a key a TTL; SET and GETEX do with one of `_TTL_OPTIONS`.
+_TTL_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX"})
+_TTL_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT"})
 _NUMERIC_PART = re.compile(r"^(?:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27})$")
 
 
 @dataclass(frozen=True, slots=True)
 class RuntimeFinding:
+    """One report. `path` is relative to the invocation directory (as pytest and
+    `redislint check` show paths)."""
+
     code: str
     message: str
     path: str
@@ -41,17 +51,41 @@ class RuntimeFinding:
 
 @dataclass(frozen=True, slots=True)
 class Observed:
-    """A concrete key written at an application line (for `redislint keys --observed`)."""
+    """A concrete key sent from an application line (for `redislint keys --observed`)."""
 
     path: str
     line: int
     command: str
     key: str
+    written: bool
+
+
+@dataclass(slots=True)
+class _Writes:
+    """The writes of one key during one test: the first (drift is reported where the
+    key appeared), the last (RL201: the write that left it as it is) and the last that
+    gave it a TTL (RL202: the expiry is the mistake, as the static rule reports it)."""
+
+    first: tuple[Sent, SentCommand]
+    last: tuple[Sent, SentCommand]
+    expiry: tuple[Sent, SentCommand] | None = None
+
+
+def sets_ttl(command: SentCommand, args: tuple[object, ...]) -> bool:
+    """Whether the command as sent gives its key a TTL."""
+    if command.name in _TTL_COMMANDS:
+        return True
+    if command.name in ("SET", "GETEX"):
+        words = {a.upper() for a in args[2:] if isinstance(a, str)}
+        words |= {a.upper().decode("ascii", "replace") for a in args[2:] if isinstance(a, bytes)}
+        return bool(words & _TTL_OPTIONS)
+    return False
 
 
 def shape(key: str) -> str:
     """A key's shape for comparing types: `:`-separated parts that are numbers or UUIDs
-    become `*` (`user:42:profile` -> `user:*:profile`); other parts stay as written."""
+    become `*` (`user:42:profile` -> `user:*:profile`); other parts stay as written, so
+    two keys only share a shape when they differ by an id."""
     return ":".join("*" if _NUMERIC_PART.match(p) else p for p in key.split(":"))
 
 
@@ -62,17 +96,18 @@ class Checker:
     config: Config
     recorder: Recorder
     codes: frozenset[str]
+    invocation_dir: Path = field(default_factory=Path.cwd)
     findings: list[RuntimeFinding] = field(default_factory=list)
     observed: dict[Observed, None] = field(default_factory=dict)
     unchecked_clients: set[str] = field(default_factory=set)
     _types: dict[str, tuple[str, str, Frame]] = field(default_factory=dict)
     _suppressions: dict[str, Suppressions] = field(default_factory=dict)
     _reported: set[tuple[str, str, int, str | None]] = field(default_factory=set)
-    _clients: dict[int, Any] = field(default_factory=dict)  # per test: one checking client each
+    _shown: dict[str, str] = field(default_factory=dict)
 
     def check(self, test: str, sent: Iterable[Sent]) -> None:
-        self._clients.clear()
-        written: dict[str, tuple[Sent, SentCommand]] = {}
+        written: dict[str, _Writes] = {}
+        transactions: dict[int, list[tuple[Sent, SentCommand]]] = {}
         for item in sent:
             if item.origin is None:
                 continue
@@ -80,26 +115,55 @@ class Checker:
             if command is None:
                 continue
             self._command_checks(test, item, item.origin, command)
+            if item.transaction and item.batch:
+                transactions.setdefault(item.batch, []).append((item, command))
             for arg in command.keys:
+                shown = self.show(item.origin.path)
+                self.observed.setdefault(
+                    Observed(shown, item.origin.line, command.name, arg.key, arg.written)
+                )
                 if arg.written:
-                    self.observed.setdefault(
-                        Observed(item.origin.path, item.origin.line, command.name, arg.key)
-                    )
-                    written.setdefault(arg.key, (item, command))
-        for key, (item, command) in written.items():
-            self._key_checks(test, key, item, command)
+                    sent_now = (item, command)
+                    writes = written.setdefault(arg.key, _Writes(sent_now, sent_now))
+                    writes.last = sent_now
+                    if sets_ttl(command, item.args):
+                        writes.expiry = sent_now
+        for queued in transactions.values():
+            self._transaction_slots(test, queued)
+        self._key_checks(test, written)
+
+    def show(self, rel: str) -> str:
+        """A root-relative path as the user reads it (relative to where pytest ran)."""
+        shown = self._shown.get(rel)
+        if shown is None:
+            absolute = os.path.join(self.config.root, rel)
+            shown = os.path.relpath(absolute, self.invocation_dir).replace(os.sep, "/")
+            if shown.startswith("../../"):
+                shown = absolute
+            self._shown[rel] = shown
+        return shown
+
+    def _is_cluster(self, item: Sent) -> bool:
+        return self.config.cluster or "cluster" in item.kind
 
     def _command_checks(self, test: str, item: Sent, origin: Frame, command: SentCommand) -> None:
         if command.name in FLUSH:
-            self._report("RL301", f"{command.name} sent from application code", origin, test)
+            scope = "the server" if command.name == "FLUSHALL" else "the database"
+            self._report(
+                "RL301",
+                f"{command.name} sent from application code deletes every key of {scope}",
+                origin,
+                test,
+            )
         elif command.name == "KEYS":
-            self._report("RL303", "KEYS sent from application code (O(N), blocks)", origin, test)
-        cluster = self.config.cluster or "cluster" in item.kind
+            self._report(
+                "RL303", "KEYS sent from application code (O(N), blocks the server)", origin, test
+            )
         keys = [a.key for a in command.keys]
-        if cluster and len(keys) > 1:
+        if self._is_cluster(item) and len(keys) > 1:
             slots = {key_slot(k) for k in keys}
             if len(slots) > 1:
-                shown = ", ".join(keys[:4])
+                shown = ", ".join(repr(k) for k in keys[:4])
                 self._report(
                     "RL107",
                     f"{command.name} keys hash to {len(slots)} slots ({shown}): CROSSSLOT",
@@ -107,31 +171,84 @@ class Checker:
                     test,
                 )
 
-    def _key_checks(self, test: str, key: str, item: Sent, command: SentCommand) -> None:
-        origin = item.origin
-        assert origin is not None
-        entry = self._namespace(key)
-        if entry is None and self.config.keyspace:
-            self._report(
-                "RL307",
-                f"{command.name} wrote {key!r}, which matches no declared namespace",
-                origin,
-                test,
-                key,
-            )
-        facts = self._server_facts(item, key)
-        if facts is None:
-            return
+    def _transaction_slots(self, test: str, queued: list[tuple[Sent, SentCommand]]) -> None:
+        """A cluster transaction (MULTI/EXEC) must stay in one slot: reported at the
+        first queued command whose key hashes elsewhere than the first key."""
+        first: tuple[str, int] | None = None
+        for item, command in queued:
+            if not self._is_cluster(item) or item.origin is None:
+                return
+            for arg in command.keys:
+                slot = key_slot(arg.key)
+                if first is None:
+                    first = (arg.key, slot)
+                elif slot != first[1]:
+                    self._report(
+                        "RL107",
+                        f"transaction queues {command.name} {arg.key!r} (slot {slot}) after "
+                        f"{first[0]!r} (slot {first[1]}): CROSSSLOT",
+                        item.origin,
+                        test,
+                    )
+                    return
+
+    def _key_checks(self, test: str, written: dict[str, _Writes]) -> None:
+        by_client: dict[int, list[str]] = {}
+        for key, writes in written.items():
+            item, command = writes.first
+            assert item.origin is not None
+            entry = self._namespace(key)
+            if entry is None and self.config.keyspace:
+                self._report(
+                    "RL307",
+                    f"{command.name} wrote {key!r}, which matches no declared namespace",
+                    item.origin,
+                    test,
+                    key,
+                )
+            by_client.setdefault(id(writes.last[0].client), []).append(key)
+        facts: Facts = {}
+        for keys in by_client.values():
+            item = written[keys[0]].last[0]
+            found = server_facts(item.client, item.kind, keys, self.recorder.paused)
+            if found is None:
+                self.unchecked_clients.add(
+                    type(item.client).__module__ + "." + type(item.client).__name__
+                )
+            else:
+                facts.update(found)
+        for key, writes in written.items():
+            if key in facts:
+                self._judge(test, key, facts[key], writes)
+
+    def _judge(self, test: str, key: str, facts: tuple[int, str], writes: _Writes) -> None:
         ttl, key_type = facts
         if ttl == -2:
             return  # gone by the end of the test (deleted, expired): nothing left to judge
+        entry = self._namespace(key)
+        last = writes.last[0].origin
+        assert last is not None
         if entry is not None and entry.role == "cache" and ttl == -1:
-            self._report("RL201", f"cache key {key!r} left without a TTL", origin, test, key)
-        if entry is not None and entry.role in ("critical", "primary") and ttl >= 0:
             self._report(
-                "RL202", f"{entry.role} key {key!r} has a TTL ({ttl} s)", origin, test, key
+                "RL201",
+                f"{writes.last[1].name} left cache key {key!r} (namespace {entry.pattern!r}) "
+                "without a TTL",
+                last,
+                test,
+                key,
             )
-        self._type_check(test, key, key_type, entry, origin)
+        if entry is not None and entry.role in ("critical", "primary") and ttl >= 0:
+            expiry = (writes.expiry or writes.last)[0].origin
+            assert expiry is not None
+            self._report(
+                "RL202",
+                f"{entry.role} key {key!r} (namespace {entry.pattern!r}) has a TTL ({ttl} s): "
+                "Redis will delete it",
+                expiry,
+                test,
+                key,
+            )
+        self._type_check(test, key, key_type, entry, last)
 
     def _type_check(
         self, test: str, key: str, key_type: str, entry: KeyspaceEntry | None, origin: Frame
@@ -152,7 +269,7 @@ class Checker:
             self._report(
                 "RL306",
                 f"{key!r} holds a {key_type}; {seen[1]!r} of the same pattern {pattern!r} "
-                f"holds a {seen[0]} ({first.path}:{first.line})",
+                f"holds a {seen[0]} ({self.show(first.path)}:{first.line})",
                 origin,
                 test,
                 key,
@@ -162,27 +279,6 @@ class Checker:
         glob = _escape(key)
         return role_of(KeyPattern(glob, glob), self.config.effective_keyspace())
 
-    def _server_facts(self, item: Sent, key: str) -> tuple[int, str] | None:
-        """TTL and TYPE of `key`, asked through a client on the recorded client's pool
-        (the recorder paused); None when no such client can be built."""
-        if id(item.client) not in self._clients:
-            self._clients[id(item.client)] = _checking_client(item)
-        client = self._clients[id(item.client)]
-        if client is None:
-            self.unchecked_clients.add(
-                type(item.client).__module__ + "." + type(item.client).__name__
-            )
-            return None
-        with self.recorder.paused():
-            try:
-                ttl = int(client.ttl(key))
-                key_type = client.type(key)
-            except Exception:  # the server went away, an auth change: skip, never crash a suite
-                return None
-        if isinstance(key_type, bytes):
-            key_type = key_type.decode()
-        return ttl, str(key_type)
-
     def _report(
         self, code: str, message: str, origin: Frame, test: str, key: str | None = None
     ) -> None:
@@ -190,11 +286,13 @@ class Checker:
             return
         if self._suppressed(code, origin):
             return
-        identity = (code, origin.path, origin.line, key if code != "RL307" else _pattern(key))
+        # Once per code, line and key pattern: a loop over 1000 ids is one finding.
+        identity = (code, origin.path, origin.line, None if key is None else shape(key))
         if identity in self._reported:
             return
         self._reported.add(identity)
-        self.findings.append(RuntimeFinding(code, message, origin.path, origin.line, test, key))
+        shown = self.show(origin.path)
+        self.findings.append(RuntimeFinding(code, message, shown, origin.line, test, key))
 
     def _suppressed(self, code: str, origin: Frame) -> bool:
         found = self._suppressions.get(origin.path)
@@ -204,44 +302,4 @@ class Checker:
             except OSError:
                 text = ""
             found = self._suppressions[origin.path] = parse_suppressions(text)
-        return found.match(code, [origin.line]) is not None
-
-
-def _pattern(key: str | None) -> str | None:
-    return None if key is None else shape(key)
-
-
-def _checking_client(item: Sent) -> Any:
-    """A sync client that reaches the same server (and database) as the recorded one."""
-    import redis
-
-    client = item.client
-    if item.kind == "sync":
-        pool = getattr(client, "connection_pool", None)
-        return None if pool is None else redis.Redis(connection_pool=pool)
-    if item.kind == "cluster":
-        return client
-    if item.kind == "async":
-        pool = getattr(client, "connection_pool", None)
-        kwargs = dict(getattr(pool, "connection_kwargs", {}))
-        if "host" not in kwargs and "path" not in kwargs:
-            return None  # fakeredis.aioredis and other in-process servers
-        allowed = {
-            "host", "port", "path", "db", "username", "password", "ssl",
-            "ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile",
-        }  # fmt: skip
-        kwargs = {k: v for k, v in kwargs.items() if k in allowed}
-        uses_ssl = "ssl" in type(pool).__dict__ or "SSL" in getattr(
-            getattr(pool, "connection_class", None), "__name__", ""
-        )
-        if "path" in kwargs:
-            return redis.Redis(unix_socket_path=kwargs.pop("path"), **kwargs)
-        return redis.Redis(ssl=uses_ssl, **kwargs)
-    if item.kind == "async-cluster":
-        node = next(iter(getattr(client, "get_nodes", list)()), None)
-        if node is None:
-            return None
-        from redis.cluster import RedisCluster
-
-        return RedisCluster(host=node.host, port=node.port)
-    return None
+        return found.skip_file or found.match(code, [origin.line]) is not None

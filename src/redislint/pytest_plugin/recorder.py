@@ -12,7 +12,11 @@ What is wrapped (class attributes, restored by `uninstall`):
   time, the command counts once `execute()` sends it), `Pipeline.execute`,
   `Pipeline.reset` (a pipeline left without `execute()` sends nothing) and
   `Pipeline.immediate_execute_command` (commands after WATCH), sync and async;
-- `RedisCluster.execute_command` and `ClusterPipeline` (sync and async).
+- `RedisCluster.execute_command` and `ClusterPipeline` (sync and async; a cluster
+  pipeline queues through its own `execute_command`, which is wrapped instead).
+Queued commands wait in a table keyed by the pipeline's id (the async
+`ClusterPipeline` has `__slots__`: no attribute can be added to it), emptied at each
+`take()` so that a pipeline dropped without `execute()` or `reset()` leaks nothing.
 The async wrappers are plain functions that record and return the original coroutine,
 so the frame is the call site's even when the coroutine is awaited later.
 
@@ -37,8 +41,6 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-_PENDING = "_redislint_pending"
-
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -62,6 +64,7 @@ class Sent:
     client: Any
     kind: str
     transaction: bool = False
+    batch: int = 0  # > 0: sent by one pipeline `execute()` (the same number for all of it)
 
 
 # Frame classes, cached per code object: the first time a code object is seen costs a
@@ -85,6 +88,8 @@ class Recorder:
     _originals: list[tuple[type, str, Any]] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local)
     _library_dirs: tuple[str, ...] = ()
+    _pending: dict[int, list[Sent]] = field(default_factory=dict)
+    _batches: int = 0
 
     def __post_init__(self) -> None:
         paths = sysconfig.get_paths()
@@ -106,12 +111,31 @@ class Recorder:
             return
         self.sent.append(Sent(args, self.origin(sys._getframe(depth + 1)), client, kind))
 
-    def record_many(self, sent: list[Sent]) -> None:
-        if not getattr(self._local, "paused", False):
-            self.sent.extend(sent)
+    def queue(self, pipe: Any, args: tuple[object, ...], kind: str, depth: int) -> None:
+        """A command queued on a pipeline: its frame now, sent at `execute()`."""
+        if getattr(self._local, "paused", False):
+            return
+        origin = self.origin(sys._getframe(depth + 1))
+        sent = Sent(args, origin, pipe, kind, _is_transaction(pipe))
+        self._pending.setdefault(id(pipe), []).append(sent)
+
+    def flush(self, pipe: Any) -> None:
+        """`execute()`: the queued commands are sent, as one batch."""
+        queued = self._pending.pop(id(pipe), None)
+        if not queued or getattr(self._local, "paused", False):
+            return
+        self._batches += 1
+        self.sent.extend(
+            Sent(s.args, s.origin, s.client, s.kind, s.transaction, self._batches) for s in queued
+        )
+
+    def discard(self, pipe: Any) -> None:
+        """`reset()` without `execute()`: nothing queued was sent."""
+        self._pending.pop(id(pipe), None)
 
     def take(self) -> list[Sent]:
         taken, self.sent = self.sent, []
+        self._pending.clear()
         return taken
 
     @contextlib.contextmanager
@@ -205,28 +229,25 @@ class Recorder:
 
     def _wrap_pipeline(self, cls: type, kind: str) -> None:
         recorder = self
-        queue_method = "execute_command" if kind == "async-cluster" else "pipeline_execute_command"
+        queue_method = "execute_command" if "cluster" in kind else "pipeline_execute_command"
 
         def make_queue(original: Any) -> Any:
             def queue(pipe: Any, *args: Any, **options: Any) -> Any:
-                if not getattr(recorder._local, "paused", False):
-                    origin = recorder.origin(sys._getframe(1))
-                    pending = pipe.__dict__.setdefault(_PENDING, [])
-                    pending.append(Sent(args, origin, pipe, kind, _is_transaction(pipe)))
+                recorder.queue(pipe, args, kind, 1)
                 return original(pipe, *args, **options)
 
             return queue
 
         def make_execute(original: Any) -> Any:
             def execute(pipe: Any, *args: Any, **kwargs: Any) -> Any:
-                recorder.record_many(pipe.__dict__.pop(_PENDING, []))
+                recorder.flush(pipe)
                 return original(pipe, *args, **kwargs)
 
             return execute
 
         def make_reset(original: Any) -> Any:
             def reset(pipe: Any, *args: Any, **kwargs: Any) -> Any:
-                pipe.__dict__.pop(_PENDING, None)
+                recorder.discard(pipe)
                 return original(pipe, *args, **kwargs)
 
             return reset

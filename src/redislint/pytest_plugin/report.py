@@ -33,18 +33,35 @@ def finding_dict(finding: RuntimeFinding) -> dict[str, Any]:
     }
 
 
+def ordered(findings: Iterable[RuntimeFinding]) -> list[RuntimeFinding]:
+    """In file and line order, as `redislint check` prints (not in test order)."""
+    return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.key or ""))
+
+
 def report_document(
-    findings: Iterable[RuntimeFinding], observed: Iterable[Observed], unchecked: Iterable[str]
+    findings: Iterable[RuntimeFinding],
+    observed: Iterable[Observed],
+    unchecked: Iterable[str],
+    root: Path,
 ) -> dict[str, Any]:
+    """The JSON report: paths are relative to `root` (the directory pytest ran in),
+    which is recorded so that `redislint keys --observed` can run from anywhere."""
     return {
         "version": REPORT_VERSION,
         "tool": "redislint",
         "tool_version": __version__,
         "mode": "pytest",
-        "diagnostics": [finding_dict(f) for f in findings],
+        "root": str(root),
+        "diagnostics": [finding_dict(f) for f in ordered(findings)],
         "observed": [
-            {"path": o.path, "line": o.line, "command": o.command, "key": o.key}
-            for o in sorted(observed, key=lambda o: (o.path, o.line, o.key))
+            {
+                "path": o.path,
+                "line": o.line,
+                "command": o.command,
+                "key": o.key,
+                "written": o.written,
+            }
+            for o in sorted(observed, key=lambda o: (o.path, o.line, o.key, o.command))
         ],
         "unchecked_clients": sorted(unchecked),
     }
@@ -60,7 +77,7 @@ def summary_lines(
 ) -> list[str]:
     lines = [
         f"{d['path']}:{d['line']}: {d['code']} [{d['name']}] {d['message']} (test: {d['test']})"
-        for d in map(finding_dict, findings)
+        for d in map(finding_dict, ordered(findings))
     ]
     for name in sorted(unchecked):
         lines.append(
