@@ -39,19 +39,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """A source position: path relative to the project root, 1-based line."""
 
     path: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
+class Sent(NamedTuple):
     """One command as sent: its wire arguments, where it came from, and its client.
 
     `client` is the object the command went through (a client or pipeline); the checks
@@ -157,7 +155,7 @@ class Recorder:
                 self._classes[code] = known
             kind, rel = known
             if kind == _APP:
-                return Frame(rel, frame.f_lineno or code.co_firstlineno)
+                return Frame(rel, frame.f_lineno or code.co_firstlineno)  # NamedTuple: cheap
             if kind == _TEST:
                 return None
             frame = frame.f_back
