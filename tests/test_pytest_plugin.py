@@ -9,13 +9,15 @@ lines are found from markers (`# at:NAME`) in the generated sources, never typed
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from redis_server import RedisServer
-from support import invoke_cli
+from support import run_command, show
 
 pytestmark = pytest.mark.redis
 
@@ -262,17 +264,17 @@ def test_main_project_reports(
     assert not any(o[3].startswith("ghost:") for o in observed), "a pipeline never executed"
     assert not any(o[3] == "cache:by-the-test" for o in observed), "test code is not observed"
 
-    # `redislint keys --observed`: the unresolved key of forget() with the concrete key
-    keys = invoke_cli(["keys", "--observed", "out/r.json", "proj"], pytester.path)
-    assert keys.exit_code == 0, keys.output
-    text = keys.output
+    # `redislint keys --observed` (a real process: pytester restores sys.modules after
+    # the test, which would orphan modules the CLI imports lazily in this one)
+    cli = [sys.executable, "-m", "redislint", "keys", "--observed", "out/r.json"]
+    keys = run_command([*cli, "proj"], pytester.path)
+    assert keys.returncode == 0, show(keys)
+    text = keys.stdout
     forget_at = at(pytester.path, store, "forget")
     block = text.split(f"{forget_at}:5 in forget()", 1)[1].split("\n  key", 1)[0]
     assert "observed: 'cache:product:9'" in block, text
-    listed = invoke_cli(
-        ["keys", "--format", "json", "--observed", "out/r.json", "proj"], pytester.path
-    )
-    unresolved = json.loads(listed.output)["unresolved"]
+    listed = run_command([*cli, "--format", "json", "proj"], pytester.path)
+    unresolved = json.loads(listed.stdout)["unresolved"]
     forget_row = next(u for u in unresolved if u["function"] == "forget")
     assert forget_row["observed"] == ["cache:product:9"]
 
@@ -489,8 +491,6 @@ CLUSTER = {
 def test_cluster_cross_slot(
     pytester: pytest.Pytester, cluster_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import redis
-
     redis.Redis(host=cluster_server.host, port=cluster_server.port).flushall()
     monkeypatch.setenv(PORT_ENV, str(cluster_server.port))
     files = dict(CLUSTER)
