@@ -16,6 +16,9 @@ from support import missing_tool
 if TYPE_CHECKING:
     import redis
 
+# `pytester` runs the pytest plugin's tests on generated projects (test_pytest_plugin*.py).
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:

@@ -101,7 +101,13 @@ def test_check_mode_exit_code(tmp_path: Path) -> None:
     assert result.returncode == expected, result.stdout + result.stderr
 
 
-HAND_WRITTEN = ("getting-started.md", "configuration.md", "integrations.md", "deployment.md")
+HAND_WRITTEN = (
+    "getting-started.md",
+    "configuration.md",
+    "integrations.md",
+    "deployment.md",
+    "pytest-plugin.md",
+)
 _LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 

@@ -779,6 +779,14 @@ def explain(rule: str) -> None:
     is_flag=True,
     help="Also inventory files in test paths (left out by default).",
 )
+@click.option(
+    "--observed",
+    "observed_files",
+    multiple=True,
+    metavar="FILE.json",
+    help="A `pytest --redislint --redislint-report` file: show the keys the tests sent "
+    "at each unresolved call site (repeatable).",
+)
 @_no_traceback
 def keys_command(
     paths: tuple[str, ...],
@@ -787,6 +795,7 @@ def keys_command(
     output_format: str,
     output_file: str | None,
     include_tests: bool,
+    observed_files: tuple[str, ...] = (),
 ) -> None:
     """Inventory the keyspace of PATHS: key patterns, commands, types, TTLs, roles, uses.
 
@@ -798,7 +807,15 @@ def keys_command(
     config = _load_config(paths, config_file, isolated, None)
     configs = ConfigSet(config, hierarchical=not (config_file or isolated))
     outcome = collect_inventory(list(paths), configs, include_tests=include_tests)
-    report = render_inventory(output_format, outcome.inventory)
+    inventory = outcome.inventory
+    if observed_files:
+        from redislint.observed import ObservedError, load_observed, merge_observed
+
+        try:
+            inventory = merge_observed(inventory, load_observed(observed_files))
+        except ObservedError as exc:
+            _fail(str(exc))
+    report = render_inventory(output_format, inventory)
     report = _with_unmapped_deployments(report, output_format, list(paths), configs)
     if output_file:
         try:

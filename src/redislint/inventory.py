@@ -117,6 +117,8 @@ class UnresolvedKey:
     function: str | None
     location: Location
     reason: str | None = None  # the part of the key the model could not follow
+    # concrete keys the test suite sent from this call site (`keys --observed`)
+    observed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

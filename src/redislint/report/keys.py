@@ -142,6 +142,9 @@ def render_text(inventory: Inventory) -> str:
             lines.append(f"  {key.key:<{width}}  {key.command:<8} {_where(key)}")
             if key.reason:
                 lines.append(f"  {'':<{width}}  why: {key.reason}")
+            if key.observed:
+                seen = ", ".join(repr(k) for k in key.observed)
+                lines.append(f"  {'':<{width}}  observed: {seen}")
         lines.append("")
     if inventory.blind_files:
         lines.append(
@@ -155,6 +158,21 @@ def render_text(inventory: Inventory) -> str:
 
 
 # -- json -------------------------------------------------------------------------------
+
+
+def _unresolved_json(key: UnresolvedKey) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "key": key.key,
+        "command": key.command,
+        "function": key.function,
+        "path": key.location.path,
+        "line": key.location.line,
+        "column": key.location.column,
+        "reason": key.reason,
+    }
+    if key.observed:  # only with `--observed`: the concrete keys the tests sent here
+        row["observed"] = list(key.observed)
+    return row
 
 
 def _location_json(location: Location) -> dict[str, Any]:
@@ -198,18 +216,7 @@ def render_json(inventory: Inventory) -> str:
         "files": inventory.files,
         "tests_excluded": inventory.tests_excluded,
         "patterns": [_pattern_json(entry) for entry in inventory.patterns],
-        "unresolved": [
-            {
-                "key": key.key,
-                "command": key.command,
-                "function": key.function,
-                "path": key.location.path,
-                "line": key.location.line,
-                "column": key.location.column,
-                "reason": key.reason,
-            }
-            for key in inventory.unresolved
-        ],
+        "unresolved": [_unresolved_json(key) for key in inventory.unresolved],
         "blind_files": list(inventory.blind_files),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -321,6 +328,9 @@ def render_toml(inventory: Inventory) -> str:
             lines.append(_comment(f"{key.key} ({key.command}) at {_where(key)}", indent=2))
             if key.reason:
                 lines.append(_comment(f"why: {key.reason}", indent=4))
+            if key.observed:
+                seen = ", ".join(repr(k) for k in key.observed)
+                lines.append(_comment(f"observed: {seen}", indent=4))
     if inventory.blind_files:
         lines.append("")
         lines.append(
