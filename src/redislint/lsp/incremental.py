@@ -7,8 +7,10 @@ is the same as before at the start (whole statements, from the top) and at the e
 (whole statements, from the bottom) keeps its nodes, and only the text in between is
 parsed, as a module of its own.
 
-The result must be the tree `cst.parse_module(text)` gives (tests/test_server.py checks
-it with `deep_equals` on many edits). A fragment parsed alone differs from the same
+The result must be the tree `cst.parse_module(text)` gives (checked with `deep_equals`
+on 4,241 random line edits of real-code and fixture files by a throwaway script, 3,409
+of them spliced, none different; a committed test of this is still to be written).
+A fragment parsed alone differs from the same
 text inside the file only in where blank lines and comments at its edges go: at its
 start they are the fragment's header (in the file: the first statement's leading
 lines), at its end its footer (in the file: the next statement's leading lines). Those
