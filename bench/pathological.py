@@ -52,10 +52,50 @@ def _libcst_seconds(source: str, limit: float) -> str:
     return f"{time.perf_counter() - started:.2f}"
 
 
+# Shapes that are large in statements, not in nesting (the precheck lets them through):
+# the rules' searches within one function must stay linear (tests/test_linearity.py
+# counts their work; these rows time them).
+FUNCTION = HEADER + "\n\ndef f():\n"
+FUNCTION_SHAPES: dict[str, Callable[[int], str]] = {
+    "expire pairs": lambda n: (
+        FUNCTION
+        + "".join(
+            f'    r.hset("cache:h{i}", "f", 1)\n    r.expire("cache:h{i}", 60)\n' for i in range(n)
+        )
+    ),
+    "distinct writes": lambda n: (
+        FUNCTION + "".join(f'    r.sadd("order:{i}", 1)\n' for i in range(n))
+    ),
+    "deletes": lambda n: FUNCTION + "".join(f'    r.unlink("order:{i}")\n' for i in range(n)),
+    "rebound key": lambda n: (
+        FUNCTION + "".join(f'    key = "cache:{i}"\n    r.set(key, 1)\n' for i in range(n))
+    ),
+}
+
+
+def _function_rows(root: Path) -> None:
+    print(f"\n{'function shape':<16} {'N=200 s':>8} {'N=1000 s':>9}  growth (linear: 5)")
+    for name, build in FUNCTION_SHAPES.items():
+        seconds = []
+        for size in (200, 1000):
+            path = root / "shape.py"
+            path.write_text(build(size))
+            started = time.perf_counter()
+            check_paths([path.name], Config(root=root, select=("ALL",)), cwd=root, jobs=1)
+            seconds.append(time.perf_counter() - started)
+        growth = seconds[1] / seconds[0]
+        print(f"{name:<16} {seconds[0]:>8.2f} {seconds[1]:>9.2f}  {growth:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--libcst-timeout", type=float, default=30.0)
+    parser.add_argument("--functions-only", action="store_true", help="only the function rows")
     options = parser.parse_args()
+    if options.functions_only:
+        with tempfile.TemporaryDirectory() as folder:
+            _function_rows(Path(folder))
+        return
     print(f"{'shape':<16} {'size':>6} {'libcst s':>10}  {'check s':>8}  verdict")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -72,6 +112,7 @@ def main() -> None:
                 checked = time.perf_counter() - started
                 libcst = _libcst_seconds(source, options.libcst_timeout)
                 print(f"{name:<16} {size:>6} {libcst:>10}  {checked:>8.2f}  {verdict}")
+        _function_rows(root)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+from redislint.cli import main
 
 
 def missing_tool(message: str) -> None:
@@ -49,3 +52,20 @@ def run_command(
             f"timed out after {timeout}s: {' '.join(map(str, args))}\n"
             f"--- stdout ---\n{out or ''}\n--- stderr ---\n{err or ''}"
         )
+
+
+def invoke_cli(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    stdin: str | bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """`redislint ARGS` in-process through click's CliRunner, run from `cwd` (the paths a
+    report prints are relative to it); exceptions propagate, so a traceback fails the test."""
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+    finally:
+        os.chdir(old)

@@ -3,23 +3,18 @@ to a file or to a project module it imports invalidates exactly what it must."""
 
 from __future__ import annotations
 
-import os
+import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
+from support import invoke_cli
 
 from redislint import runner
-from redislint.cli import main
 
 
-def run(args: list[str], cwd: Path):  # type: ignore[no-untyped-def]
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path) -> Result:
+    return invoke_cli(args, cwd)
 
 
 @pytest.fixture
@@ -69,7 +64,8 @@ def test_no_cache_and_config_changes(project: Path, monkeypatch: pytest.MonkeyPa
 
 def test_a_damaged_entry_is_a_miss(project: Path) -> None:
     assert run(["check", "app"], project).exit_code == 1
-    for entry in (project / ".redislint_cache").rglob("*.json"):
-        entry.write_text("{not json")
+    database = project / ".redislint_cache" / "cache.sqlite3"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE entries SET payload = '{not json'")
     result = run(["check", "app"], project)
     assert result.exit_code == 1 and "RL301" in result.output

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from redislint.cli import main
+from click.testing import Result
+from support import invoke_cli
 
 BAD = "import redis\n\nr = redis.Redis()\nr.flushall()\n"
 CLEAN = "import redis\n\nr = redis.Redis()\nr.get('cache:a')\n"
 
 
-def run(args: list[str], cwd: Path, stdin: str | None = None):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, args, input=stdin, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path, stdin: str | None = None) -> Result:
+    return invoke_cli(args, cwd, stdin=stdin)
 
 
 @pytest.fixture

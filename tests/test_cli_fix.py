@@ -73,7 +73,8 @@ def test_fix_applies_safe_fixes_and_reports_what_remains(project: Path) -> None:
     assert "RL201" not in result.stdout
     assert "app.py:11:5: RL202 [ttl-on-critical-key]" in result.stdout
     assert result.stdout.endswith(
-        "Fixed 1 finding.\nFound 1 finding (1 fixable with --unsafe-fixes).\n"
+        "Fixed 1 finding.\nFound 1 finding.\n"
+        "1 fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
 
 
@@ -146,12 +147,15 @@ def test_stdin_fix_prints_only_the_fixed_source(project: Path) -> None:
     crlf = APP.replace("\n", "\r\n").encode()
     result = run("--fix", "--stdin-filename", "app.py", input=crlf)
     assert result.stdout_bytes == SAFE_FIXED.replace("\n", "\r\n").encode()
-    assert result.exit_code == 1  # the unsafe finding remains
-    assert result.stderr == ""
+    assert result.exit_code == 1  # the unsafe finding remains, reported on stderr (as ruff)
+    (first, *rest) = result.stderr.splitlines()
+    assert first.startswith("app.py:11:") and " RL202 [" in first
+    assert all(line.startswith("  ") for line in rest)  # its hint / fix lines
     assert (project / "app.py").read_text() == APP  # the file on disk is not touched
     clean = run("--fix", "--unsafe-fixes", "--stdin-filename", "app.py", input=crlf)
     assert clean.exit_code == 0
     assert clean.stdout_bytes == ALL_FIXED.replace("\n", "\r\n").encode()
+    assert clean.stderr == ""
 
 
 def test_stdin_fix_echoes_the_input_when_there_is_nothing_to_fix(project: Path) -> None:
@@ -166,7 +170,10 @@ def test_fix_touches_only_what_the_baseline_does_not_cover(project: Path) -> Non
     (project / "app.py").write_text(new)
     result = run("--fix", "--unsafe-fixes", "--baseline", "bl.json", ".")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Fixed 1 finding.\nAll checks passed!\n"
+    assert (
+        result.stdout
+        == "Fixed 1 finding.\nAll checks passed!\n2 findings hidden by the baseline.\n"
+    )
     expected = new.replace('f"cache:more:{uid}", page)', 'f"cache:more:{uid}", page, ex=300)')
     assert (project / "app.py").read_text() == expected
 

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from redislint.cli import main
+from click.testing import Result
+from support import invoke_cli
 
 STORAGE = "class S:\n    def reset(self):\n        self.conn.flushdb()\n"
 
 
-def run(args: list[str], cwd: Path):  # type: ignore[no-untyped-def]
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path) -> Result:
+    return invoke_cli(args, cwd)
 
 
 @pytest.fixture

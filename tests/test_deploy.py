@@ -4,15 +4,14 @@ Dockerfiles), and `redislint check` / `deployments` on them end to end."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
+from support import invoke_cli
 
-from redislint.cli import main
 from redislint.deploy.model import Location
 from redislint.deploy.redisconf import (
     SplitError,
@@ -27,13 +26,8 @@ from redislint.deploy.server import image_kind
 PRIMARY = '[tool.redislint]\n[[tool.redislint.keyspace]]\npattern = "order:*"\nrole = "primary"\n'
 
 
-def run(args: list[str], cwd: Path):  # type: ignore[no-untyped-def]
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+def run(args: list[str], cwd: Path) -> Result:
+    return invoke_cli(args, cwd)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -107,10 +107,21 @@ def test_example_text_groups_by_role_and_lists_unresolved(at_repo: Path) -> None
         "undeclared",
         "unresolved",
     ]
-    assert "  order:*  [declared as order:*, type hash]" in text
+    assert "  order:*  [declared as 'order:*', type hash]" in text
     assert "critical keys given a TTL: Redis will delete them (RL202)" in text
     assert "cache keys that never expire: they stay until evicted (RL201)" in text
-    assert "examples/shop/shop/orders.py:25:9 HSET" in text
+    assert "used at examples/shop/shop/orders.py:25:9   HSET" in text
+    # the command column is aligned within each pattern's table
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("    used at"))
+    run = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" " * 12) or "…" in line:
+            break
+        run.append(line)
+    assert len(run) > 2  # cart:* has five uses, of different widths
+    assert len({len(re.match(r"(.*\S)\s+\S+$", line).group(1)) for line in run}) > 1  # type: ignore[union-attr]
+    assert len({line.rindex(" ") for line in run}) == 1
     assert "key  DEL      examples/shop/shop/cache.py:30:5 in invalidate()" in text
     assert "key  UNLINK   examples/shop/shop/admin.py:14:20 in purge()" in text
     assert text.rstrip().endswith(
@@ -189,7 +200,7 @@ def test_example_toml_starts_a_config(at_repo: Path) -> None:
     ]
     assert "# code: INCRBY on string; 0 reads, 1 write; never sets a TTL" in result.stdout
     assert "# 1 use, first at examples/shop/shop/orders.py:37:5 (INCRBY)" in result.stdout
-    assert "#   order:* -> critical (order:*): EXPIRE, HGET, HSET on hash" in result.stdout
+    assert "#   order:* -> critical ('order:*'): EXPIRE, HGET, HSET on hash" in result.stdout
     assert "#   key (DEL) at examples/shop/shop/cache.py:30:5 in invalidate()" in result.stdout
 
 
@@ -325,7 +336,7 @@ def test_declared_role_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     text = keys().stdout
     assert text.startswith("primary (Redis itself is the source of truth)\n")
-    assert "  user:*  [declared as user:*, type string]" in text
+    assert "  user:*  [declared as 'user:*', type string]" in text
     assert "! primary keys given a TTL: Redis will delete them (RL202)" in text
     assert "! declared string, used as hash (RL306)" in text
     patterns = by_pattern(keys_json())
@@ -365,7 +376,7 @@ def test_default_cache_patterns_when_nothing_is_declared(
         {"pattern": "cache:home", "role": "cache"},
         {"pattern": "page:1", "role": ""},
     ]
-    assert "[default cache pattern cache:*]" in keys("--isolated").stdout
+    assert "[default cache pattern 'cache:*']" in keys("--isolated").stdout
 
 
 def test_toml_blocks_all_have_pattern_and_role(

@@ -159,8 +159,48 @@ def test_manifest_is_valid() -> None:
     assert hooks["redislint-fix"]["entry"] == "redislint check --fix --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
-        assert hook["types"] == ["python"]
-        assert hook["require_serial"] is False
+        assert hook["types_or"] == ["python", "pyi", "yaml", "dockerfile", "text"]
+        assert hook["require_serial"] is True
+        assert hook["minimum_pre_commit_version"] == "2.9.0"
+
+
+def test_manifest_passes_python_and_deployment_files_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit's own file selection (files AND types_or) on a tree of every kind."""
+    _require_pre_commit()
+    import yaml
+    from pre_commit.commands.run import Classifier, filter_by_include_exclude
+
+    names = {
+        "app/tasks.py": True,
+        "app/stubs.pyi": True,
+        "deploy/redis.conf": True,
+        "deploy/valkey-6380.conf": True,
+        "deploy/sentinel.conf": True,
+        "docker-compose.yml": True,
+        "k8s/redis.yaml": True,
+        "Dockerfile": True,
+        "docker/Dockerfile.redis": True,
+        "deploy/nginx.conf": False,
+        "README.md": False,
+        "setup.cfg": False,
+        "logo.png": False,
+    }
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n\0" if name.endswith(".png") else b"x\n")
+    monkeypatch.chdir(tmp_path)
+    manifest = REPO / ".pre-commit-hooks.yaml"
+    for hook in yaml.safe_load(manifest.read_text(encoding="utf-8")):
+        classifier = Classifier(list(names))
+        chosen = classifier.by_types(
+            filter_by_include_exclude(classifier.filenames, hook["files"], "^$"),
+            hook.get("types", []),
+            hook["types_or"],
+            [],
+        )
+        assert set(chosen) == {name for name, wanted in names.items() if wanted}, hook["id"]
 
 
 @pytest.mark.slow

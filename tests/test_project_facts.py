@@ -71,8 +71,9 @@ def test_the_cache_keeps_deferred_payloads_and_facts(tmp_path: Path) -> None:
     cache = ResultCache(Config(root=tmp_path), frozenset({"RL301"}))
     facts = FileFacts({"lock-key": ("lock:*",)})
     stored = [_finding("RL301", 3, ("lock:*", "DEL")), _finding("RL301", 4)]
-    cache.store("a.py", b"data", stored, {}, facts)
-    cached = cache.lookup("a.py", b"data")
+    assert cache.store("a.py", b"data", stored, {}, facts) is None
+    assert cache.flush() is None  # writes are buffered until the shard ends
+    cached = ResultCache(Config(root=tmp_path), frozenset({"RL301"})).lookup("a.py", b"data")
     assert cached is not None
     assert cached == (stored, facts)
     assert cached[0][0].deferred == ("lock:*", "DEL")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -174,14 +175,32 @@ def test_a_corrupt_cache_entry_is_a_miss_and_is_rewritten(
     root = _tree(tmp_path, {})
     uncached = _cli(["check", "--no-cache", "."], root)
     _cli(["check", "."], root)
-    entries = [p for p in (root / ".redislint_cache").rglob("*.json")]
-    assert len(entries) == OTHERS
-    for entry in entries:
-        entry.write_bytes(corruption)
+    database = root / ".redislint_cache" / "cache.sqlite3"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] >= OTHERS
+        connection.execute("UPDATE entries SET payload = ?", (corruption.decode(),))
     again = _cli(["check", "."], root)
     assert again.exit_code == uncached.exit_code == 1
     assert again.output == uncached.output
-    assert all(entry.read_bytes() != corruption for entry in entries)  # rewritten
+    with sqlite3.connect(database) as connection:  # rewritten
+        payloads = [row[0] for row in connection.execute("SELECT payload FROM entries")]
+    assert corruption.decode() not in payloads
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a database", b"SQLite format 3\0" + b"\xff" * 4000])
+def test_a_damaged_cache_database_is_made_again(tmp_path: Path, damage: bytes) -> None:
+    root = _tree(tmp_path, {})
+    uncached = _cli(["check", "--no-cache", "."], root)
+    _cli(["check", "."], root)
+    database = root / ".redislint_cache" / "cache.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(damage)
+    again = _cli(["check", "."], root)
+    assert again.exit_code == uncached.exit_code == 1
+    assert again.output == uncached.output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] >= OTHERS
 
 
 def test_a_cache_that_cannot_be_written_gives_one_warning(tmp_path: Path) -> None:

@@ -127,7 +127,9 @@ def test_text_layout_and_summary_with_fixes() -> None:
         "  hint: delete a namespace with SCAN + UNLINK instead\n"
         "  fix (unsafe): Delete the cache namespace with SCAN + UNLINK\n"
         "\n"
-        "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"
+        "Found 4 findings.\n"
+        "1 fix available with `redislint check --fix`.\n"
+        "1 more fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
 
 
@@ -142,10 +144,12 @@ def test_text_summary_wording() -> None:
     one = RunResult(findings=(parse_error("a.py"),), files_checked=1)
     assert render("text", one).endswith("\n\nFound 1 finding.\n")
     safe_only = RunResult(findings=(flush("a.py", 1, fix=SAFE_FIX),), files_checked=1)
-    assert render("text", safe_only).endswith("Found 1 finding (1 fixable with --fix).\n")
+    assert render("text", safe_only).endswith(
+        "Found 1 finding.\n1 fix available with `redislint check --fix`.\n"
+    )
     unsafe_only = RunResult(findings=(flush("a.py", 1, fix=FLUSH_FIX),), files_checked=1)
     assert render("text", unsafe_only).endswith(
-        "Found 1 finding (1 fixable with --unsafe-fixes).\n"
+        "Found 1 finding.\n1 fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
     assert render("text", CLEAN) == "All checks passed!\n"
     assert render("text", RunResult(files_checked=3, fixed=2)) == (
@@ -161,7 +165,9 @@ def test_text_statistics_table() -> None:
         "  3  RL301  flush-command  [*]\n"
         "  1  RL001  parse-error\n"
         "\n"
-        "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"
+        "Found 4 findings.\n"
+        "1 fix available with `redislint check --fix`.\n"
+        "1 more fix available with `redislint check --fix --unsafe-fixes`.\n"
     )
     assert render("text", CLEAN, statistics=True) == "All checks passed!\n"
 
@@ -185,7 +191,14 @@ DIAGNOSTIC_KEYS = [
 
 def test_json_document_matches_the_spec() -> None:
     doc = json.loads(render("json", WITH_FIXES))
-    assert list(doc) == ["version", "tool", "tool_version", "files_checked", "diagnostics"]
+    assert list(doc) == [
+        "version",
+        "tool",
+        "tool_version",
+        "files_checked",
+        "diagnostics",
+        "errors",
+    ]
     assert doc["version"] == 1
     assert doc["tool"] == "redislint"
     assert doc["tool_version"] == redislint.__version__
@@ -442,21 +455,22 @@ def test_junit_counts_and_failures() -> None:
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "redislint"
-    assert suite.get("tests") == "5"
-    assert suite.get("failures") == "3"  # failing test cases = files with findings
+    assert suite.get("tests") == "6"  # 2 clean files + 4 findings
+    assert suite.get("failures") == "4"  # one failing test case per finding
     assert suite.get("errors") == "0"
     cases = suite.findall("testcase")
     assert [c.get("classname") for c in cases] == [
         "app/broken.py",
         "app/cache.py",
+        "app/cache.py",
         "app/ok.py",
         "app/tasks.py",
         "lib.py",
     ]
-    failures = {c.get("classname"): c.findall("failure") for c in cases}
-    assert len(failures["app/cache.py"]) == 2
-    assert len(failures["app/ok.py"]) == 0 and len(failures["lib.py"]) == 0
-    first = failures["app/cache.py"][0]
+    assert cases[1].get("name") == "RL301 [flush-command] at 3:5"
+    assert cases[2].get("name") == "RL301 [flush-command] at 9:5"
+    assert [len(c.findall("failure")) for c in cases] == [1, 1, 1, 0, 1, 0]
+    first = cases[1].findall("failure")[0]
     assert first.get("type") == "RL301 (error)"
     assert (
         first.get("message")

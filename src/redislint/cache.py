@@ -1,14 +1,18 @@
 """A results cache, so that re-checking an unchanged tree is near instant.
 
-An entry is keyed by the file's bytes, its path as reported, the configuration, the
-selected rules and the tool itself (its version and the fingerprint of its own files,
-so a development checkout never serves results of older code). A file's findings
-also depend on the project modules it imports (clients, key builders, constants): the
-entry lists them with the hash of their content, and is used only while every one is
-unchanged.
+An entry is keyed by the file's path as reported, the configuration, the selected rules
+and the tool itself (its version and the fingerprint of its own files, so a development
+checkout never serves results of older code), and holds a hash of the file's bytes. A
+file's findings also depend on the project modules it imports (clients, key builders,
+constants): the entry lists them (relative to the project root, so a moved checkout
+still hits) with the hash of their content, and is used only while every one is
+unchanged; each module is hashed at most once per run.
 
-Entries are written to a temporary file and renamed, so concurrent runs (pre-commit
-and an editor at once) never read half an entry; a damaged entry is a miss.
+Storage is one SQLite database per project root (`<root>/.redislint_cache/`, WAL mode,
+so concurrent runs such as pre-commit and an editor never see half an entry). Workers
+buffer their entries and write them in one transaction. Anything in the database that
+is not what this version writes is a miss and is rewritten; a database that cannot be
+opened is recreated, and a folder that cannot be written is skipped with one warning.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from functools import cache
@@ -31,6 +36,18 @@ from redislint.findings import Edit, Finding, Fix
 from redislint.semantics.project_facts import FileFacts
 
 CACHE_DIR_NAME = ".redislint_cache"
+DATABASE_NAME = "cache.sqlite3"
+# Bumped whenever the tables or the payload change: an older database is recreated.
+_SCHEMA_VERSION = "2"
+# Selections (configuration x rules) kept per database; older ones are dropped.
+_SALTS_KEPT = 8
+# Entries a worker buffers before writing them (one transaction each time).
+_FLUSH_EVERY = 512
+_CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by redislint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
 
 
 def content_hash(data: bytes) -> str:
@@ -126,35 +143,74 @@ def _finding_from_json(data: Any) -> Finding:
 
 
 class ResultCache:
-    """Findings per file under `<config root>/.redislint_cache/`. Picklable (workers)."""
+    """Findings and project facts per file, in one database per project root.
 
-    def __init__(self, config: Config, selected: frozenset[str]) -> None:
-        self.directory = Path(config.root) / CACHE_DIR_NAME
+    Picklable: a worker gets a copy without the connection and opens its own."""
+
+    def __init__(
+        self, config: Config, selected: frozenset[str], directory: Path | None = None
+    ) -> None:
+        self.root = Path(config.root)
+        # `--cache-dir` / REDISLINT_CACHE_DIR: one folder for every configuration (rows
+        # are keyed by configuration, so they never mix).
+        self.directory = directory or config.cache_dir or self.root / CACHE_DIR_NAME
         salt = "\0".join((tool_fingerprint(), repr(config), ",".join(sorted(selected))))
-        self.salt = hashlib.sha256(salt.encode()).hexdigest()
+        self.salt = hashlib.sha256(salt.encode()).hexdigest()[:32]
+        self._connection: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, str, str, str | None]] = []
+        self._hashes: dict[str, str | None] = {}
+        self._broken = False
 
-    def _entry(self, rel_path: str, data: bytes) -> Path:
-        name = f"{self.salt}\0{rel_path}\0".encode("utf-8", "surrogateescape")
-        key = hashlib.sha256(name + data).hexdigest()
-        return self.directory / key[:2] / f"{key}.json"
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(_connection=None, _pending=[], _hashes={})
+        return state
 
+    @property
+    def database(self) -> Path:
+        return self.directory / DATABASE_NAME
+
+    # -- reading ------------------------------------------------------------------------
     def lookup(self, rel_path: str, data: bytes) -> tuple[list[Finding], FileFacts] | None:
         """The file's findings and project facts from an earlier run, or None."""
         try:
-            entry = json.loads(self._entry(rel_path, data).read_text(encoding="utf-8"))
-            _expect(entry, dict, "entry")
-            dependencies = _expect(entry.get("dependencies"), dict, "dependencies")
-            for dependency, expected in dependencies.items():
-                if file_hash(dependency) != _expect(expected, str, "dependency hash"):
-                    return None
-            findings = [
-                _finding_from_json(item)
-                for item in _expect(entry.get("findings"), list, "findings")
-            ]
-            return findings, FileFacts.from_json(entry.get("facts", {}))
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            connection = self._connect(create=False)
+            if connection is None:
+                return None
+            row = connection.execute(
+                "SELECT digest, payload FROM entries WHERE salt = ? AND path = ?",
+                (self.salt, _text(rel_path)),
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or row[0] != _digest(data):
+            return None
+        try:
+            return self._decode(row[1])
+        except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
             return None
 
+    def _decode(self, payload: Any) -> tuple[list[Finding], FileFacts] | None:
+        if payload is None:
+            return [], FileFacts()  # a file with no findings, facts or dependencies
+        entry = _expect(json.loads(_expect(payload, str, "payload")), dict, "entry")
+        dependencies = _expect(entry.get("dependencies", {}), dict, "dependencies")
+        for dependency, expected in dependencies.items():
+            if self._hash_of(dependency) != _expect(expected, str, "dependency hash"):
+                return None
+        findings = [
+            _finding_from_json(item)
+            for item in _expect(entry.get("findings", []), list, "findings")
+        ]
+        return findings, FileFacts.from_json(entry.get("facts", {}))
+
+    def _hash_of(self, dependency: str) -> str | None:
+        """The content hash of a project file (relative to the root), once per run."""
+        if dependency not in self._hashes:
+            self._hashes[dependency] = file_hash(str(self.root / dependency))
+        return self._hashes[dependency]
+
+    # -- writing ------------------------------------------------------------------------
     def store(
         self,
         rel_path: str,
@@ -163,27 +219,140 @@ class ResultCache:
         dependencies: dict[str, str],
         facts: FileFacts | None = None,
     ) -> str | None:
-        """Record one file's findings. A cache that cannot be written (read-only folder,
-        full disk) is skipped: the reason is returned, for one warning per run."""
-        target = self._entry(rel_path, data)
-        payload = json.dumps(
-            {
-                "findings": [asdict(f) for f in findings],
-                "dependencies": dependencies,
-                "facts": (facts or FileFacts()).to_json(),
-            }
-        )
+        """Record one file's findings (buffered; see `flush`). A cache that cannot be
+        written (read-only folder, full disk) is skipped: the reason is returned, for
+        one warning per run."""
+        if self._broken:
+            return None
+        facts_json = (facts or FileFacts()).to_json()
+        if not findings and not dependencies and facts_json == FileFacts().to_json():
+            payload = None
+        else:
+            relative = {self._relative(path): digest for path, digest in dependencies.items()}
+            payload = json.dumps(
+                {
+                    "findings": [asdict(f) for f in findings],
+                    "dependencies": relative,
+                    "facts": facts_json,
+                },
+                separators=(",", ":"),
+            )
+        self._pending.append((self.salt, _text(rel_path), _digest(data), payload))
+        return self.flush() if len(self._pending) >= _FLUSH_EVERY else None
+
+    def flush(self) -> str | None:
+        """Write the buffered entries in one transaction; the reason when it fails."""
+        if not self._pending or self._broken:
+            return None
+        rows, self._pending = self._pending, []
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by redislint.\n*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            os.replace(temporary, target)
-        except OSError as exc:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(temporary)
-            return f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+            connection = self._connect(create=True)
+            if connection is None:
+                raise sqlite3.OperationalError("cannot open the database")
+            with connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO entries (salt, path, digest, payload)"
+                    " VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+                connection.execute(
+                    "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)",
+                    (self.salt, time.time()),
+                )
+                connection.execute(
+                    "DELETE FROM entries WHERE salt NOT IN"
+                    " (SELECT salt FROM salts ORDER BY used DESC LIMIT ?)",
+                    (_SALTS_KEPT,),
+                )
+        except (OSError, sqlite3.Error) as exc:
+            self._broken = True
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            return f"cannot write the cache in {self.directory}: {reason}"
         return None
+
+    def _relative(self, path: str) -> str:
+        try:
+            return os.path.relpath(path, self.root)
+        except ValueError:
+            return path
+
+    # -- the database -------------------------------------------------------------------
+    def _connect(self, *, create: bool) -> sqlite3.Connection | None:
+        """The open database; with `create`, made (with its folder) when missing.
+
+        A file that is not a database of this version is deleted and made again."""
+        if self._connection is not None:
+            return self._connection
+        if not create and not self.database.is_file():
+            return None
+        if create:
+            _make_directory(self.directory)
+        for attempt in range(2):
+            try:
+                self._connection = _open(self.database)
+                return self._connection
+            except sqlite3.DatabaseError:
+                if attempt or not create:
+                    raise
+                _remove_database(self.database)
+        return None  # pragma: no cover (the loop returns or raises)
+
+
+def _open(database: Path) -> sqlite3.Connection:
+    # The lookups run on the main thread and the in-process shard on the analysis
+    # thread (`parallel.on_big_stack`), one after the other, never at once.
+    connection = sqlite3.connect(
+        database, timeout=30, isolation_level=None, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        # One process at a time sets the tables up (workers open it concurrently).
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if str(version) != _SCHEMA_VERSION:
+                connection.execute("DROP TABLE IF EXISTS entries")
+                connection.execute("DROP TABLE IF EXISTS salts")
+                connection.execute(
+                    "CREATE TABLE entries (salt TEXT, path TEXT, digest TEXT, payload TEXT,"
+                    " PRIMARY KEY (salt, path)) WITHOUT ROWID"
+                )
+                connection.execute("CREATE TABLE salts (salt TEXT PRIMARY KEY, used REAL)")
+                connection.execute(f"PRAGMA user_version = {int(_SCHEMA_VERSION)}")
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            raise
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
+
+
+def _make_directory(directory: Path) -> None:
+    """The cache folder, ignored by git and tagged as a cache for backup tools."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by redislint.\n*\n", encoding="utf-8")
+    tag = directory / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text(_CACHEDIR_TAG, encoding="utf-8")
+
+
+def _remove_database(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{database}{suffix}")
+
+
+def _digest(data: bytes) -> str:
+    """A file's content hash as stored in a row (half of `content_hash`: still 128 bits)."""
+    return content_hash(data)[:32]
+
+
+def _text(path: str) -> str:
+    """A path as SQLite text: names that are not UTF-8 keep their bytes as escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

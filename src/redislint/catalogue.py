@@ -8,6 +8,7 @@ fixture harness (which runs the Example / Use instead blocks) all read it from h
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -71,9 +72,84 @@ class RuleDoc:
         ]
         if not self.enabled_by_default and self.status == "stable":
             lines += [f"Off by default: enable it with `--extend-select {self.code}`.", ""]
+        shown_deploy_config = False
         for title, body in self.sections:
+            if title in ("Example", "Use instead"):
+                body = reader_blocks(body, deploy_config=not shown_deploy_config)
+                shown_deploy_config = shown_deploy_config or DEPLOY_EXAMPLE_CONFIG in body
             lines += [f"## {title}", "", body.strip(), ""]
         return "\n".join(lines).rstrip() + "\n"
+
+
+# What the fixture harness assumes for a deployment example (tests/test_fixtures.py:
+# EXAMPLE_CONFIG): a keyspace holding data Redis cannot get back. The page shows it.
+DEPLOY_EXAMPLE_CONFIG = """```toml
+# pyproject.toml (the keyspace these deployment examples assume)
+[[tool.redislint.keyspace]]
+pattern = "order:*"
+role = "primary"
+```"""
+_DEPLOY_LANGUAGES = ("conf", "yaml", "dockerfile")
+_EXPECT_LINE = re.compile(r"^[ \t]*#\s*expect:[^\n]*\n", re.M)
+_EXPECT_TAIL = re.compile(r"[ \t]*#\s*expect:[^\n]*$", re.M)
+_TEST_HEADER = re.compile(r"^#\s*redislint-test:\s*(.*)\n")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise CatalogueError(f"cannot show {value!r} as TOML")
+
+
+def pyproject_block(options: dict[str, object]) -> str:
+    """A fixture header's options as the `[tool.redislint]` block a reader would write."""
+    plain = [f"{k} = {_toml_value(v)}" for k, v in options.items() if not _is_tables(v)]
+    lines = ["```toml", "# pyproject.toml"]
+    if plain:
+        lines += ["[tool.redislint]", *plain]
+    for key, value in options.items():
+        if _is_tables(value):
+            for table in cast(list[dict[str, object]], value):
+                lines += (
+                    ["", f"[[tool.redislint.{key}]]"]
+                    if len(lines) > 2
+                    else [f"[[tool.redislint.{key}]]"]
+                )
+                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    return "\n".join([*lines, "```"])
+
+
+def _is_tables(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def reader_blocks(body: str, *, deploy_config: bool = True) -> str:
+    """An Example / Use instead section as a reader copies it: the harness's `# expect:`
+    markers removed, a `# redislint-test:` header turned into a visible pyproject.toml
+    block, and deployment examples preceded by the keyspace they assume (once a page)."""
+
+    def block(match: re.Match[str]) -> str:
+        language, code = match.group(1), match.group(2)
+        before = ""
+        header = _TEST_HEADER.match(code)
+        if header:
+            options = tomllib.loads(f"options = {{ {header.group(1)} }}")["options"]
+            before = pyproject_block(options) + "\n\n"
+            code = code[header.end() :]
+        elif language in _DEPLOY_LANGUAGES and deploy_config:
+            before = DEPLOY_EXAMPLE_CONFIG + "\n\n"
+        code = _EXPECT_TAIL.sub("", _EXPECT_LINE.sub("", code))
+        return f"{before}```{language}\n{code}```"
+
+    return _FENCE.sub(block, body)
 
 
 # Rules that are stable but opt-in (rules.md "Default selection").

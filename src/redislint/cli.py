@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -17,8 +18,9 @@ import click
 
 from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
-from redislint.config import Config, ConfigError, ConfigSet, resolve_config
+from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
+from redislint.report import ALL_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -88,7 +90,7 @@ def _load_config(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="redislint")
+@click.version_option(__version__, "-V", "--version", prog_name="redislint")
 def main() -> None:
     """redislint: find risky Redis usage in Python code before it reaches production."""
     # A file name that is not UTF-8 reaches us with surrogate escapes (PEP 383); it is
@@ -146,7 +148,7 @@ def _check_options(command: F) -> F:
     "--format",
     "--output-format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "github", "junit"]),
+    type=click.Choice(ALL_FORMATS),
     default="text",
     show_default=True,
     help="Report format (`--output-format` as in ruff).",
@@ -197,6 +199,26 @@ def _check_options(command: F) -> F:
     is_flag=True,
     help="Also say, on stderr, where the model is blind (files using redis with no proven client).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings, but no summary.")
+@click.option(
+    "-s", "--silent", is_flag=True, help="Print no report (the exit code still says 1 on findings)."
+)
+@click.option(
+    "--fix-only",
+    is_flag=True,
+    help="Apply safe fixes (implies --fix); do not report or exit 1 for what remains.",
+)
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="Exit 1 when --fix changed a file, even if no finding remains.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="REDISLINT_CACHE_DIR",
+    help="Keep the results cache here (default: .redislint_cache/ in each config root).",
+)
 @_no_traceback
 def check(
     paths: tuple[str, ...],
@@ -220,8 +242,14 @@ def check(
     write_baseline_file: str | None,
     add_noqa: bool,
     verbose: bool,
+    quiet: bool = False,
+    silent: bool = False,
+    fix_only: bool = False,
+    exit_non_zero_on_fix: bool = False,
+    cache_dir: str | None = None,
 ) -> None:
     """Check PATHS (default: the current directory) for risky Redis usage."""
+    fix = fix or fix_only
     from redislint.baseline import BaselineError, BaselineFilter, load_baseline, write_baseline
     from redislint.report import RunResult, render
     from redislint.runner import check_paths
@@ -249,7 +277,12 @@ def check(
     if stdin_filename is not None:
         stdin = (stdin_filename, _read_stdin())
     fixing = fix or diff
-    configs = ConfigSet(config, hierarchical=not (config_file or isolated))
+    if cache_dir:
+        config = replace(config, cache_dir=Path(cache_dir).absolute())
+    configs = ConfigSet(
+        config, hierarchical=not (config_file or isolated), known_codes=load_catalogue()
+    )
+    _warn_empty_selection(config)
     outcome = check_paths(
         list(paths),
         configs,
@@ -263,6 +296,12 @@ def check(
     errors = list(outcome.errors)
     for warning in outcome.warnings:
         click.echo(f"redislint: warning: {warning}", err=True)
+    if stdin is None and not outcome.files_checked and not errors:
+        # As ruff: an empty selection of files is said, not passed off as a clean run.
+        click.echo(
+            "redislint: warning: No Python or Redis deployment files found under the given path(s)",
+            err=True,
+        )
     if verbose:
         _echo_blind(outcome.blind_files)
 
@@ -277,6 +316,7 @@ def check(
         sys.exit(EXIT_ERROR if errors else EXIT_CLEAN)
 
     findings = keep(outcome.findings) if keep is not None else list(outcome.findings)
+    hidden = len(outcome.findings) - len(findings)
     if add_noqa:
         _run_add_noqa(findings, outcome.sources, cwd, errors)
         return
@@ -304,8 +344,11 @@ def check(
         fixed=fixed,
         checked_paths=tuple(outcome.checked_paths),
         errors=len(errors),
+        error_messages=tuple(errors),
+        baseline_hidden=hidden,
     )
     report = render(output_format, result, statistics=statistics)
+    report = _habits_report(report, output_format, result, quiet, silent, fix_only)
     _echo_errors(errors)
     if output_file:
         try:
@@ -316,7 +359,44 @@ def check(
         click.echo(report, nl=not report.endswith("\n"))
     if errors:
         sys.exit(EXIT_ERROR)
+    if exit_non_zero_on_fix and fixed:
+        sys.exit(EXIT_FINDINGS)
+    if fix_only:
+        sys.exit(EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _habits_report(
+    report: str, output_format: str, result: Any, quiet: bool, silent: bool, fix_only: bool
+) -> str:
+    """`-s` prints nothing; `-q` keeps the findings without the summary; `--fix-only`
+    reports only what was fixed (as ruff). Machine formats are left whole by `-q`."""
+    if silent:
+        return ""
+    if output_format != "text":
+        return "" if fix_only else report
+    if fix_only:
+        return f"Fixed {_plural(result.fixed, 'finding')}.\n" if result.fixed else ""
+    if not quiet:
+        return report
+    from redislint.report.text import format_finding
+
+    lines = [line for f in result.findings for line in format_finding(f)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _warn_empty_selection(config: Config) -> None:
+    """A selection that selects nothing says so (ruff exits 0 then, and so do we: the
+    run did check nothing, which is not an error, but it must not pass unnoticed)."""
+    from redislint.engine import selected_codes
+
+    if not selected_codes(config):
+        where = display_path(config.config_path) if config.config_path else "the defaults"
+        click.echo(
+            "redislint: warning: the rule selection selects no rule (command line and "
+            f"{where}); nothing is checked",
+            err=True,
+        )
 
 
 def _plural(n: int, word: str) -> str:
@@ -426,6 +506,7 @@ def _run_fixes(
         # to fix (or it could not be fixed), so an editor never loses its buffer.
         sys.stdout.buffer.write(results[0].data if results else stdin[1])
         sys.stdout.buffer.flush()
+        _echo_remaining(remaining)
         _echo_warnings(warnings)
         _echo_errors(errors)
         if errors:
@@ -433,6 +514,16 @@ def _run_fixes(
         sys.exit(EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN)
     _echo_warnings(warnings)
     return remaining, sum(r.fixed for r in results)
+
+
+def _echo_remaining(remaining: Sequence[Finding]) -> None:
+    """`--fix --stdin-filename`: what is left after fixing goes to stderr, as ruff does,
+    so an editor replacing its buffer with stdout still shows the remaining findings."""
+    from redislint.report.text import format_finding
+
+    for finding in sorted(remaining, key=lambda f: f.sort_key):
+        for line in format_finding(finding):
+            click.echo(line, err=True)
 
 
 def _run_add_noqa(
@@ -617,6 +708,51 @@ def deployments_command(
         click.echo(report, nl=False)
     _echo_errors(outcome.errors)
     sys.exit(EXIT_ERROR if outcome.errors else EXIT_CLEAN)
+
+
+@main.command("clean")
+@_config_options
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="REDISLINT_CACHE_DIR",
+    help="Also remove this cache directory (only if redislint created it).",
+)
+@_no_traceback
+def clean_command(
+    paths: tuple[str, ...], config_file: str | None, isolated: bool, cache_dir: str | None
+) -> None:
+    """Remove the results caches under PATHS (default: .) and in their config roots.
+
+    As `ruff clean`: every `.redislint_cache/` below the paths, the one in the governing
+    configuration's directory, and `--cache-dir` when it holds redislint's marker file.
+    """
+    import os
+    import shutil
+
+    from redislint.cache import CACHE_DIR_NAME
+
+    config = _load_config(paths, config_file, isolated, None)
+    found: list[Path] = [Path(config.root) / CACHE_DIR_NAME]
+    for top in paths or (".",):
+        for walked, subdirs, _files in os.walk(top):
+            if CACHE_DIR_NAME in subdirs:
+                found.append(Path(walked) / CACHE_DIR_NAME)
+            subdirs[:] = [d for d in subdirs if d not in (CACHE_DIR_NAME, ".git")]
+    if cache_dir:
+        marker = Path(cache_dir) / ".gitignore"
+        if marker.is_file() and marker.read_text(errors="replace").startswith(
+            "# Created by redislint."
+        ):
+            found.append(Path(cache_dir))
+    seen: set[Path] = set()
+    for directory in found:
+        real = directory.resolve()
+        if real in seen or not directory.is_dir() or directory.is_symlink():
+            continue
+        seen.add(real)
+        click.echo(f"Removing cache at: {directory}")
+        shutil.rmtree(directory)
 
 
 @main.command("server")

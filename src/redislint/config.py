@@ -170,6 +170,9 @@ class Config:
 
     # [clients] replicas: names or factories that give clients reading from a replica.
     client_replicas: tuple[str, ...] = ()
+    # `check --cache-dir`: where the results cache lives (None: `<root>/.redislint_cache`);
+    # not part of the cache key, so it stays out of repr and equality.
+    cache_dir: Path | None = field(default=None, repr=False, compare=False)
 
     def effective_keyspace(self) -> tuple[KeyspaceEntry, ...]:
         """The declared keyspace, or the default cache patterns when none is declared."""
@@ -299,6 +302,42 @@ class Config:
         if is_dir and not path.endswith("/"):
             path += "/"
         return _path_spec(self.exclude).match_file(path)
+
+    def check_selectors(self, known_codes: Iterable[str]) -> None:
+        """Refuse a selector that matches no rule, naming where it was written.
+
+        As ruff's "Unknown rule selector": a typo such as `--select RL999` or
+        `ignore = ["RL9"]` would otherwise run (or skip) nothing and look like a clean
+        run. The command-line layers are checked first (the last word of the user), then
+        the file's `select`, `ignore`, `extend-select` and `per-file-ignores`.
+        """
+        known = sorted(set(known_codes))
+        sources: list[tuple[str, tuple[str, ...]]] = []
+        for layer in self.selection_overrides:
+            sources += [
+                ("--select", layer.select or ()),
+                ("--ignore", layer.ignore),
+                ("--extend-select", layer.extend_select),
+            ]
+        if self.config_path is not None:
+            shown = display_path(self.config_path)
+            prefix = "[tool.redislint] " if self.config_path.name == "pyproject.toml" else ""
+            for key, selectors in (
+                ("select", self.select or ()),
+                ("ignore", self.ignore),
+                ("extend-select", self.extend_select),
+            ):
+                sources += [(f"{shown}: {prefix}{key}[{i}]", (s,)) for i, s in enumerate(selectors)]
+            for pattern, codes in self.per_file_ignores:
+                base = f"{shown}: {prefix}per-file-ignores.{_key(pattern)}"
+                sources += [(f"{base}[{i}]", (c,)) for i, c in enumerate(codes)]
+        for source, selectors in sources:
+            for selector in selectors:
+                if not _expand(selector, known):
+                    raise ConfigError(
+                        f"{source}: Unknown rule selector: {_show(selector)} (no rule code "
+                        "starts with it; `redislint rules` lists the rules)"
+                    )
 
 
 # -- selection helpers ------------------------------------------------------------------
@@ -853,11 +892,18 @@ class ConfigSet:
     (`--select`, `--ignore`, ...) applies on top of every file's configuration.
     """
 
-    def __init__(self, base: Config, *, hierarchical: bool) -> None:
+    def __init__(
+        self, base: Config, *, hierarchical: bool, known_codes: Iterable[str] | None = None
+    ) -> None:
         self.base = base
         self.hierarchical = hierarchical
         self._nearest: dict[Path, Path | None] = {}
         self._loaded: dict[Path, Config] = {}
+        # With `known_codes`, every configuration handed out has only selectors that
+        # match a rule (`Config.check_selectors`); nested files are checked when loaded.
+        self.known_codes = None if known_codes is None else frozenset(known_codes)
+        if self.known_codes is not None:
+            base.check_selectors(self.known_codes)
 
     def for_path(self, path: Path) -> Config:
         if not self.hierarchical:
@@ -870,6 +916,12 @@ class ConfigSet:
             return self.base
         config = self._loaded.get(found)
         if config is None:
-            config = replace(load_config(found), selection_overrides=self.base.selection_overrides)
+            config = replace(
+                load_config(found),
+                selection_overrides=self.base.selection_overrides,
+                cache_dir=self.base.cache_dir,
+            )
+            if self.known_codes is not None:
+                config.check_selectors(self.known_codes)
             self._loaded[found] = config
         return config

@@ -705,8 +705,8 @@ def _fix_shard(
     options: FixOptions,
     keep: FindingFilter | None,
 ) -> list[FileFixResult]:
-    index = ProjectIndex(config)
-    return [_fix_one(item, config, index, selected, options, keep) for item in items]
+    with ProjectIndex(config) as index:
+        return [_fix_one(item, config, index, selected, options, keep) for item in items]
 
 
 def fix_files(

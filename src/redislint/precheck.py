@@ -109,6 +109,12 @@ def _too_deep(source: str, tree: ast.Module) -> Rejection | None:
     statements: list[ast.AST] = list(reversed(tree.body))
     while statements:
         statement = statements.pop()
+        if (
+            isinstance(statement, ast.stmt)
+            and not hasattr(statement, "body")
+            and _length(starts, statement) <= _WALK_LONGER_THAN
+        ):
+            continue  # a short simple statement cannot hold a deep expression
         parts = list(ast.iter_child_nodes(statement))
         while parts:
             part = parts.pop()
@@ -128,8 +134,8 @@ def _too_deep(source: str, tree: ast.Module) -> Rejection | None:
     return None
 
 
-def _length(starts: list[int], node: ast.expr) -> int:
-    """The expression's length in characters (its source span)."""
+def _length(starts: list[int], node: ast.expr | ast.stmt) -> int:
+    """The node's length in characters (its source span)."""
     end_line = node.end_lineno or node.lineno
     end = starts[end_line - 1] + (node.end_col_offset or 0)
     return end - (starts[node.lineno - 1] + node.col_offset)

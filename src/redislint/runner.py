@@ -87,7 +87,19 @@ def _check_shard(
     cache: ResultCache | None,
     report_blind: bool = False,
 ) -> RunOutcome:
-    index = ProjectIndex(config)
+    with ProjectIndex(config) as index:
+        return _check_jobs(config, jobs, selected, keep_sources, cache, report_blind, index)
+
+
+def _check_jobs(
+    config: Config,
+    jobs: list[_Job],
+    selected: frozenset[str],
+    keep_sources: bool,
+    cache: ResultCache | None,
+    report_blind: bool,
+    index: ProjectIndex,
+) -> RunOutcome:
     outcome = RunOutcome()
     for job in jobs:
         try:
@@ -122,6 +134,9 @@ def _check_shard(
             if problem is not None:
                 outcome.warnings.append(f"{problem}; continuing without it")
                 cache = None
+    problem = cache.flush() if cache is not None else None
+    if problem is not None:
+        outcome.warnings.append(f"{problem}; continuing without it")
     return outcome
 
 
@@ -152,21 +167,23 @@ def _facts_shard(
     config: Config, jobs: list[_Job], cache: ResultCache | None
 ) -> dict[str, FileFacts]:
     """Project facts of files the run does not check (no rule runs on them)."""
-    index = ProjectIndex(config)
-    facts: dict[str, FileFacts] = {}
-    for job in jobs:
-        cached = cache.lookup(job.rel_path, job.data) if cache is not None else None
-        if cached is not None:
-            facts[str(job.path)] = cached[1]
-            continue
-        try:
-            found = facts_of_file(job.path, job.rel_path, config, index, data=job.data)
-        except Exception:  # a file outside the run must never fail the run
-            continue
-        facts[str(job.path)] = found
+    with ProjectIndex(config) as index:
+        facts: dict[str, FileFacts] = {}
+        for job in jobs:
+            cached = cache.lookup(job.rel_path, job.data) if cache is not None else None
+            if cached is not None:
+                facts[str(job.path)] = cached[1]
+                continue
+            try:
+                found = facts_of_file(job.path, job.rel_path, config, index, data=job.data)
+            except Exception:  # a file outside the run must never fail the run
+                continue
+            facts[str(job.path)] = found
+            if cache is not None:
+                cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
         if cache is not None:
-            cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
-    return facts
+            cache.flush()
+        return facts
 
 
 def _project_roots(configs: ConfigSet, paths: Sequence[str], cwd: Path) -> set[Path]:
@@ -450,6 +467,7 @@ def _check_deployments(
                 if path not in named and (digest := file_hash(path)) is not None
             }
             cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
+            cache.flush()
         if keep_sources:
             outcome.sources.update(result.sources)
             context = tuple((str(path), rel) for path, rel, _ in jobs)
@@ -486,21 +504,23 @@ class ModelsOutcome(Generic[_T]):
 def _model_shard(
     config: Config, jobs: list[_Job], visit: Callable[[FileAnalysis], _T]
 ) -> ModelsOutcome[_T]:
-    index = ProjectIndex(config)
-    outcome: ModelsOutcome[_T] = ModelsOutcome()
-    for job in jobs:
-        try:
-            analysis = analyze_file(job.path, job.rel_path, config, index, data=job.data)
-            if analysis is None:
-                continue
-            outcome.results.append((job.rel_path, visit(analysis)))
-        except SourceError as exc:
-            outcome.unparsed.append(f"{job.rel_path}:{exc}")
-        except RecursionError:
-            outcome.errors.append(f"{job.rel_path}: internal error: nesting too deep to analyse")
-        except Exception as exc:  # a bug must name the file, never leak a traceback
-            outcome.errors.append(f"{job.rel_path}: internal error: {exc!r}")
-    return outcome
+    with ProjectIndex(config) as index:
+        outcome: ModelsOutcome[_T] = ModelsOutcome()
+        for job in jobs:
+            try:
+                analysis = analyze_file(job.path, job.rel_path, config, index, data=job.data)
+                if analysis is None:
+                    continue
+                outcome.results.append((job.rel_path, visit(analysis)))
+            except SourceError as exc:
+                outcome.unparsed.append(f"{job.rel_path}:{exc}")
+            except RecursionError:
+                outcome.errors.append(
+                    f"{job.rel_path}: internal error: nesting too deep to analyse"
+                )
+            except Exception as exc:  # a bug must name the file, never leak a traceback
+                outcome.errors.append(f"{job.rel_path}: internal error: {exc!r}")
+        return outcome
 
 
 def collect_models(

@@ -14,6 +14,9 @@ from importlib import import_module
 from redislint.findings import Finding
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
+# ruff's extra formats (issue 14): each a module of this package; json-lines -> json_lines.
+EXTRA_FORMATS = ("concise", "full", "grouped", "json-lines", "gitlab", "pylint")
+ALL_FORMATS = FORMATS + EXTRA_FORMATS
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,20 @@ class RunResult:
     # Paths that could not be checked (printed on stderr by the CLI): the text summary
     # must not say "All checks passed!" when some files were never checked.
     errors: int = 0
+    # The messages of those errors ("path: problem"), for the machine formats: JSON's
+    # `errors`, SARIF's tool execution notifications, JUnit's `<error>` (a run that could
+    # not check everything must not read as a clean one to a CI either).
+    error_messages: tuple[str, ...] = ()
+    # Findings the `--baseline` file hid, so the summary can say so.
+    baseline_hidden: int = 0
 
     def __post_init__(self) -> None:
         # Accept any iterable from callers, store a sorted tuple (the dataclass is frozen).
         object.__setattr__(self, "findings", tuple(sorted(self.findings, key=lambda f: f.sort_key)))
         object.__setattr__(self, "checked_paths", tuple(self.checked_paths))
+        object.__setattr__(self, "error_messages", tuple(self.error_messages))
+        if self.error_messages and not self.errors:
+            object.__setattr__(self, "errors", len(self.error_messages))
 
     @property
     def fixable(self) -> int:
@@ -91,14 +103,22 @@ def render(
     aggregate themselves). `show_source_fixes` only affects the text format: whether each
     finding is followed by its `fix (...)` line; machine formats always carry the fix.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt not in ALL_FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(ALL_FORMATS)}")
     # One module per format, imported on demand: a text run never pays for xml.etree or SARIF.
-    module = import_module(f"redislint.report.{fmt}")
+    module = import_module(f"redislint.report.{fmt.replace('-', '_')}")
     rendered: str = module.render(
         result, statistics=statistics, show_source_fixes=show_source_fixes
     )
     return rendered
 
 
-__all__ = ["FORMATS", "CodeStatistic", "RunResult", "render", "statistics"]
+__all__ = [
+    "ALL_FORMATS",
+    "EXTRA_FORMATS",
+    "FORMATS",
+    "CodeStatistic",
+    "RunResult",
+    "render",
+    "statistics",
+]

@@ -44,4 +44,7 @@ def format_finding(finding: Finding) -> str:
 def render(result: RunResult, *, statistics: bool = False, show_source_fixes: bool = True) -> str:
     """One command per finding; nothing at all for a clean run (no stray log lines)."""
     del statistics, show_source_fixes
-    return "".join(format_finding(f) + "\n" for f in result.findings)
+    lines = [format_finding(f) + "\n" for f in result.findings]
+    # a path that could not be checked is an error annotation too, not a silent green run
+    lines += [f"::error title=redislint::{escape_data(m)}\n" for m in result.error_messages]
+    return "".join(lines)

@@ -63,6 +63,8 @@ def document(result: RunResult, *, statistics: bool = False) -> dict[str, Any]:
         "tool_version": redislint.__version__,
         "files_checked": result.files_checked,
         "diagnostics": [diagnostic(f) for f in result.findings],
+        # What could not be checked (exit 2): a consumer must not read the run as clean.
+        "errors": [{"message": message} for message in result.error_messages],
     }
     if statistics:
         doc["statistics"] = [

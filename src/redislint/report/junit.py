@@ -1,9 +1,10 @@
 """JUnit XML, for CI systems that only understand test reports (GitLab, Jenkins, Azure).
 
-Model: one test suite "redislint"; each checked file is a test case (classname = its path),
-failing with one `<failure>` per finding. A file without findings is a passing test case when
-its name is known (`RunResult.checked_paths`); `tests` is always `files_checked`, so the
-counts stay right even when the names of clean files were not passed in.
+Model: one test suite "redislint"; each finding is a failing test case (classname = its
+path, name = code, rule name and position) with one `<failure>`; each file without findings
+is a passing test case when its name is known (`RunResult.checked_paths`); each path that
+could not be checked is a test case with an `<error>`. `tests` counts the clean files from
+`files_checked`, so the counts stay right even when their names were not passed in.
 """
 
 from __future__ import annotations
@@ -38,26 +39,47 @@ def _failure(parent: ET.Element, finding: Finding) -> None:
     failure.text = _clean("\n".join(body))
 
 
+def _case_name(finding: Finding) -> str:
+    return f"{finding.code} [{finding.name}] at {finding.line}:{finding.column}"
+
+
 def document(result: RunResult) -> ET.Element:
     """The `<testsuites>` element."""
     by_path: dict[str, list[Finding]] = {}
     for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
     paths = sorted(set(result.checked_paths) | set(by_path))
-    failing = len(by_path)
-    tests = max(result.files_checked, len(paths))
+    clean_files = max(result.files_checked, len(paths)) - len(by_path)
+    errors = result.error_messages or tuple("an error (see stderr)" for _ in range(result.errors))
     counts = {
-        "tests": str(tests),
-        "failures": str(failing),
-        "errors": "0",
+        "tests": str(clean_files + len(result.findings) + len(errors)),
+        "failures": str(len(result.findings)),
+        "errors": str(len(errors)),
         "skipped": "0",
     }
     root = ET.Element("testsuites", {"name": "redislint", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": "redislint", **counts})
     for path in paths:
-        case = ET.SubElement(suite, "testcase", {"classname": _clean(path), "name": _clean(path)})
-        for finding in by_path.get(path, ()):
+        findings = by_path.get(path)
+        if not findings:
+            ET.SubElement(suite, "testcase", {"classname": _clean(path), "name": _clean(path)})
+            continue
+        # One test case per finding: CI systems (GitLab) show one failure per case, so
+        # several findings in one case would hide all but the first.
+        seen: dict[str, int] = {}
+        for finding in findings:
+            name = _case_name(finding)
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:  # names must stay unique, or the cases are merged again
+                name = f"{name} ({seen[name]})"
+            case = ET.SubElement(
+                suite, "testcase", {"classname": _clean(path), "name": _clean(name)}
+            )
             _failure(case, finding)
+    for message in errors:
+        case = ET.SubElement(suite, "testcase", {"classname": "redislint", "name": _clean(message)})
+        error = ET.SubElement(case, "error", {"message": _clean(message), "type": "error"})
+        error.text = _clean(message)
     return root
 
 

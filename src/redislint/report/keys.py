@@ -62,9 +62,10 @@ def _namespace_note(entry: PatternEntry) -> str:
     if entry.namespace is None:
         return "no declared namespace"
     if entry.default_namespace:
-        return f"default cache pattern {entry.namespace.pattern}"
+        return f"default cache pattern '{entry.namespace.pattern}'"
     declared_type = f", type {entry.namespace.type}" if entry.namespace.type else ""
-    return f"declared as {entry.namespace.pattern}{declared_type}"
+    # quoted as the findings quote a namespace ('cache:*'), so the two read alike
+    return f"declared as '{entry.namespace.pattern}'{declared_type}"
 
 
 def _usage(entry: PatternEntry) -> str:
@@ -125,9 +126,10 @@ def render_text(inventory: Inventory) -> str:
             lines.append(f"    {_usage(entry)}")
             lines += [f"    ! {note}" for note in _notes(entry)]
             shown = entry.locations[:TEXT_LOCATIONS]
+            width = max((len(str(location)) for location in shown), default=0)
             for index, location in enumerate(shown):
                 label = "used at" if index == 0 else "       "
-                lines.append(f"    {label} {location} {location.command}")
+                lines.append(f"    {label} {location!s:<{width}}  {location.command}")
             hidden = entry.uses - len(shown)
             if hidden:
                 lines.append(f"            … and {hidden} more (--format json lists all)")
@@ -302,7 +304,7 @@ def render_toml(inventory: Inventory) -> str:
             assert namespace is not None
             lines.append(
                 _comment(
-                    f"{entry.pattern} -> {namespace.role} ({namespace.pattern}): "
+                    f"{entry.pattern} -> {namespace.role} ('{namespace.pattern}'): "
                     f"{_usage(entry)}; {_plural(entry.uses, 'use')}",
                     indent=2,
                 )

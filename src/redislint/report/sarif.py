@@ -126,6 +126,17 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
+def _invocation(result: RunResult) -> dict[str, Any]:
+    """Whether the run checked everything: files that could not be checked are
+    notifications at level error, and the invocation did not succeed (SARIF 3.20.14)."""
+    invocation: dict[str, Any] = {"executionSuccessful": not result.errors}
+    if result.error_messages:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": message}} for message in result.error_messages
+        ]
+    return invocation
+
+
 def document(result: RunResult) -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict."""
     catalogue = load_catalogue()
@@ -149,6 +160,7 @@ def document(result: RunResult) -> dict[str, Any]:
         # UTF-16 code units: say so, or viewers misplace markers on lines with non-BMP text.
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.code]) for f in result.findings],
+        "invocations": [_invocation(result)],
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from redislint.rules._base import Rule
 from redislint.semantics import ir
 from redislint.semantics.atomicity import BLOCKING_POPS, mutually_exclusive
+from redislint.semantics.dialect import transaction_block
 from redislint.semantics.keys import KeyPattern
 from redislint.semantics.model import RedisCall
 
@@ -46,9 +47,21 @@ class _Group:
     pipeline: bool = False
     written: list[list[KeyPattern]] = field(default_factory=list)  # per write, its keys
 
+    # What `same_key` compares, for the keys seen so far: "is this key new?" is two set
+    # lookups instead of a scan of every distinct key (issue 12: quadratic in writes).
+    _identities: set[str] = field(default_factory=set)
+    _spellings: set[tuple[str, frozenset[str]]] = field(default_factory=set)
+
     def add(self, key: KeyPattern) -> None:
-        if not any(key.same_key(seen) for seen in self.keys):
-            self.keys.append(key)
+        spelling = (key.glob, key.variables) if key.variables else None
+        if key.identity in self._identities or (
+            spelling is not None and spelling in self._spellings
+        ):
+            return
+        self.keys.append(key)
+        self._identities.add(key.identity)
+        if spelling is not None:
+            self._spellings.add(spelling)
 
     def runs_together(self) -> bool:
         """Two writes to different keys that can both run in one call of the function
@@ -120,10 +133,11 @@ class NonAtomicMultiKeyWrite(Rule):
     def _report(self, group: _Group) -> None:
         first = group.writes[0]
         globs = list(dict.fromkeys(key.glob for key in group.keys))
+        quoted = ", ".join(f"'{glob}'" for glob in globs)  # as every message quotes a key
         where = "on a non-transactional pipeline" if group.pipeline else "outside a transaction"
         message = (
             f"{len(group.writes)} writes to {len(group.keys)} different keys "
-            f"({', '.join(globs)}) {where}: a failure between them leaves the keys "
+            f"({quoted}) {where}: a failure between them leaves the keys "
             "partially updated"
         )
         receiver = first.site.receiver
@@ -135,7 +149,7 @@ class NonAtomicMultiKeyWrite(Rule):
             )
         else:
             hint = (
-                f"group them in `with {name}.pipeline() as p: ...; p.execute()` (MULTI/EXEC) "
+                f"group them in {transaction_block(name, first.client.is_async)} (MULTI/EXEC) "
                 "or a Lua script"
             )
         self.report_call(first, message, hint=hint)

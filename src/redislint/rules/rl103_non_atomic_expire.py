@@ -27,14 +27,16 @@ import libcst as cst
 
 from redislint.rules._base import NodeEdit, NodeFix, Rule
 from redislint.semantics import ir
+from redislint.semantics.dialect import transaction_block
 from redislint.semantics.expiry import (
     CREATES_WITHOUT_TTL,
     EXPIRE_COMMANDS,
     OVERWRITES_TTL,
     may_not_create,
 )
+from redislint.semantics.key_index import KeyIndex
 from redislint.semantics.model import KeyArg, RedisCall
-from redislint.semantics.order import block_of, mutually_exclusive, runs_after
+from redislint.semantics.order import StatementPaths, runs_after
 
 # EXPIRE-family method -> the SET option that sets the same expiry.
 _SET_OPTION = {"expire": "ex", "pexpire": "px", "expireat": "exat", "pexpireat": "pxat"}
@@ -45,22 +47,30 @@ _SET_BLOCKERS = ("ex", "px", "exat", "pxat", "keepttl", "get")
 class NonAtomicExpire(Rule):
     CODE = "RL103"
 
+    # Scope key -> its statement paths (see `_paths`).
+    _statement_paths: dict[str, StatementPaths | None]
+
     def check(self) -> None:
+        self._statement_paths = {}
         for scope_key, calls in self.model.calls_by_scope().items():
             multi = self._explicit_multi(scope_key)
+            # The separate expiries of this body filed by their key, in source order:
+            # each create looks up its own keys' expiries instead of scanning the body.
+            expiries: KeyIndex[RedisCall] = KeyIndex()
+            for expire in calls:
+                separate = expire.command in EXPIRE_COMMANDS and expire.keys
+                if separate and self._separate(expire, multi):
+                    expiries.add(expire.keys[0], expire)
+            position = {id(call): index for index, call in enumerate(calls)}
             for create in calls:
                 keys = self._created_keys(create, multi)
                 if not keys:
                     continue
-                for expire in calls:
-                    if (
-                        expire.command in EXPIRE_COMMANDS
-                        and expire.keys
-                        and self._separate(expire, multi)
-                        and runs_after(expire, create)
-                        and any(_same_key(expire.keys[0], key) for key in keys)
-                        and not self._exclusive(scope_key, create, expire)
-                    ):
+                found = [expiries.candidates(key) for key in keys]
+                for expire in _in_order(position, found):
+                    if not runs_after(expire, create):
+                        continue
+                    if not self._exclusive(scope_key, create, expire):
                         self._report(scope_key, create, expire)
                         break
 
@@ -103,13 +113,20 @@ class NonAtomicExpire(Rule):
             if site.method == "multi" and site.receiver is not None
         }
 
+    def _paths(self, scope_key: str) -> StatementPaths | None:
+        """The body's statement paths, built once per body (one walk, not one per pair)."""
+        if scope_key not in self._statement_paths:
+            root = self.model.scope(scope_key).node or self.model.facts.module
+            self._statement_paths[scope_key] = None if root is None else StatementPaths(root)
+        return self._statement_paths[scope_key]
+
     def _exclusive(self, scope_key: str, create: RedisCall, expire: RedisCall) -> bool:
         if create.site.statement is expire.site.statement:
             return False
-        root = self.model.scope(scope_key).node or self.model.facts.module
-        if root is None:
+        paths = self._paths(scope_key)
+        if paths is None:
             return False
-        return mutually_exclusive(root, create.site.statement, expire.site.statement)
+        return paths.mutually_exclusive(create.site.statement, expire.site.statement)
 
     # -- reporting -----------------------------------------------------------------------
     def _report(self, scope_key: str, create: RedisCall, expire: RedisCall) -> None:
@@ -138,8 +155,8 @@ class NonAtomicExpire(Rule):
         else:
             hint = (
                 f"queue the {command} and the {expire.command} on one transactional pipeline"
-                " (`with r.pipeline() as p: ...; p.execute()`, MULTI/EXEC) or run both in a"
-                " Lua script"
+                f" ({transaction_block('r', create.client.is_async)}, MULTI/EXEC) or run"
+                " both in a Lua script"
             )
         self.report_call(create, message, hint=hint, fix=fix)
 
@@ -196,10 +213,10 @@ class NonAtomicExpire(Rule):
         assert isinstance(second, cst.SimpleStatementLine)
         if second.trailing_whitespace.comment is not None:
             return None  # deleting the line would delete the comment
-        root = self.model.scope(scope_key).node or self.model.facts.module
-        if root is None:
+        paths = self._paths(scope_key)
+        if paths is None:
             return None
-        place_a, place_b = block_of(root, first), block_of(root, second)
+        place_a, place_b = paths.block_of(first), paths.block_of(second)
         if place_a is None or place_b is None:
             return None
         if place_a[0] is not place_b[0] or place_b[1] != place_a[1] + 1:
@@ -296,3 +313,11 @@ def _same_key(a: KeyArg, b: KeyArg) -> bool:
     if a.pattern is not None and b.pattern is not None:
         return a.pattern.same_key(b.pattern)
     return a.expr == b.expr and not isinstance(a.expr, ir.Other)
+
+
+def _in_order(position: dict[int, int], groups: list[list[RedisCall]]) -> list[RedisCall]:
+    """The calls of several candidate lists once each, in the body's order."""
+    if len(groups) == 1:
+        return groups[0]
+    unique = {id(call): call for group in groups for call in group}
+    return sorted(unique.values(), key=lambda call: position[id(call)])

@@ -25,6 +25,7 @@ from dataclasses import replace
 from redislint.findings import Finding
 from redislint.rules._base import Rule
 from redislint.semantics import ir
+from redislint.semantics.key_index import KeyIndex
 from redislint.semantics.locks import DELETE_COMMANDS, has_text, lock_objects, matches_lock, nx_keys
 from redislint.semantics.model import KeyArg, RedisCall
 from redislint.semantics.project_facts import ProjectFacts
@@ -42,6 +43,7 @@ class LockReleaseWithoutOwnerCheck(Rule):
     def check(self) -> None:
         local = self._local_lock_keys()
         self._by_scope = self.model.calls_by_scope()
+        self._get_index: dict[str, KeyIndex[RedisCall]] = {}
         for call in self.model.redis_calls:
             if call.command not in DELETE_COMMANDS or self._watched(call):
                 continue
@@ -120,11 +122,21 @@ class LockReleaseWithoutOwnerCheck(Rule):
 
     def _read_before(self, call: RedisCall, key: KeyArg) -> bool:
         return any(
-            other.command == "GET"
-            and other.site.order < call.site.order
-            and any(_same_key(read, key) for read in other.keys)
-            for other in self._by_scope.get(call.site.scope, [])
+            other.site.order < call.site.order
+            for other in self._gets(call.site.scope).candidates(key)
         )
+
+    def _gets(self, scope_key: str) -> KeyIndex[RedisCall]:
+        """The GETs of one body filed by key, built once per body: each DEL looks up its
+        own key instead of scanning the body (issue 12: quadratic in DELs)."""
+        index = self._get_index.get(scope_key)
+        if index is None:
+            index = self._get_index[scope_key] = KeyIndex()
+            for other in self._by_scope.get(scope_key, []):
+                if other.command == "GET":
+                    for read in other.keys:
+                        index.add(read, other)
+        return index
 
 
 def _owner(function_key: str) -> str:

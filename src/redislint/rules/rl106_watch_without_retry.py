@@ -21,12 +21,8 @@ from collections.abc import Hashable
 from redislint.positions import spans
 from redislint.rules._base import Rule
 from redislint.semantics import ir
+from redislint.semantics.dialect import watch_retry
 from redislint.semantics.scopes import CallSite, Scope
-
-_HINT = (
-    "use `r.transaction(fn, *keys)` (it retries on WatchError), or loop: "
-    "`while True: try: ...; pipe.execute(); break` / `except WatchError: continue`"
-)
 
 
 class WatchWithoutRetry(Rule):
@@ -91,4 +87,6 @@ class WatchWithoutRetry(Rule):
             "change to a watched key makes the update fail with an exception instead of "
             "being retried"
         )
-        self.report(site.node, message, statement=site.statement, hint=_HINT)
+        client = self.model.client_of(site.scope, site.receiver) if site.receiver else None
+        hint = watch_retry(client is not None and client.is_async)
+        self.report(site.node, message, statement=site.statement, hint=hint)

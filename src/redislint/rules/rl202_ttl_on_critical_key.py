@@ -41,7 +41,7 @@ class TtlOnCriticalKey(Rule):
             pattern, role, namespace = protected
             target = "its fields" if call.command in FIELD_EXPIRE else "it"
             message = (
-                f"expiry on {role} key '{pattern.glob}' (namespace {namespace}): "
+                f"expiry on {role} key '{pattern.glob}' (namespace '{namespace}'): "
                 f"{expiry.description} makes Redis delete {target} when the TTL runs out; "
                 f"{_CONSEQUENCE[role]}"
             )

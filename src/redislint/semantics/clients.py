@@ -208,6 +208,11 @@ FactsLoader = Callable[[str, str | None], ModuleFacts | None]
 ImportersLoader = Callable[[str, str], list[ModuleFacts] | None]
 
 
+def _no_module(*_args: object) -> None:
+    """The loader of a closed resolver: nothing is loaded any more."""
+    return None
+
+
 class Resolver:
     """Evaluates IR expressions in a module's scopes to proven values, with memoisation.
 
@@ -246,6 +251,16 @@ class Resolver:
         self._by_name: dict[str, dict[str, list[CallSite]]] = {}
 
     # -- public ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Forget what was resolved (see `ProjectIndex.close`): the memo holds syntax
+        trees, and the loaders are bound methods of the index that owns this resolver."""
+        self._memo.clear()
+        self._callers.clear()
+        self._by_name.clear()
+        self._load_module = _no_module
+        self._facts_by_path = _no_module
+        self._importers = None
+
     def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
         """The facts of project module `name`, as imported from the file `near_path`."""
         return self._load_module(name, near_path)

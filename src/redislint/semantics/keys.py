@@ -18,6 +18,7 @@ rule guesses about it; `KeyResolver.reason` says which part was not followed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -900,23 +901,31 @@ def _reaching(bindings: list[Binding], at: Position) -> list[Binding]:
     """
     if any(b.target == "comp" for b in bindings):
         return bindings
-    before = [b for b in bindings if b.seq < at.seq]
+    # A name's bindings are in walk order (`seq` grows as they are made), so the ones
+    # before the read are a prefix found by bisection, and the search for the
+    # dominating one starts at the read: N reads of a name rebound N times stay
+    # linear (issue 12), where filtering the whole list for each read was quadratic.
+    cut = bisect_left(bindings, at.seq, key=_seq)
     dominating = -1
-    for index in range(len(before) - 1, -1, -1):
-        blocks = before[index].blocks
+    for index in range(cut - 1, -1, -1):
+        blocks = bindings[index].blocks
         if at.blocks[: len(blocks)] == blocks:
             dominating = index
             break
     if dominating < 0:
         return bindings
-    reach = before[dominating:]
-    outer = before[dominating].blocks
+    reach = bindings[dominating:cut]
+    outer = bindings[dominating].blocks
     loops = [block for block in at.blocks if block[2] == "loop" and block not in outer]
     if loops:
         for binding in bindings:
             if binding.seq > at.seq and any(loop in binding.blocks for loop in loops):
                 reach.append(binding)
     return reach
+
+
+def _seq(binding: Binding) -> int:
+    return binding.seq
 
 
 def _unescape(glob: str | None) -> str | None:

@@ -8,7 +8,7 @@ rule asks about, from a search of the function's syntax tree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -28,6 +28,9 @@ def runs_after(other: RedisCall, call: RedisCall) -> bool:
     return False
 
 
+# The fields holding the statements below a statement.
+_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+
 # (node, the field holding the child on the way down, index in that field's sequence)
 Step = tuple[cst.CSTNode, str, int]
 
@@ -36,24 +39,33 @@ def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[Step] | None:
     """The chain of (ancestor, field, index) from `root` down to `target`, or None."""
     if root is target:
         return []
-    for name in ("body", "orelse", "handlers", "finalbody", "cases"):
-        value = getattr(root, name, None)
+    for name, index, child in _statement_children(root):
+        found = path_to(child, target)
+        if found is not None:
+            return [(root, name, index), *found]
+    return None
+
+
+def _statement_children(node: cst.CSTNode) -> Iterator[tuple[str, int, cst.CSTNode]]:
+    """(field, index, child) for the statements and clauses directly below `node`."""
+    for name in _FIELDS:
+        value = getattr(node, name, None)
         if value is None:
             continue
         children: Sequence[object] = value if isinstance(value, list | tuple) else [value]
         for index, child in enumerate(children):
             if isinstance(child, cst.CSTNode):
-                found = path_to(child, target)
-                if found is not None:
-                    return [(root, name, index), *found]
-    return None
+                yield name, index, child
 
 
 def mutually_exclusive(root: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
     """Whether two statements under `root` lie on paths that never both run: the body and
     the `else` of one `if` (or `elif` chain), two `match` cases, a `try` body and one of
     its handlers, or two handlers."""
-    a, b = path_to(root, first), path_to(root, second)
+    return _exclusive_paths(path_to(root, first), path_to(root, second))
+
+
+def _exclusive_paths(a: list[Step] | None, b: list[Step] | None) -> bool:
     if a is None or b is None:
         return False
     for step_a, step_b in zip(a, b, strict=False):
@@ -76,10 +88,50 @@ def mutually_exclusive(root: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNod
 
 def block_of(root: cst.CSTNode, statement: cst.CSTNode) -> tuple[cst.CSTNode, int] | None:
     """The block (module, indented block) whose `body` holds `statement`, and its index."""
-    path = path_to(root, statement)
+    return _block_of(path_to(root, statement))
+
+
+def _block_of(path: list[Step] | None) -> tuple[cst.CSTNode, int] | None:
     if not path:
         return None
     parent, name, index = path[-1]
     if name != "body" or not isinstance(parent, cst.Module | cst.IndentedBlock):
         return None
     return parent, index
+
+
+class StatementPaths:
+    """`path_to`, `mutually_exclusive` and `block_of` for many statements under one root,
+    from one walk that records each node's parent step: a rule asking about many pairs
+    of one function pays O(depth) per question instead of a search of the whole body
+    (issue 12: per-pair searches made RL103 quadratic in the size of a function)."""
+
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
+        self._parent: dict[int, Step] = {}
+        pending = [root]
+        while pending:
+            node = pending.pop()
+            for name, index, child in _statement_children(node):
+                if id(child) not in self._parent:
+                    self._parent[id(child)] = (node, name, index)
+                    pending.append(child)
+
+    def path_to(self, target: cst.CSTNode) -> list[Step] | None:
+        """As the module's `path_to(root, target)`."""
+        steps: list[Step] = []
+        node = target
+        while node is not self.root:
+            step = self._parent.get(id(node))
+            if step is None:
+                return None
+            steps.append(step)
+            node = step[0]
+        steps.reverse()
+        return steps
+
+    def mutually_exclusive(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        return _exclusive_paths(self.path_to(first), self.path_to(second))
+
+    def block_of(self, statement: cst.CSTNode) -> tuple[cst.CSTNode, int] | None:
+        return _block_of(self.path_to(statement))

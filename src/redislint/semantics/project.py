@@ -123,6 +123,27 @@ class ProjectIndex:
         )
         self.keys = KeyResolver(self.resolver, self.facts_by_path)
 
+    def __enter__(self) -> ProjectIndex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let reference counting free every syntax tree this index holds.
+
+        The resolvers call back into the index (bound methods), a reference cycle that
+        keeps every parsed module alive until the cyclic collector runs, and a full
+        collection over a project's trees costs about a fifth of a cold run. Breaking the
+        cycle when a run is done frees the trees at once, for nothing. The index is not
+        used after this.
+        """
+        self._facts.clear()
+        self._texts.clear()
+        self._importer_texts.clear()
+        self.resolver.close()
+        self.keys = KeyResolver(self.resolver, lambda _path: None)
+
     def add_root(self, root: Path) -> None:
         root = root.resolve()
         if root.is_dir() and root not in self.roots:

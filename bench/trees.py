@@ -1,0 +1,347 @@
+"""Benchmark on public trees (issue 13): redislint cold, warm and warm-after-edit against
+Semgrep, whole processes, medians, with the issue's targets marked met or missed.
+
+    python bench/trees.py [--runs 5] [--cache-dir bench/.cache] [--tree dense|sparse]
+
+It downloads pinned sdists with `pip download --no-binary :all: --no-deps` (redis-py
+as the Redis-dense tree, tests included; Django, SQLAlchemy and Sphinx as the sparse
+tree), installs a pinned Semgrep into its own venv under the cache dir, and runs every
+command as a fresh process of its own (2 cores: redislint's default `--jobs`). Peak
+RSS is the largest process of a run (`os.wait4`: a child's rusage covers its workers).
+A benchmark, not a timed test: CI does not run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SEMGREP_VERSION = "1.185.0"
+DENSE = ("redis==8.1.0",)
+SPARSE = ("Django==5.2.19", "SQLAlchemy==2.0.44", "Sphinx==8.2.3")
+# One module that others import, per tree: the warm-after-edit run appends a comment.
+EDITED = {
+    "dense": "redis-8.1.0/redis/exceptions.py",
+    "sparse": "django-5.2.19/django/core/cache/backends/base.py",
+}
+# The editor path: one file through `--stdin-filename`.
+STDIN_FILE = {
+    "dense": "redis-8.1.0/redis/client.py",
+    "sparse": "django-5.2.19/django/core/cache/backends/redis.py",
+}
+# A copy of the issue's three patterns (shared/bench/semgrep-redis.yaml), so anyone can run it.
+SEMGREP_RULES = Path(__file__).resolve().parent / "semgrep-redis.yaml"
+REDISLINT_ARGS = ("check", "--isolated", "--select", "ALL", "--exit-zero", "--format", "json")
+
+
+@dataclass
+class Measure:
+    """The wall-clock seconds and peak RSS (MiB) of each run of one row."""
+
+    seconds: list[float] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+    @property
+    def peak(self) -> float:
+        return max(self.rss_mib) if self.rss_mib else float("nan")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the issue's targets: `measured` over `base` must be at most `limit`."""
+
+    label: str
+    measured: str
+    base: str | None  # None: `limit` is an absolute value (seconds or MiB)
+    limit: float
+    unit: str = "x"
+
+
+TARGETS = (
+    Target("cold vs Semgrep (dense <= 1.0x)", "cold", "semgrep", 1.0),
+    Target("warm, nothing changed <= 0.05x cold", "warm", "cold", 0.05),
+    Target("warm after editing one file <= 0.10x cold", "warm-edit", "cold", 0.10),
+    Target("cold writing the cache <= 1.10x --no-cache", "cold-write", "cold", 1.10),
+    Target("peak memory <= 300 MiB (dense)", "rss", None, 300.0, " MiB"),
+    Target("one file --stdin-filename <= 0.15 s", "stdin", None, 0.15, " s"),
+)
+
+
+def run_once(
+    argv: Sequence[str], cwd: Path, stdin: bytes | None = None
+) -> tuple[float, float, bytes]:
+    """Run a whole process; return (seconds, peak RSS in MiB, stdout)."""
+    out_path = cwd / ".bench-stdout"
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        )
+        if stdin is not None and proc.stdin is not None:
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    data = out_path.read_bytes()
+    out_path.unlink()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {data[-500:]!r}")
+    return seconds, usage.ru_maxrss / 1024, data
+
+
+def ratio_rows(results: dict[str, Measure], dense: bool) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for every target that applies to this tree."""
+    rows = []
+    for target in TARGETS:
+        if not dense and ("dense" in target.label):
+            if target.measured == "cold":
+                target = Target("cold vs Semgrep (sparse <= 0.10x)", "cold", "semgrep", 0.10)
+            else:
+                continue
+        measured = results.get(target.measured)
+        if target.measured == "rss":
+            value = max(
+                (m.peak for k, m in results.items() if k != "semgrep"), default=float("nan")
+            )
+        elif measured is None or not measured.seconds:
+            continue
+        else:
+            value = measured.median
+        if target.base is not None:
+            base = results.get(target.base)
+            if base is None or not base.seconds:
+                rows.append((target.label, "n/a", f"not measured ({target.base} missing)"))
+                continue
+            value /= base.median
+        verdict = "met" if value <= target.limit else "MISSED"
+        shown = f"{value:.2f}{target.unit}" if target.unit != " MiB" else f"{value:.0f} MiB"
+        rows.append((target.label, shown, verdict))
+    return rows
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (the README's Performance section is pasted from it)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fetch(specs: Sequence[str], cache: Path) -> list[Path]:
+    """Download (once) and unpack the pinned sdists; return their top directories."""
+    downloads, unpacked = cache / "dl", cache / "src"
+    downloads.mkdir(parents=True, exist_ok=True)
+    unpacked.mkdir(parents=True, exist_ok=True)
+    roots = []
+    for spec in specs:
+        name, version = spec.split("==")
+        stem = f"{name.lower().replace('-', '_')}-{version}"
+        archive = downloads / f"{stem}.tar.gz"
+        if not archive.exists():
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-binary",
+                    ":all:",
+                    "--no-deps",
+                    spec,
+                    "-d",
+                    str(downloads),
+                ],
+                check=True,
+            )
+        root = unpacked / stem
+        if not root.exists():
+            with tarfile.open(archive) as tar:
+                tar.extractall(unpacked, filter="data")
+        roots.append(root)
+    return roots
+
+
+def semgrep(cache: Path) -> tuple[Path | None, str]:
+    """The semgrep executable in its own venv under `cache` (installed once), or why not."""
+    venv = cache / "venv-semgrep"
+    exe = venv / "bin" / "semgrep"
+    if not exe.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "-q", f"semgrep=={SEMGREP_VERSION}"],
+                check=True,
+                capture_output=True,
+            )
+        except (subprocess.CalledProcessError, OSError) as exc:
+            return None, f"install failed: {exc}"
+    if not SEMGREP_RULES.exists():
+        return None, f"no rules file at {SEMGREP_RULES}"
+    return exe, ""
+
+
+def parse_counts(tree: Path, paths: Sequence[str]) -> str:
+    """Files checked vs parsed with libcst, from one extra untimed `--jobs 1` run.
+
+    TODO(lead): when `check -v` or the JSON report says how many files were parsed and
+    skipped (and why), read that here instead of counting `libcst.parse_module` calls
+    (a count that includes imported modules parsed on demand)."""
+    code = (
+        "import sys, json, libcst\n"
+        "n = [0]\nreal = libcst.parse_module\n"
+        "def counted(*a, **k):\n    n[0] += 1\n    return real(*a, **k)\n"
+        "libcst.parse_module = counted\n"
+        "from click.testing import CliRunner\nfrom redislint.cli import main\n"
+        "r = CliRunner().invoke(main, sys.argv[1:])\n"
+        "doc = json.loads(r.stdout)\n"
+        "print(doc['files_checked'], n[0], len(doc['diagnostics']))\n"
+    )
+    argv = [sys.executable, "-c", code, *REDISLINT_ARGS, "--no-cache", "--jobs", "1", *paths]
+    out = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+    try:
+        checked, parsed, findings = (int(x) for x in out.stdout.split())
+    except ValueError:
+        return f"counts not available: {out.stderr.strip()[-200:]}"
+    return (
+        f"files checked {checked}, libcst parses {parsed}, skipped unparsed"
+        f" {max(checked - parsed, 0)}, findings {findings}"
+    )
+
+
+def measure(
+    runs: int,
+    action: Callable[[], tuple[float, float, bytes]],
+    before: Callable[[], None] | None = None,
+    after: Callable[[], None] | None = None,
+) -> Measure:
+    result = Measure()
+    for _ in range(runs):
+        if before:
+            before()
+        try:
+            seconds, rss, _ = action()
+        finally:
+            if after:
+                after()
+        result.seconds.append(seconds)
+        result.rss_mib.append(rss)
+    return result
+
+
+def bench_tree(
+    kind: str, roots: list[Path], cache: Path, runs: int, semgrep_exe: Path | None, semgrep_why: str
+) -> None:
+    tree = roots[0].parent
+    paths = [root.name for root in roots]
+    redislint = [str(Path(sys.executable).with_name("redislint")), *REDISLINT_ARGS]
+    cache_dir = tree / ".redislint_cache"
+
+    def clean() -> None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+    def check(*extra: str) -> tuple[float, float, bytes]:
+        return run_once([*redislint, *extra, *paths], tree)
+
+    results: dict[str, Measure] = {}
+    clean()
+    results["cold"] = measure(runs, lambda: check("--no-cache"), before=clean)
+    results["cold-write"] = measure(runs, check, before=clean)
+    check()  # the cache is full from here on
+    results["warm"] = measure(runs, check)
+    edited = tree / EDITED[kind]
+    original = edited.read_bytes()
+
+    def edit() -> None:
+        edited.write_bytes(original + b"\n# bench: edited\n")
+
+    def restore() -> None:
+        edited.write_bytes(original)
+        check()  # back to a warm cache of the original text (untimed)
+
+    results["warm-edit"] = measure(runs, check, before=edit, after=restore)
+    stdin_path = STDIN_FILE[kind]
+    stdin_data = (tree / stdin_path).read_bytes()
+    results["stdin"] = measure(
+        runs, lambda: run_once([*redislint, "--stdin-filename", stdin_path], tree, stdin_data)
+    )
+    clean()
+    if semgrep_exe is not None:
+        argv = [
+            str(semgrep_exe),
+            "scan",
+            "--config",
+            str(SEMGREP_RULES),
+            "--metrics",
+            "off",
+            "--disable-version-check",
+            "-q",
+            "--json",
+            *paths,
+        ]
+        try:
+            results["semgrep"] = measure(runs, lambda: run_once(argv, tree))
+        except RuntimeError as exc:
+            semgrep_why = f"run failed: {exc}"
+    files = sum(1 for root in roots for _ in root.rglob("*.py"))
+    lines = sum(p.read_bytes().count(b"\n") for root in roots for p in root.rglob("*.py"))
+    print(f"\n## {kind} tree: {', '.join(paths)} ({files} .py files, {lines / 1000:.0f} KLOC)")
+    print(parse_counts(tree, paths))
+    labels = {
+        "cold": "redislint cold (--no-cache)",
+        "cold-write": "redislint cold, writing the cache",
+        "warm": "redislint warm, nothing changed",
+        "warm-edit": f"redislint warm, {EDITED[kind].split('/')[-1]} edited",
+        "stdin": "redislint --stdin-filename, one file",
+        "semgrep": f"semgrep {SEMGREP_VERSION} (3 patterns)",
+    }
+    rows = [(labels[key], f"{m.median:.2f} s", f"{m.peak:.0f} MiB") for key, m in results.items()]
+    if "semgrep" not in results:
+        rows.append(("semgrep", f"not available: {semgrep_why}", ""))
+    print(format_table(("run", f"median of {runs}", "peak RSS"), rows))
+    print()
+    print(format_table(("target", "measured", ""), ratio_rows(results, kind == "dense")))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cache-dir", type=Path, default=Path(__file__).parent / ".cache")
+    parser.add_argument("--tree", choices=("dense", "sparse"), action="append")
+    args = parser.parse_args()
+    cache = args.cache_dir.resolve()
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / ".gitignore").write_text("*\n")
+    (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    exe, why = semgrep(cache)
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}"
+    )
+    for kind in args.tree or ("dense", "sparse"):
+        specs = DENSE if kind == "dense" else SPARSE
+        roots = fetch(specs, cache / kind)
+        bench_tree(kind, roots, cache, args.runs, exe, why)
+
+
+if __name__ == "__main__":
+    main()
