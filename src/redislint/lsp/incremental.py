@@ -158,7 +158,15 @@ class IncrementalParser:
             encoding=fragment.encoding if not first else old.encoding,
             has_trailing_newline=True,
         )
-        middle_chunks = [module.code_for_node(s) for s in body]
+        if len(body) == 1:
+            # One statement (a keystroke's usual case): its code is the middle's text
+            # without the edges that stayed outside it; generating it costs as much as
+            # parsing it.
+            fragment_header, tail = _edges(fragment)
+            head = "" if first else fragment_header
+            middle_chunks = [middle[len(head) : len(middle) - len(tail)]]
+        else:
+            middle_chunks = [module.code_for_node(s) for s in body]
         new = _Tree(text, module, [*chunks[:first], *middle_chunks, *suffix_chunks])
         new.header, new.footer = _edges(module)
         return new
