@@ -118,6 +118,9 @@ class LintSession:
         self._facts: dict[str, FileFacts] = {}
         self._facts_loaded: set[Path] = set()  # config roots whose project facts were read
         self.parser = IncrementalParser()
+        # Per buffer, the text its configuration's index holds (registered by its last
+        # check): saving that text changes nothing the index knows.
+        self._indexed: dict[Path, str] = {}
 
     # -- buffers ------------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class LintSession:
         """Forget the buffer; its facts fall back to the saved file's on the next
         change of the project (the buffer's may have been unsaved edits)."""
         self._buffers.pop(path.absolute(), None)
+        self._indexed.pop(path.absolute(), None)
         self._facts.pop(str(path.absolute()), None)
         if self._facts_loaded:
             self._refresh_facts(path.absolute())
@@ -220,6 +224,10 @@ class LintSession:
         module = facts.module if facts is not None else None
         if incremental and result.parsed and result.source is not None and module is not None:
             self.parser.remember(key, result.source, module)
+        if result.parsed and module is not None:
+            self._indexed[path] = text
+        else:
+            self._indexed.pop(path, None)
         return config, result
 
     def _check(self, path: Path, text: str) -> CheckResult:
@@ -314,12 +322,24 @@ class LintSession:
             for open_path in self._buffers:
                 if resolved & set(project.index.dependencies(open_path)):
                     dependants.add(open_path)
-        self._projects.clear()
+        if not all(self._is_indexed(path) for path in python):
+            self._projects.clear()
         for path in python:
             if path not in self._buffers:
                 self._refresh_facts(path)
         dependants |= {p for p, buffer in self._buffers.items() if buffer.project_wide}
         return sorted(dependants)
+
+    def _is_indexed(self, path: Path) -> bool:
+        """Whether `path` is an open buffer whose text is what the warm index holds (a
+        save of a checked buffer): the index then stays warm; a file the index only read
+        from disk, or a buffer changed since its check, drops it."""
+        buffer = self._buffers.get(path)
+        return (
+            buffer is not None
+            and self._indexed.get(path) == buffer.text
+            and len(self._projects) <= 1
+        )
 
     def _refresh_facts(self, path: Path) -> None:
         """The saved file's facts (or none when it is gone), when facts are kept."""
