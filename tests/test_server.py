@@ -277,3 +277,71 @@ def test_positions_count_code_units(encoding: str, expected: tuple[int, int]) ->
 def test_minimal_edit_replaces_only_the_difference() -> None:
     assert minimal_edit("a\nbc\nd", "a\nbXc\nd") == (2, 2, 2, 2, "X")
     assert minimal_edit("a\nbc\n", "a\n") == (2, 1, 3, 1, "")
+
+
+def _cli_diagnostics(root: Path, relative: str) -> list[tuple[str, int, int, int, int, str]]:
+    import json
+
+    from support import invoke_cli
+
+    result = invoke_cli(["check", "--format", "json", "--exit-zero", relative], root)
+    return sorted(
+        (
+            d["code"],
+            d["line"] - 1,
+            d["column"] - 1,
+            d["end_line"] - 1,
+            d["end_column"] - 1,
+            d["message"] + (f"\nhint: {d['hint']}" if d["hint"] else ""),
+        )
+        for d in json.loads(result.output)["diagnostics"]
+    )
+
+
+def _lsp_diagnostics(diagnostics: list[dict]) -> list[tuple[str, int, int, int, int, str]]:  # type: ignore[type-arg]
+    return sorted(
+        (
+            d["code"],
+            d["range"]["start"]["line"],
+            d["range"]["start"]["character"],
+            d["range"]["end"]["line"],
+            d["range"]["end"]["character"],
+            d["message"],
+        )
+        for d in diagnostics
+    )
+
+
+def test_server_diagnostics_equal_check_output(tmp_path: Path) -> None:
+    """The example project in a warm server: on open and after an edit (the spliced
+    re-parse path), each file's diagnostics are those `redislint check` prints for the
+    same text (ASCII files: UTF-16 columns are the CLI's columns minus one)."""
+    import shutil
+
+    root = tmp_path / "shop"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "shop", root)
+    files = sorted((root / "shop").glob("*.py"))
+    lsp = LspClient(root)
+    try:
+        lsp.initialize(root)
+        reporting = 0
+        for path in files:
+            relative = str(path.relative_to(root))
+            text = path.read_text()
+            uri = lsp.open(path, text)
+            expected = _cli_diagnostics(root, relative)
+            assert _lsp_diagnostics(lsp.diagnostics(uri, timeout=120)) == expected, relative
+            reporting += bool(expected)
+            # Type a statement before the last top-level one, then save it to disk for
+            # the CLI; the server re-checks from its previous tree.
+            lines = text.splitlines(keepends=True)
+            last = max((i for i, line in enumerate(lines) if line[:1].isalpha()), default=0)
+            edited = "".join([*lines[:last], "EDITED = r'x'\n\n\n", *lines[last:]])
+            path.write_text(edited)
+            lsp.notify("textDocument/didSave", {"textDocument": {"uri": uri}, "text": edited})
+            got = _lsp_diagnostics(lsp.diagnostics(uri, timeout=120))
+            assert got == _cli_diagnostics(root, relative), relative
+        assert reporting >= 3  # the comparison covered files with findings
+        assert lsp.shutdown() == 0
+    finally:
+        lsp.close()

@@ -25,6 +25,10 @@ PARALLEL_THRESHOLD = 24
 ANALYSIS_STACK_BYTES = 512 * 1024 * 1024
 
 
+# The name of that thread: code already on it (the language server's loop) runs directly.
+ANALYSIS_THREAD = "redislint-analysis"
+
+
 def on_big_stack(function: Callable[..., _Result], *args: object) -> _Result:
     """`function(*args)` on a thread with `ANALYSIS_STACK_BYTES` of stack."""
     outcome: dict[str, Any] = {}
@@ -37,7 +41,7 @@ def on_big_stack(function: Callable[..., _Result], *args: object) -> _Result:
 
     previous = threading.stack_size(ANALYSIS_STACK_BYTES)
     try:
-        thread = threading.Thread(target=target, name="redislint-analysis")
+        thread = threading.Thread(target=target, name=ANALYSIS_THREAD)
         thread.start()
     finally:
         threading.stack_size(previous)

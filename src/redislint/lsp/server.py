@@ -356,5 +356,11 @@ def _quick_fixes(
 
 
 def serve() -> None:
-    """Run the server on stdin/stdout until the client says exit."""
-    create_server().start_io()
+    """Run the server on stdin/stdout until the client says exit.
+
+    The whole loop runs on the analysis thread (a big stack, the analysis settings), so
+    a check needs no thread of its own."""
+    from redislint.engine import analysis_settings
+    from redislint.parallel import on_big_stack
+
+    on_big_stack(analysis_settings()(create_server().start_io))

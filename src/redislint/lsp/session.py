@@ -23,11 +23,13 @@ checked again. A changed configuration file drops everything.
 
 from __future__ import annotations
 
+import threading
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import TypeVar
 
 from redislint.add_noqa import add_noqa_text
 from redislint.config import Config, ConfigError, ConfigSet, resolve_config
@@ -42,10 +44,13 @@ from redislint.engine import (
 )
 from redislint.findings import Finding
 from redislint.fixes import fix_text
-from redislint.parallel import on_big_stack
+from redislint.lsp.incremental import IncrementalParser
+from redislint.parallel import ANALYSIS_THREAD, on_big_stack
 from redislint.runner import add_project_facts, display_path, resolve_with_facts
 from redislint.semantics.project import ProjectIndex
 from redislint.semantics.project_facts import FileFacts
+
+_T = TypeVar("_T")
 
 # The files whose change means the configuration must be read again.
 CONFIG_FILE_NAMES = frozenset({"pyproject.toml", "redislint.toml", ".redislint.toml"})
@@ -90,6 +95,14 @@ def encode_buffer(text: str) -> bytes:
         return data
 
 
+def _on_big_stack(function: Callable[..., _T], *args: object) -> _T:
+    """`function(*args)` on a thread with the analysis stack, unless already on one
+    (the server runs its whole loop there: a thread start per keystroke costs ms)."""
+    if threading.current_thread().name == ANALYSIS_THREAD:
+        return function(*args)
+    return on_big_stack(function, *args)
+
+
 class LintSession:
     """Open buffers and the warm state that checks them (one per server process)."""
 
@@ -104,6 +117,10 @@ class LintSession:
         self._projects: dict[int, _Project] = {}
         self._facts: dict[str, FileFacts] = {}
         self._facts_loaded: set[Path] = set()  # config roots whose project facts were read
+        self.parser = IncrementalParser()
+        # Per buffer, the text its configuration's index holds (registered by its last
+        # check): saving that text changes nothing the index knows.
+        self._indexed: dict[Path, str] = {}
 
     # -- buffers ------------------------------------------------------------------------
 
@@ -121,6 +138,7 @@ class LintSession:
         """Forget the buffer; its facts fall back to the saved file's on the next
         change of the project (the buffer's may have been unsaved edits)."""
         self._buffers.pop(path.absolute(), None)
+        self._indexed.pop(path.absolute(), None)
         self._facts.pop(str(path.absolute()), None)
         if self._facts_loaded:
             self._refresh_facts(path.absolute())
@@ -168,9 +186,15 @@ class LintSession:
             project = self._projects[id(config)] = _Project(config, ProjectIndex(config))
         return project
 
-    def _lint(self, path: Path, text: str) -> tuple[Config, FileResult] | None:
+    def _lint(
+        self, path: Path, text: str, incremental: bool = False
+    ) -> tuple[Config, FileResult] | None:
         """One text through the engine, as `check` runs it; None when the file is not
-        one `check` would analyse (not Python, or excluded by its configuration)."""
+        one `check` would analyse (not Python, or excluded by its configuration).
+
+        With `incremental`, the tree is spliced from the buffer's previous one when it
+        can be (`incremental.py`) and registered in the index, where the engine's parse
+        step finds it; the engine itself runs unchanged."""
         configs = self._configs_set()
         config = configs.for_path(path)
         if not is_python_file(path.name):
@@ -178,9 +202,14 @@ class LintSession:
         if config.is_excluded(config.relative_path(path)):
             return None
         index = self._project(config).index
+        key = str(path.resolve())
 
         @analysis_settings()
         def run() -> FileResult:
+            if incremental:
+                module = self.parser.parse(key, text)
+                if module is not None:
+                    index.register(path, module, key, text)
             return check_file(
                 path,
                 display_path(path, self.root),
@@ -190,10 +219,19 @@ class LintSession:
                 selected=selected_codes(config),
             )
 
-        return config, on_big_stack(run)
+        result = _on_big_stack(run)
+        facts = index.facts_by_path(key)
+        module = facts.module if facts is not None else None
+        if incremental and result.parsed and result.source is not None and module is not None:
+            self.parser.remember(key, result.source, module)
+        if result.parsed and module is not None:
+            self._indexed[path] = text
+        else:
+            self._indexed.pop(path, None)
+        return config, result
 
     def _check(self, path: Path, text: str) -> CheckResult:
-        linted = self._lint(path, text)
+        linted = self._lint(path, text, incremental=True)
         buffer = self._buffers[path]
         if linted is None:
             buffer.project_wide = False
@@ -284,12 +322,24 @@ class LintSession:
             for open_path in self._buffers:
                 if resolved & set(project.index.dependencies(open_path)):
                     dependants.add(open_path)
-        self._projects.clear()
+        if not all(self._is_indexed(path) for path in python):
+            self._projects.clear()
         for path in python:
             if path not in self._buffers:
                 self._refresh_facts(path)
         dependants |= {p for p, buffer in self._buffers.items() if buffer.project_wide}
         return sorted(dependants)
+
+    def _is_indexed(self, path: Path) -> bool:
+        """Whether `path` is an open buffer whose text is what the warm index holds (a
+        save of a checked buffer): the index then stays warm; a file the index only read
+        from disk, or a buffer changed since its check, drops it."""
+        buffer = self._buffers.get(path)
+        return (
+            buffer is not None
+            and self._indexed.get(path) == buffer.text
+            and len(self._projects) <= 1
+        )
 
     def _refresh_facts(self, path: Path) -> None:
         """The saved file's facts (or none when it is gone), when facts are kept."""
@@ -305,7 +355,7 @@ class LintSession:
         index = self._project(config).index
         relative = display_path(path, self.root)
         try:
-            facts = on_big_stack(analysis_settings()(facts_of_file), path, relative, config, index)
+            facts = _on_big_stack(analysis_settings()(facts_of_file), path, relative, config, index)
         except Exception:  # a file outside the buffers must never break the server
             return
         self._facts[str(path)] = facts

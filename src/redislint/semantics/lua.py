@@ -22,6 +22,7 @@ concatenation with non-constants) and scripts read from files are not analysed
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -200,8 +201,13 @@ def _from_bindings(
 # -- parsing Lua ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def parse_script(text: str) -> LuaScript | None:
-    """Parse a script with luaparser; None when it cannot be parsed."""
+    """Parse a script with luaparser; None when it cannot be parsed.
+
+    Cached by text (a `LuaScript` is immutable): luaparser takes ~10-30 ms per script,
+    and a warm `redislint server` would otherwise parse the same literals on every
+    keystroke (bench/lsp.py)."""
     try:
         from luaparser import ast as lua_ast
     except ImportError:  # pragma: no cover - a declared dependency

@@ -1,0 +1,239 @@
+"""The server's incremental re-parse (`lsp/incremental.py`) against a fresh full check.
+
+A warm server builds the next tree from the buffer's previous one, re-parsing only the
+statements an edit touched. That is only allowed if nothing can tell: for generated
+edit sequences on real modules (the repository's fixtures and examples/shop, also as
+CRLF and with a BOM), every tree must equal `libcst.parse_module` of the same text, and
+the findings (fixes and fingerprints included) of the incremental session must equal
+those of a session that parses every text in full. The edits are random but seeded:
+insertions, deletions and replacements at any offset (inside strings, comments and
+decorators too), indentation changes, moved lines, and edits that break the syntax and
+then repair it, applied one after another to the same buffer as an editor would.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from redislint.engine import analysis_settings
+from redislint.lsp.incremental import IncrementalParser
+from redislint.lsp.session import LintSession
+from redislint.parallel import on_big_stack
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = (
+    "tests/fixtures/RL201/basic.py",
+    "tests/fixtures/RL501/basic.py",
+    "tests/fixtures/RL103/basic.py",
+    "tests/fixtures/RL106/basic.py",
+    "tests/fixtures/RL301/clientshapes/shapes.py",
+    "examples/shop/shop/orders.py",
+    "examples/shop/shop/cache.py",
+)
+# A module with the shapes whose edges are hardest to attribute: decorators, nested
+# blocks, comments indented inside a block and at its end, a docstring, a trailing
+# comment, and no blank line between some statements.
+CLASSY = '''"""Jobs on a Redis queue."""
+import functools
+
+import redis
+
+# The client every job uses.
+r = redis.Redis()
+
+
+def cached(function):
+    @functools.wraps(function)
+    def wrapper(*args):
+        return function(*args)
+    return wrapper
+class Queue:
+    """A queue."""
+
+    name = "jobs"
+
+    @cached
+    def push(self, job):
+        r.lpush(self.name, job)
+        # indented comment at the end of a block
+
+    @staticmethod
+    def keys():
+        return r.keys("job:*")  # scans the keyspace
+# a comment at column 0 between statements
+    # and one indented
+def drain():
+    while True:
+        item = r.rpop("jobs")
+        if item is None:
+            break
+    r.set("cache:drained", 1)
+# the end
+'''
+SNIPPETS = (
+    "x",
+    " ",
+    "\n",
+    "\n\n",
+    "    ",
+    "\t",
+    "#",
+    "# note\n",
+    '"',
+    "'''",
+    "(",
+    ")",
+    ":",
+    ",",
+    "\\\n",
+    "@cached\n",
+    "pass\n",
+    "r.keys('a:*')\n",
+    "r.set('cache:k', 1)\n",
+    "def f():\n    pass\n",
+    "class C:\n    x = 1\n",
+    "    r.delete('k')\n",
+    "if True:\n    y = 2\n",
+    "\r\n",
+)
+
+
+def _variants() -> Iterator[tuple[str, str]]:
+    for relative in SOURCES:
+        text = (REPO / relative).read_text(encoding="utf-8")
+        yield Path(relative).name, text
+    yield "classy.py", CLASSY
+    yield "crlf.py", CLASSY.replace("\n", "\r\n")
+    yield "bom.py", "\ufeff" + CLASSY
+    yield "crlf_orders.py", (REPO / SOURCES[5]).read_text().replace("\n", "\r\n")
+
+
+def _edit(rng: random.Random, text: str) -> str:
+    """One random edit of `text` (the kinds an editor produces while typing)."""
+    kind = rng.randrange(8)
+    at = rng.randrange(len(text) + 1)
+    if kind == 0:  # insert
+        return text[:at] + rng.choice(SNIPPETS) + text[at:]
+    if kind == 1:  # delete a few characters
+        return text[:at] + text[at + rng.randint(1, 12) :]
+    if kind == 2:  # replace a range (may span statements)
+        return text[:at] + rng.choice(SNIPPETS) + text[at + rng.randint(1, 80) :]
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return rng.choice(SNIPPETS)
+    number = rng.randrange(len(lines))
+    if kind == 3:  # indent or dedent a line
+        line = lines[number]
+        lines[number] = "    " + line if rng.random() < 0.5 else line.removeprefix("    ")
+    elif kind == 4:  # delete a line
+        del lines[number]
+    elif kind == 5:  # duplicate a line
+        lines.insert(number, lines[number])
+    elif kind == 6:  # move a line
+        lines.insert(rng.randrange(len(lines) + 1), lines.pop(number))
+    else:  # type a statement at the line's indentation
+        line = lines[number]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        lines.insert(number, f"{indent}v{rng.randrange(100)} = r.get('k')\n")
+    return "".join(lines)
+
+
+def _sequence(rng: random.Random, original: str, steps: int) -> Iterator[str]:
+    """Edits applied one after another; a broken text is repaired (undo) half the time,
+    and the buffer returns to the original now and then (as after a save and revert)."""
+    text = original
+    for _ in range(steps):
+        edited = _edit(rng, text)
+        yield edited
+        if rng.random() < 0.5 and not _parses(edited):
+            yield text  # the repair: the syntax error is typed away again
+        else:
+            text = edited
+        if rng.random() < 0.1:
+            text = original
+            yield text
+
+
+def _parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+    except Exception:
+        return False
+    return True
+
+
+def test_spliced_trees_equal_full_parses() -> None:
+    """Every spliced tree is the tree a full parse gives, and prints the same text."""
+
+    def run() -> tuple[int, int]:
+        rng = random.Random(14)
+        parser = IncrementalParser()
+        checked = 0
+        for name, original in _variants():
+            parser.remember(name, original, cst.parse_module(original))
+            for text in _sequence(rng, original, 45):
+                module = parser.parse(name, text)
+                try:
+                    expected = cst.parse_module(text)
+                except Exception:
+                    expected = None
+                if module is None:
+                    if expected is not None:
+                        parser.remember(name, text, expected)
+                    continue
+                assert expected is not None, f"{name}: spliced a text that does not parse"
+                assert module.code == expected.code, f"{name}: the spliced tree prints other text"
+                assert module.deep_equals(expected), f"{name}: spliced tree differs:\n{text}"
+                checked += 1
+        return checked, parser.spliced
+
+    checked, spliced = on_big_stack(analysis_settings()(run))
+    print(f"{checked} spliced trees compared ({spliced} splices)")
+    assert checked > 120
+    assert spliced > 80  # the edits were really spliced, not parsed in full
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.redislint]\nselect = ["ALL"]\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    return tmp_path
+
+
+def test_incremental_findings_equal_a_full_check(project: Path) -> None:
+    """The findings of each edited buffer in a warm session, spliced, are those of a
+    session that parses the same text in full (the CLI's path through the engine)."""
+    rng = random.Random(1414)
+    warm = LintSession(project)
+    full = LintSession(project)
+    compared = 0
+    with_findings = 0
+    for name, original in _variants():
+        path = project / "app" / name
+        path.write_text(original, encoding="utf-8", newline="")
+        warm.open(path, original)
+        full.open(path, original)
+        warm.check(path)
+        for text in _sequence(rng, original, 16):
+            warm.update(path, text)
+            full.update(path, text)
+            full.parser.forget(str(path.resolve()))
+            got, expected = warm.check(path), full.check(path)
+            assert got.error == expected.error
+            assert got.findings == expected.findings, f"{name}:\n{text}"
+            assert [f.fingerprint for f in got.findings] == [
+                f.fingerprint for f in expected.findings
+            ]
+            compared += 1
+            with_findings += bool(expected.findings)
+    print(f"{compared} checks compared, {with_findings} with findings")
+    assert compared > 120
+    assert with_findings > compared // 2  # the edits kept most files reporting
+    assert warm.parser.spliced > 20  # (broken texts and BOM/CRLF edges are parsed in full)
+    assert full.parser.spliced == 0
