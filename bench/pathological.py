@@ -70,11 +70,52 @@ FUNCTION_SHAPES: dict[str, Callable[[int], str]] = {
     "rebound key": lambda n: (
         FUNCTION + "".join(f'    key = "cache:{i}"\n    r.set(key, 1)\n' for i in range(n))
     ),
+    # issue 12's second round: one shape per search that was quadratic
+    "key += ...": lambda n: (
+        FUNCTION
+        + '    key = "cache:"\n'
+        + "".join("    key += 'a'\n    r.set(key, 1)\n" for _ in range(n))
+    ),
+    "if/elif chain": lambda n: (
+        FUNCTION.replace("f():", "f(x):")
+        + "    if x == 0:\n        r.set('order:0', 1)\n"
+        + "".join(f"    elif x == {i}:\n        r.set('order:{i}', 1)\n" for i in range(1, n))
+    ),
+    "if c: return": lambda n: (
+        FUNCTION.replace("f():", "f(x):")
+        + "".join(f"    if x == {i}:\n        return r.get('order:{i}')\n" for i in range(n))
+    ),
+    "read x write": lambda n: (
+        FUNCTION
+        + "".join(
+            f"    v{i} = r.get('c:{i}')\n    r.set('c:{i}', int(v{i}) + 1)\n" for i in range(n)
+        )
+    ),
+    "watch/execute": lambda n: (
+        FUNCTION
+        + "    p = r.pipeline()\n"
+        + "".join(
+            f"    p.watch('w:{i}')\n    p.multi()\n    p.set('w:{i}', 1)\n    p.execute()\n"
+            for i in range(n)
+        )
+    ),
+    "lock set/delete": lambda n: (
+        FUNCTION
+        + "".join(
+            f"    r.set('lock:{i}', 1, nx=True, ex=9)\n    r.delete('lock:{i}')\n" for i in range(n)
+        )
+    ),
+    "expiry then SET": lambda n: (
+        FUNCTION
+        + "".join(
+            f"    r.set('cache:{i}', 1, ex=60)\n    r.set('cache:{i}', 2)\n" for i in range(n)
+        )
+    ),
 }
 
 
 def _function_rows(root: Path) -> None:
-    print(f"\n{'function shape':<16} {'N=200 s':>8} {'N=1000 s':>9}  growth (linear: 5)")
+    print(f"\n{'function shape':<18} {'N=200 s':>8} {'N=1000 s':>9}  growth (linear: 5)")
     for name, build in FUNCTION_SHAPES.items():
         seconds = []
         for size in (200, 1000):
@@ -84,7 +125,7 @@ def _function_rows(root: Path) -> None:
             check_paths([path.name], Config(root=root, select=("ALL",)), cwd=root, jobs=1)
             seconds.append(time.perf_counter() - started)
         growth = seconds[1] / seconds[0]
-        print(f"{name:<16} {seconds[0]:>8.2f} {seconds[1]:>9.2f}  {growth:.1f}")
+        print(f"{name:<18} {seconds[0]:>8.2f} {seconds[1]:>9.2f}  {growth:.1f}")
 
 
 def main() -> None:

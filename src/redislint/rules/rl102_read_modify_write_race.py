@@ -29,6 +29,7 @@ import libcst as cst
 from redislint.rules._base import NodeEdit, NodeFix, Rule
 from redislint.semantics import ir
 from redislint.semantics.flow import CAS_PARAMS, Flow, FunctionFlow
+from redislint.semantics.key_index import KeyIndex
 from redislint.semantics.locks import holds_lock
 from redislint.semantics.model import KeyArg, RedisCall
 from redislint.semantics.scopes import CallSite
@@ -43,11 +44,7 @@ class ReadModifyWriteRace(Rule):
             if not reads:
                 continue
             writes = [call for call in calls if _direct_write(call)]
-            candidates = {
-                id(write): matching
-                for write in writes
-                if (matching := [read for read in reads if self._same_target(read, write)])
-            }
+            candidates = self._candidates(reads, writes)
             if not candidates:
                 continue
             watched = self._watched(scope_key)
@@ -66,6 +63,37 @@ class ReadModifyWriteRace(Rule):
         receiver = call.site.receiver
         assert receiver is not None
         return self.model.resolver.identity(self.model.facts, call.site.scope, receiver)
+
+    def _candidates(
+        self, reads: list[RedisCall], writes: list[RedisCall]
+    ) -> dict[int, list[RedisCall]]:
+        """id(write) -> the reads of one of its keys on its client, in source order.
+
+        The reads are filed by client and key (`semantics/key_index.py`), so each write
+        meets only the reads of its keys (issue 12: every read against every write was
+        quadratic); `_same_target` still decides each pair.
+        """
+        position = {id(read): number for number, read in enumerate(reads)}
+        index: dict[Hashable, KeyIndex[RedisCall]] = {}
+        for read in reads:
+            if read.site.receiver is not None:
+                by_key = index.setdefault(self._identity(read), KeyIndex())
+                for key in read.keys:
+                    by_key.add(key, read)
+        found: dict[int, list[RedisCall]] = {}
+        for write in writes:
+            if write.site.receiver is None or self._identity(write) not in index:
+                continue
+            by_key = index[self._identity(write)]
+            positions = {
+                position[id(read)]
+                for written in write.written_keys
+                for read in by_key.candidates(written)
+            }
+            matching = [reads[p] for p in sorted(positions) if self._same_target(reads[p], write)]
+            if matching:
+                found[id(write)] = matching
+        return found
 
     def _same_target(self, read: RedisCall, write: RedisCall) -> bool:
         if read.site.receiver is None or write.site.receiver is None:

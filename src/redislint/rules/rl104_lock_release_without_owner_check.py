@@ -41,16 +41,21 @@ class LockReleaseWithoutOwnerCheck(Rule):
     CODE = "RL104"
 
     def check(self) -> None:
-        local = self._local_lock_keys()
+        # the file's lock keys filed by key: each deleted key meets only its own locks
+        # (issue 12: every DEL against every lock was quadratic)
+        local: KeyIndex[tuple[str, KeyArg]] = KeyIndex()
+        for where, lock in self._local_lock_keys():
+            local.add(lock, (where, lock))
         self._by_scope = self.model.calls_by_scope()
         self._get_index: dict[str, KeyIndex[RedisCall]] = {}
+        self._watched_in: dict[str, set[Hashable]] = {}
         for call in self.model.redis_calls:
             if call.command not in DELETE_COMMANDS or self._watched(call):
                 continue
             for key in call.keys:
                 if any(
                     _same_key(key, lock) and self._near(call.site.scope, where, lock)
-                    for where, lock in local
+                    for where, lock in local.candidates(key)
                 ):
                     self.report_call(call, self._message(call, key), hint=_HINT)
                     break
@@ -102,12 +107,14 @@ class LockReleaseWithoutOwnerCheck(Rule):
         resolver, facts = self.model.resolver, self.model.facts
         target: Hashable = resolver.identity(facts, call.site.scope, call.site.receiver)
         scope = self.model.enclosing_function(call.site.scope)
-        return any(
-            site.method == "watch"
-            and site.receiver is not None
-            and resolver.identity(facts, site.scope, site.receiver) == target
-            for site in scope.calls
-        )
+        watched = self._watched_in.get(scope.key)
+        if watched is None:  # once per function, not per DEL (issue 12)
+            watched = self._watched_in[scope.key] = {
+                resolver.identity(facts, site.scope, site.receiver)
+                for site in scope.calls
+                if site.method == "watch" and site.receiver is not None
+            }
+        return target in watched
 
     def _message(self, call: RedisCall, key: KeyArg) -> str:
         shown = key.pattern.glob if key.pattern is not None else ir.render(key.expr)

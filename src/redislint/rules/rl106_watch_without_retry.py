@@ -30,6 +30,10 @@ class WatchWithoutRetry(Rule):
 
     def check(self) -> None:
         model, resolver, facts = self.model, self.model.resolver, self.model.facts
+        # per function, the execute() calls by pipeline: one pass over its calls, not one
+        # per watch() (issue 12: N watches in one function were quadratic)
+        self._executes_by_scope: dict[str, dict[Hashable, list[CallSite]]] = {}
+        self._unhandled: dict[tuple[str, Hashable], bool] = {}
         for site in facts.calls:
             receiver = site.receiver
             if site.method != "watch" or receiver is None or site.in_watch_error_handler:
@@ -45,22 +49,36 @@ class WatchWithoutRetry(Rule):
                 if unhandled is not None:
                     self._report(site, f"its caller ({unhandled}) does not handle WatchError")
                 continue
-            executes = self._executes(site, scope)
-            if executes and not any(e.in_watch_error_handler for e in executes):
+            if self._unhandled_execute(site, scope):
                 self._report(site, "its execute() is not in a try that handles WatchError")
+
+    def _unhandled_execute(self, watch: CallSite, scope: Scope) -> bool:
+        """The watched pipeline is executed in this function, and no `execute()` of it
+        is in a try that handles WatchError (known once per pipeline, not per watch)."""
+        resolver, facts = self.model.resolver, self.model.facts
+        assert watch.receiver is not None
+        target: Hashable = resolver.identity(facts, watch.scope, watch.receiver)
+        known = self._unhandled.get((scope.key, target))
+        if known is None:
+            executes = self._executes(watch, scope)
+            known = bool(executes) and not any(e.in_watch_error_handler for e in executes)
+            self._unhandled[(scope.key, target)] = known
+        return known
 
     def _executes(self, watch: CallSite, scope: Scope) -> list[CallSite]:
         """The `execute()` calls on the watched pipeline in this function."""
         resolver, facts = self.model.resolver, self.model.facts
         assert watch.receiver is not None
         target: Hashable = resolver.identity(facts, watch.scope, watch.receiver)
-        return [
-            other
-            for other in scope.calls
-            if other.method == "execute"
-            and other.receiver is not None
-            and resolver.identity(facts, other.scope, other.receiver) == target
-        ]
+        by_pipeline = self._executes_by_scope.get(scope.key)
+        if by_pipeline is None:
+            by_pipeline = {}
+            for other in scope.calls:
+                if other.method == "execute" and other.receiver is not None:
+                    identity = resolver.identity(facts, other.scope, other.receiver)
+                    by_pipeline.setdefault(identity, []).append(other)
+            self._executes_by_scope[scope.key] = by_pipeline
+        return by_pipeline.get(target, [])
 
     def _unhandled_caller(self, scope: Scope) -> str | None:
         """The first caller (as `name() at line N`) that does not handle WatchError."""

@@ -23,6 +23,7 @@ from redislint.rules._edits import with_keyword
 from redislint.semantics import ir
 from redislint.semantics.branches import exclusive
 from redislint.semantics.expiry import DELETE_COMMANDS, FIELD_EXPIRE, given
+from redislint.semantics.key_index import KeyIndex
 from redislint.semantics.model import KeyArg, RedisCall
 
 
@@ -35,19 +36,29 @@ class SetDropsTtl(Rule):
             if not expiring:
                 continue
             root = self._root(scope_key)
+            # calls filed by the keys the searches below compare, so that each SET
+            # meets only the calls of its own key (issue 12: each SET scanned the body)
+            expiries: KeyIndex[RedisCall] = KeyIndex()
+            for e in expiring:
+                expiries.add(e.keys[0], e)
+            touching: KeyIndex[RedisCall] = KeyIndex()
+            for other in calls:
+                for k in other.keys if other.command in DELETE_COMMANDS else other.keys[:1]:
+                    touching.add(k, other)
             for call in calls:
                 if not self._drops_ttl(call) or not call.keys:
                     continue
                 key = call.keys[0]
+                near = touching.candidates(key)
                 earlier = next(
                     (
                         e
-                        for e in expiring
+                        for e in expiries.candidates(key)
                         if e is not call
                         and _runs_after(call, e)
                         and _same_key(e.keys[0], key)
                         and not exclusive(root, e.node, call.node)
-                        and not self._deleted_between(calls, e, call, key)
+                        and not self._deleted_between(near, e, call, key)
                     ),
                     None,
                 )
@@ -58,7 +69,7 @@ class SetDropsTtl(Rule):
                     and _runs_after(other, call)
                     and self._restores(other, key)
                     and not exclusive(root, other.node, call.node)
-                    for other in calls
+                    for other in near
                 ):
                     continue
                 self._report(call, earlier, key)

@@ -153,6 +153,9 @@ class _Collector:
         # and loops around the current statement inside the current function
         self.seq = 0
         self.blocks: Blocks = ()
+        # how many of `blocks` are loops: `_walk_body` asks for every statement, and a
+        # scan of `blocks` made a chain of N `if c: return` quadratic (issue 12)
+        self.loops = 0
 
     # -- scopes -------------------------------------------------------------------
     @property
@@ -192,9 +195,11 @@ class _Collector:
         self.bind(name, Binding("unknown", self.scope.key, target=target))
 
     def _in_block(self, node: cst.CSTNode, arm: int, kind: str, body: cst.CSTNode) -> None:
-        saved = self.blocks
+        saved, loop = self.blocks, kind == "loop"
         self.blocks = (*saved, (id(node), arm, kind))
+        self.loops += loop
         self.walk(body)
+        self.loops -= loop
         self.blocks = saved
 
     def _class_of_method(self) -> Scope | None:
@@ -300,7 +305,7 @@ class _Collector:
                 type(statement) is cst.If
                 and statement.orelse is None
                 and _terminates(statement.body)
-                and not any(kind == "loop" for _, _, kind in self.blocks)
+                and not self.loops
             ):
                 self.blocks = (*self.blocks, (id(statement), 1, "if"))
         self.blocks = saved
@@ -348,8 +353,10 @@ class _Collector:
         self.walk(node.iter)
         saved_blocks = self.blocks
         self.blocks = (*saved_blocks, (id(node), 0, "loop"))
+        self.loops += 1
         self._unknown_targets(node.target, "loop")
         self.walk(node.body)
+        self.loops -= 1
         self.blocks = saved_blocks
         if node.orelse:
             self._in_block(node, 1, "loop", node.orelse)
@@ -634,7 +641,9 @@ class _Collector:
             scope.bind(param.name, Binding("unknown", scope.key, target="param"))
         saved_with, saved_watch, saved_blocks = self.with_stack, self.watch_error_depth, self.blocks
         self.with_stack, self.watch_error_depth, self.blocks = [], 0, ()
+        saved_loops, self.loops = self.loops, 0
         self.walk(body)
+        self.loops = saved_loops
         self.with_stack, self.watch_error_depth, self.blocks = saved_with, saved_watch, saved_blocks
         self.scope_stack.pop()
 

@@ -25,15 +25,32 @@ def same_key_arg(a: KeyArg, b: KeyArg) -> bool:
     return a.expr == b.expr and not isinstance(a.expr, ir.Other)
 
 
-def _entries(key: KeyArg) -> Iterator[Hashable]:
-    """Hashable entries shared by any two keys `same_key_arg` may call the same: the
-    identity, the glob with its variables (`same_key`'s second test), the expression."""
+def _patterns(key: KeyArg) -> Iterator[Hashable]:
     if key.pattern is not None:
         yield ("identity", key.pattern.identity)
         if key.pattern.variables:
             yield ("glob", key.pattern.glob, key.pattern.variables)
+
+
+def _entries(key: KeyArg) -> Iterator[Hashable]:
+    """Where a key is filed: under every hashable entry by which `same_key_arg` may
+    call it the same as another: the identity, the glob with its variables (`same_key`'s
+    second test), and its expression, which only matters when one of the two keys is
+    unresolved (two resolved keys are compared by pattern: one name rebound N times must
+    not file its N keys together)."""
+    yield from _patterns(key)
     if not isinstance(key.expr, ir.Other):
-        yield ("expr", key.expr)
+        yield ("expr", key.expr)  # found by an unresolved key of this expression
+        if key.pattern is None:
+            yield ("unresolved", key.expr)  # found by any key of this expression
+
+
+def _lookups(key: KeyArg) -> Iterator[Hashable]:
+    """Where `candidates` looks a key up: every entry that files a key `same_key_arg`
+    may call the same."""
+    yield from _patterns(key)
+    if not isinstance(key.expr, ir.Other):
+        yield ("expr", key.expr) if key.pattern is None else ("unresolved", key.expr)
 
 
 class KeyIndex(Generic[_Item]):
@@ -53,7 +70,7 @@ class KeyIndex(Generic[_Item]):
         """The items filed under a key that is the same key as `key`, in the order they
         were added (an item filed under several matching keys comes once)."""
         numbers: set[int] = set()
-        for entry in _entries(key):
+        for entry in _lookups(key):
             numbers.update(self._by_entry.get(entry, ()))
         found: dict[int, _Item] = {}
         for number in sorted(numbers):

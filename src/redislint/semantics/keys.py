@@ -338,7 +338,7 @@ class KeyResolver:
                 return None
             owner, bindings = found
             if ctx.at is not None and owner.key == scope and owner.kind != "class":
-                bindings = _reaching(bindings, ctx.at)
+                bindings = _reaching(bindings, ctx.at, expr.id in owner.comprehension_names)
             values = [b for b in bindings if b.kind != "annotated"]
             if len(values) == 1 and values[0].kind == "assign":
                 value = values[0].value
@@ -355,7 +355,7 @@ class KeyResolver:
             return None
         owner, bindings = found
         if ctx.at is not None and owner.key == scope and owner.kind != "class":
-            bindings = _reaching(bindings, ctx.at)
+            bindings = _reaching(bindings, ctx.at, expr.id in owner.comprehension_names)
         values = [b for b in bindings if b.kind != "annotated"]
         if len(values) != 1 or values[0].kind != "assign":
             return None
@@ -589,7 +589,7 @@ class KeyResolver:
             return self._fail(f"`{name}` is not defined in the module (a builtin or `*` import)")
         owner, bindings = found
         if ctx.at is not None and owner.key == scope and owner.kind != "class":
-            bindings = _reaching(bindings, ctx.at)
+            bindings = _reaching(bindings, ctx.at, name in owner.comprehension_names)
         return self._from_bindings(facts, owner, bindings, name, ctx)
 
     def _from_bindings(
@@ -857,7 +857,8 @@ class KeyResolver:
             found = self.resolver.lookup(facts, scope, expr.id)
             if found is None or found[0].key != scope or found[0].kind == "class":
                 break
-            reaching = [b for b in _reaching(found[1], at) if b.kind != "annotated"]
+            comprehension = expr.id in found[0].comprehension_names
+            reaching = [b for b in _reaching(found[1], at, comprehension) if b.kind != "annotated"]
             if len(reaching) != 1 or reaching[0].kind != "assign" or reaching[0].value is None:
                 break
             expr, at = reaching[0].value, reaching[0].position
@@ -890,16 +891,17 @@ def _binding_why(binding: Binding, name: str, owner: Scope) -> str:
     return f"`{name}` has a value the model does not follow{where}"
 
 
-def _reaching(bindings: list[Binding], at: Position) -> list[Binding]:
+def _reaching(bindings: list[Binding], at: Position, comprehension: bool) -> list[Binding]:
     """The bindings of a local name that may reach the read at `at`.
 
     The last binding before the read in a block around it (or in the same block)
     dominates the read; bindings after it in branches may reach too, and so may
     bindings later in a loop around the read when the dominating one is outside that
     loop. Without a dominating binding (or for comprehension variables) all bindings
-    count: flow-insensitive, as before.
+    count: flow-insensitive, as before. So do all bindings of a name some comprehension
+    binds (`comprehension`: the scope's `comprehension_names`, not a scan per read).
     """
-    if any(b.target == "comp" for b in bindings):
+    if comprehension:
         return bindings
     # A name's bindings are in walk order (`seq` grows as they are made), so the ones
     # before the read are a prefix found by bisection, and the search for the

@@ -162,16 +162,24 @@ def holds_lock(model: FileModel, site: CallSite) -> bool:
     that calls `<lock>.acquire()` (redis-py's Lock or a lock library's)."""
     if any(_is_lock(model, site.scope, item) for item in site.with_stack):
         return True
-    scope = model.enclosing_function(site.scope)
-    for other in scope.calls:
-        receiver = other.receiver
-        if (
-            other.method == "acquire"
-            and receiver is not None
-            and _is_lock(model, other.scope, receiver)
-        ):
-            return True
-    return False
+    return model.enclosing_function(site.scope).key in model.lock_acquiring_scopes
+
+
+def acquiring_scopes(model: FileModel) -> frozenset[str]:
+    """The scopes (functions, the module body) whose own calls include
+    `<lock>.acquire()`: `holds_lock` for every call site of those scopes."""
+    found: set[str] = set()
+    for scope in model.facts.scopes.values():
+        for other in scope.calls:
+            receiver = other.receiver
+            if (
+                other.method == "acquire"
+                and receiver is not None
+                and _is_lock(model, other.scope, receiver)
+            ):
+                found.add(scope.key)
+                break
+    return frozenset(found)
 
 
 def _is_lock(model: FileModel, scope: str, expr: ir.IR, depth: int = 0) -> bool:

@@ -434,6 +434,14 @@ class FileModel:
 
         return local_pipelines(self)
 
+    @cached_property
+    def lock_acquiring_scopes(self) -> frozenset[str]:
+        """Scopes that call `<lock>.acquire()` (`semantics/locks.py: holds_lock`), found
+        once per file: a scan per asking call was quadratic in a function's size."""
+        from redislint.semantics.locks import acquiring_scopes  # it imports this module
+
+        return acquiring_scopes(self)
+
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
     if isinstance(node, cst.List | cst.Tuple):

@@ -10,6 +10,7 @@ pipeline that leaves the function is somebody else's business: it is not judged.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class LocalPipeline:
     watches: list[CallSite] = field(default_factory=list)
     multis: list[CallSite] = field(default_factory=list)
     escapes: bool = False
+    # (sizes of watches and multis, their sorted positions): `immediate_at`'s index
+    _orders: tuple[tuple[int, int], list[int], list[int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def executed(self) -> bool:
         """Some path calls `execute()` while the commands are still queued (inside the
@@ -53,11 +58,19 @@ class LocalPipeline:
     def immediate_at(self, order: int) -> bool:
         """Whether a command at source position `order` runs immediately: after
         `watch()` and before `multi()` a pipeline sends commands as it gets them."""
-        watched = [w.order for w in self.watches if w.order < order]
-        if not watched:
+        # sorted positions and bisection: a pipeline with N commands and N watch() calls
+        # stays N log N (issue 12), where a scan per command was quadratic
+        if self._orders is None or self._orders[0] != (len(self.watches), len(self.multis)):
+            watches = sorted(w.order for w in self.watches)
+            multis = sorted(m.order for m in self.multis)
+            self._orders = ((len(self.watches), len(self.multis)), watches, multis)
+        _, watches, multis = self._orders
+        before = bisect_left(watches, order)
+        if before == 0:
             return False
-        last_watch = max(watched)
-        return not any(last_watch < m.order < order for m in self.multis)
+        last_watch = watches[before - 1]
+        after = bisect_right(multis, last_watch)
+        return not (after < len(multis) and multis[after] < order)
 
     def replies_used(self) -> bool:
         """Whether the list `execute()` returns is read anywhere."""
@@ -67,6 +80,8 @@ class LocalPipeline:
 def local_pipelines(model: FileModel) -> list[LocalPipeline]:
     """Every pipeline that a function creates and binds to a local name, in source order."""
     found: list[LocalPipeline] = []
+    calls_by_node: dict[int, RedisCall] | None = None
+    sites_by_scope: dict[str, dict[int, CallSite]] = {}
     for site in model.facts.calls:
         if site.method != "pipeline" or site.receiver is None:
             continue
@@ -88,7 +103,13 @@ def local_pipelines(model: FileModel) -> list[LocalPipeline]:
         if len(bindings) != 1:
             continue  # rebound: which pipeline a use refers to is not proven
         local = LocalPipeline(site, pipeline, name, with_node, body)
-        _collect_uses(model, local)
+        if calls_by_node is None:
+            calls_by_node = {id(call.node): call for call in model.redis_calls}
+        sites_by_node = sites_by_scope.get(site.scope)
+        if sites_by_node is None:
+            sites_by_node = {id(s.node): s for s in model.scope(site.scope).calls}
+            sites_by_scope[site.scope] = sites_by_node
+        _collect_uses(local, calls_by_node, sites_by_node)
         found.append(local)
     return found
 
@@ -109,10 +130,14 @@ def _bound_name(site: CallSite, body: BodyIndex) -> tuple[str, cst.With | None] 
     return None
 
 
-def _collect_uses(model: FileModel, local: LocalPipeline) -> None:
+def _collect_uses(
+    local: LocalPipeline,
+    calls_by_node: dict[int, RedisCall],
+    sites_by_node: dict[int, CallSite],
+) -> None:
+    """The uses of the pipeline's name. The two indexes are built once per file and per
+    function by `local_pipelines` (one per pipeline made N pipelines quadratic)."""
     body = local.body
-    calls_by_node = {id(call.node): call for call in model.redis_calls}
-    sites_by_node = {id(site.node): site for site in model.scope(local.create.scope).calls}
     for use in body.names.get(local.name, []):
         parent = body.parent_of(use)
         if _is_binding_target(use, parent, body):

@@ -122,9 +122,14 @@ class Scope:
     return_positions: list[Position] = field(default_factory=list)
     # the values of `yield x` (a FastAPI dependency yields its client), not `yield from`
     yield_nodes: list[cst.BaseExpression] = field(default_factory=list)
+    # names bound by a comprehension's `for` somewhere in this scope: lookups of them stay
+    # flow-insensitive (`keys._reaching`), known without scanning every binding per read
+    comprehension_names: set[str] = field(default_factory=set)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
+        if binding.target == "comp":
+            self.comprehension_names.add(name)
 
     parent_kind: ScopeKind | None = None
 
