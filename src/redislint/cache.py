@@ -342,6 +342,21 @@ class ResultCache:
         self._pending.append((self.salt, _text(rel_path), _digest(data), payload))
         return self.flush() if len(self._pending) >= _FLUSH_EVERY else None
 
+    def finish(self) -> str | None:
+        """`flush`, then close the database: a run's last use of this cache.
+
+        Closed now, not whenever the collector gets to the connection: closing the last
+        connection of a WAL database removes its -wal and -shm files, which by then may
+        belong to a database made again at the same path (a damaged one is replaced), and
+        in a long-lived process (the language server, in-process runs) the new database
+        would see a disk I/O error. A later use opens it again."""
+        problem = self.flush()
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+        return problem
+
     def flush(self) -> str | None:
         """Write the buffered entries in one transaction; the reason when it fails."""
         if not (self._pending or self._pending_stats) or self._broken:

@@ -123,7 +123,7 @@ def _check_jobs(
             if problem is not None:
                 outcome.warnings.append(f"{problem}; continuing without it")
                 cache = None
-    problem = cache.flush() if cache is not None else None
+    problem = cache.finish() if cache is not None else None
     if problem is not None:
         outcome.warnings.append(f"{problem}; continuing without it")
     return outcome
@@ -179,7 +179,7 @@ def _facts_shard(
             if cache is not None:
                 cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
         if cache is not None:
-            cache.flush()
+            cache.finish()
         return facts
 
 
@@ -521,6 +521,8 @@ def _check_deployments(
     key = deploy_cache_key(jobs)
     cached = cache.lookup(DEPLOY_CACHE_ENTRY, key) if cache is not None else None
     if cached is not None:
+        assert cache is not None
+        cache.finish()
         checked = relevant_files(jobs, config)
         findings = cached[0]
     else:
@@ -533,7 +535,8 @@ def _check_deployments(
                 for path in result.deployments.read
                 if path not in named and (digest := file_hash(path)) is not None
             }
-            problem = cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies) or cache.flush()
+            problem = cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
+            problem = cache.finish() or problem
             warning = None if problem is None else f"{problem}; continuing without it"
             if warning is not None and warning not in outcome.warnings:
                 outcome.warnings.append(warning)
