@@ -406,21 +406,30 @@ class ResultCache:
     def _connect(self, *, create: bool) -> sqlite3.Connection | None:
         """The open database; with `create`, made (with its folder) when missing.
 
-        A file that is not a database of this version is deleted and made again."""
+        A file that is not a database of this version is deleted and made again. A busy
+        database is not a damaged one: workers of one run create it at the same moment,
+        and switching a new database to WAL is not covered by the busy timeout. That is
+        waited out, never "repaired" by deleting what the other worker just wrote."""
         if self._connection is not None:
             return self._connection
         if not create and not self.database.is_file():
             return None
         if create:
             _make_directory(self.directory)
-        for attempt in range(2):
+        removed = False
+        for attempt in range(_OPEN_ATTEMPTS):
             try:
                 self._connection = _open(self.database)
                 return self._connection
-            except sqlite3.DatabaseError:
-                if attempt or not create:
+            except sqlite3.OperationalError as error:
+                if attempt == _OPEN_ATTEMPTS - 1 or not _is_busy(error):
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+            except sqlite3.DatabaseError:  # not a database, or a malformed one
+                if removed or not create:
                     raise
                 _remove_database(self.database)
+                removed = True
         return None  # pragma: no cover (the loop returns or raises)
 
 
@@ -471,6 +480,16 @@ def _make_directory(directory: Path) -> None:
     tag = directory / "CACHEDIR.TAG"
     if not tag.exists():
         tag.write_text(_CACHEDIR_TAG, encoding="utf-8")
+
+
+# How often a busy database is tried before the run goes on without the cache
+# (waits of 20, 40, ... ms: about 3 s in all).
+_OPEN_ATTEMPTS = 18
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def _remove_database(database: Path) -> None:
