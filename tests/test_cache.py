@@ -3,14 +3,18 @@ to a file or to a project module it imports invalidates exactly what it must."""
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
 from support import invoke_cli
 
 from redislint import runner
+from redislint.cache import ResultCache
+from redislint.config import Config
 
 
 def run(args: list[str], cwd: Path) -> Result:
@@ -69,3 +73,27 @@ def test_a_damaged_entry_is_a_miss(project: Path) -> None:
         connection.execute("UPDATE entries SET payload = '{not json'")
     result = run(["check", "app"], project)
     assert result.exit_code == 1 and "RL301" in result.output
+
+
+def _store_one(root: str, index: int, start: Any) -> str | None:
+    """One worker of a run: waits for the others, then writes its entry at once."""
+    cache = ResultCache(Config(root=Path(root)), frozenset({"RL301"}))
+    start.wait()
+    problem = cache.store(f"mod{index}.py", b"x = %d\n" % index, [], {})
+    return problem or cache.finish()
+
+
+def test_workers_creating_the_cache_at_once_keep_every_entry(tmp_path: Path) -> None:
+    """The workers of a first cached run create the database at the same moment: a busy
+    database is waited out, never deleted as if it were damaged (which lost one
+    worker's entries)."""
+    workers = 8
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager:
+        start = manager.Barrier(workers)
+        with context.Pool(workers) as pool:
+            problems = pool.starmap(_store_one, [(str(tmp_path), i, start) for i in range(workers)])
+    assert problems == [None] * workers
+    with sqlite3.connect(tmp_path / ".redislint_cache" / "cache.sqlite3") as connection:
+        paths = {row[0] for row in connection.execute("SELECT path FROM entries")}
+    assert paths == {f"mod{i}.py" for i in range(workers)}
