@@ -207,13 +207,7 @@ def test_a_damaged_cache_database_is_made_again(tmp_path: Path, damage: bytes) -
 def test_a_cache_that_cannot_be_written_gives_one_warning(tmp_path: Path) -> None:
     root = _tree(tmp_path, {})
     (root / ".redislint_cache").write_text("a file where the cache folder should be")
-    result = subprocess.run(
-        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_command([sys.executable, "-m", "redislint", "check", "--jobs", "1", "."], root)
     assert result.returncode == 1, show(result)
     _assert_every_other_finding(result.stdout)
     assert result.stderr.count("warning: cannot write the cache") == 1, result.stderr
@@ -224,22 +218,12 @@ def test_deployment_files_with_a_cache_that_cannot_be_written_warn_once(tmp_path
     (tmp_path / "redis.conf").write_text('save ""\nappendonly no\n')
     (tmp_path / "app.py").write_text("import redis\nr = redis.Redis()\nr.flushall()\n")
     (tmp_path / ".redislint_cache").write_text("a file where the cache folder should be")
-    result = subprocess.run(
-        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "."],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_command([sys.executable, "-m", "redislint", "check", "--jobs", "1", "."], tmp_path)
     assert result.returncode == 1, show(result)
     assert "app.py" in result.stdout
     assert result.stderr.count("warning: cannot write the cache") == 1, result.stderr
-    only_deploy = subprocess.run(
-        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "redis.conf"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    only_deploy = run_command(
+        [sys.executable, "-m", "redislint", "check", "--jobs", "1", "redis.conf"], tmp_path
     )
     assert only_deploy.returncode == 0, show(only_deploy)
     assert only_deploy.stderr.count("warning: cannot write the cache") == 1, only_deploy.stderr

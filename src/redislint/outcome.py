@@ -28,3 +28,9 @@ class RunOutcome:
     # with `explain` (`check --verbose`): (reported path, governing config file or None
     # for the defaults, what happened to it), for every file checked or left out
     notes: list[tuple[str, Path | None, str]] = field(default_factory=list)
+
+    def cache_problem(self, problem: str | None) -> None:
+        """A cache that cannot be used: one warning per reason, and the run goes on."""
+        warning = None if problem is None else f"{problem}; continuing without it"
+        if warning is not None and warning not in self.warnings:
+            self.warnings.append(warning)

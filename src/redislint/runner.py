@@ -121,11 +121,9 @@ def _check_jobs(
                 job.rel_path, job.data, result.findings, dependencies, result.facts
             )
             if problem is not None:
-                outcome.warnings.append(f"{problem}; continuing without it")
+                outcome.cache_problem(problem)
                 cache = None
-    problem = cache.finish() if cache is not None else None
-    if problem is not None:
-        outcome.warnings.append(f"{problem}; continuing without it")
+    outcome.cache_problem(cache.finish() if cache is not None else None)
     return outcome
 
 
@@ -536,10 +534,7 @@ def _check_deployments(
                 if path not in named and (digest := file_hash(path)) is not None
             }
             problem = cache.store(DEPLOY_CACHE_ENTRY, key, findings, dependencies)
-            problem = cache.finish() or problem
-            warning = None if problem is None else f"{problem}; continuing without it"
-            if warning is not None and warning not in outcome.warnings:
-                outcome.warnings.append(warning)
+            outcome.cache_problem(cache.finish() or problem)
         if keep_sources:
             outcome.sources.update(result.sources)
             context = tuple((str(path), rel) for path, rel, _ in jobs)

@@ -155,9 +155,7 @@ def plan_run(
                 plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
             except OSError as exc:
                 outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
-        problem = cache.finish()  # the stats recorded on the way
-        if problem is not None and f"{problem}; continuing without it" not in outcome.warnings:
-            outcome.warnings.append(f"{problem}; continuing without it")
+        outcome.cache_problem(cache.finish())  # the stats recorded on the way
     plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
     return plan
 
