@@ -1,11 +1,14 @@
 """Benchmark: a cold `redislint check` against the libcst parse-only floor, in one run.
 
-The budget (issue 2) is at most 1.5x the time libcst needs just to parse the same
-files. Both are measured here, in this process, one after the other, on the same
-files, so the printed ratio does not depend on how fast the machine is.
+The budget (issues 8 and 10, with every rule live) is at most 1.15x the time libcst
+needs just to parse the same files. Both are measured here, in this process, one after
+the other, on the same files, so the printed ratio does not depend on how fast the
+machine is.
 
     python bench/bench.py [TREE ...]      (default: the installed redis-py package,
                                            a Redis-dense tree of ~70 KLOC)
+
+On a machine shared with other work, `--cpu-time` counts this process's CPU seconds.
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ def _default_tree(workdir: Path) -> Path:
     return target
 
 
-def _best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
+def _best_of(runs: int, action, clock=time.perf_counter) -> float:  # type: ignore[no-untyped-def]
     best = float("inf")
     for _ in range(runs):
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         action()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 
@@ -49,6 +52,12 @@ def main() -> None:
     parser.add_argument("trees", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="print every round")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="count this process's CPU seconds instead of wall-clock seconds: on a machine"
+        " shared with other work, waiting for a core then counts for neither side",
+    )
     parser.add_argument(
         "--test-paths",
         choices=("none", "default"),
@@ -85,9 +94,11 @@ def main() -> None:
 
     # Alternating rounds, best of each: a machine whose speed drifts (other tenants, CPU
     # frequency) slows both sides alike instead of one phase.
+    clock = time.process_time if args.cpu_time else time.perf_counter
     parse_time = check_time = float("inf")
     for _ in range(args.runs):
-        parse_round, check_round = _best_of(1, parse_only), _best_of(1, redislint_cold)
+        parse_round = _best_of(1, parse_only, clock)
+        check_round = _best_of(1, redislint_cold, clock)
         if args.verbose:
             print(f"round: parse {parse_round:.2f} s, check {check_round:.2f} s")
         parse_time, check_time = min(parse_time, parse_round), min(check_time, check_round)
@@ -96,7 +107,7 @@ def main() -> None:
     print(f"files: {len(files)}  lines: {lines}")
     print(f"libcst parse only : {parse_time:7.2f} s  ({lines / parse_time:,.0f} lines/s)")
     print(f"redislint check   : {check_time:7.2f} s  ({lines / check_time:,.0f} lines/s)")
-    print(f"ratio check/parse : {check_time / parse_time:7.2f}x  (budget 1.50x)")
+    print(f"ratio check/parse : {check_time / parse_time:7.2f}x  (budget 1.15x)")
     print(f"re-run, cached    : {warm_time:7.2f} s  ({warm_time / parse_time:.2f}x the parse)")
     shutil.rmtree(workdir, ignore_errors=True)
 

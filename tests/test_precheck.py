@@ -2,19 +2,23 @@
 
 Files that never reach libcst only need CPython's verdict, which `precheck` takes from
 `symtable` (the same parser, its tree kept in C); whatever that refuses goes the full
-`ast.parse` way. With `guard=True` the full way always runs, so on inputs too shallow
-for the depth guard the two must agree to the message.
+`ast.parse` way. With `guard=True` a bounded symbol-table pass proves most files
+shallow without an AST; the rest go the full way (`ast.parse` and the depth walk), and
+the two ways must give the same verdict on every input.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 from pathlib import Path
 
 import libcst
 import pytest
 from support import invoke_cli
 
+from redislint import precheck as precheck_module
 from redislint.precheck import MAX_EXPRESSION_DEPTH, precheck
 
 CASES = [
@@ -36,6 +40,56 @@ CASES = [
 @pytest.mark.parametrize("source", CASES)
 def test_quick_check_agrees_with_ast_parse(source: str) -> None:
     assert precheck(source, guard=False) == precheck(source, guard=True)
+
+
+def _chain(link: str, links: int) -> str:
+    return "import redis\nr = redis.Redis()\nx = r" + link * links + "\n"
+
+
+# Around both bounds: the quick guard's (about 120 levels) and MAX_EXPRESSION_DEPTH.
+DEPTH_CASES = [
+    *CASES,
+    *(_chain(".a", n) for n in (50, 117, 118, 119, 120, 121, 122, 125, 249, 250, 251, 400)),
+    *(_chain(" + r", n) for n in (118, 121, 249, 251)),
+    *(_chain('.set("k", 1)', n) for n in (59, 60, 61, 124, 126)),
+    "x = " + "-" * 130 + "1\n",
+    "x = " + "lambda: " * 130 + "1\n",
+    "x = " + "f(a=" * 130 + "1" + ")" * 130 + "\n",  # a keyword between every two calls
+    "def f():\n"
+    + "".join("    " * d + "if x:\n" for d in range(1, 90))
+    + ("    " * 90 + "y = r.a.a\n"),
+    "x = " + " and ".join(["r"] * 3000) + "\n",  # flat in CPython's tree
+]
+
+
+@pytest.mark.parametrize("source", DEPTH_CASES, ids=range(len(DEPTH_CASES)))
+def test_shallow_guard_gives_the_full_ways_verdict(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = precheck(source, guard=True)
+    monkeypatch.setattr(precheck_module, "_parses_shallow", lambda source: False)
+    assert quick == precheck(source, guard=True)
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's symbol table")
+def test_on_this_interpreter_an_ordinary_file_is_guarded_without_an_ast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quick guard calibrates itself on 3.11 (later versions take the full way), and
+    an ordinary Redis module (the size real code has: deeper than 40 levels) needs no
+    Python AST; a deeper one does, and the limit is restored either way."""
+    assert precheck_module._depth_bounded_symtable()
+    limit = sys.getrecursionlimit()
+
+    def no_ast(*args: object, **kwargs: object) -> ast.Module:
+        raise AssertionError("ast.parse ran")
+
+    monkeypatch.setattr(ast, "parse", no_ast)
+    assert precheck(_chain(".a", 60), guard=True) is None
+    assert sys.getrecursionlimit() == limit
+    with pytest.raises(AssertionError, match=r"ast\.parse ran"):
+        precheck(_chain(".a", 125), guard=True)
+    assert sys.getrecursionlimit() == limit
 
 
 def test_quick_check_still_rejects_syntax_errors() -> None:

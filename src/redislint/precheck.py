@@ -11,17 +11,27 @@ when libcst parses it: the grammar is the newest CPython's (rules.md).
 
 The limits are measured, not guessed (`bench/pathological.py` prints the curve): an
 expression nested deeper than `MAX_EXPRESSION_DEPTH` is refused as "too deeply nested
-for analysis" at its position. Only expressions whose text is long enough to hold such
-a chain are walked, so ordinary files pay for the CPython parse alone.
+for analysis" at its position.
+
+Most files are far shallower than that, and for them the guard costs no Python AST at
+all: CPython's symbol-table pass (`symtable`) parses the file and walks every statement
+and expression with a depth counter that starts from the calling thread's recursion
+depth and stops at its recursion limit. Run with the limit a few frames above the
+current depth, it proves that nothing nests deeper than `_SHALLOW_NESTING`; whatever it
+cannot prove (a deeper file, an error of any kind, an interpreter whose symbol table
+counts differently) goes the full way, `ast.parse` plus the walk of long expressions, so
+every verdict is the full way's.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import symtable
 import sys
 import warnings
 from dataclasses import dataclass
+from types import FrameType
 
 # An AST depth libcst parses in well under a second on a 2-core machine (a 250-link
 # chain: ~0.1 s); real code stays below 40. Deeper expressions are refused.
@@ -43,7 +53,7 @@ class Rejection:
 def precheck(source: str, *, guard: bool) -> Rejection | None:
     """None when CPython parses `source` (and, with `guard`, libcst can be trusted with
     it); otherwise where and why not."""
-    if not guard and _parses_quickly(source):
+    if _parses_shallow(source) if guard else _parses_quickly(source):
         return None
     try:
         with warnings.catch_warnings():
@@ -78,6 +88,71 @@ def _parses_quickly(source: str) -> bool:
     except Exception:
         return False
     return True
+
+
+# The nesting (statements and expressions on one path) that the quick guard proves at
+# most. An expression's AST depth as `_depth_exceeds` counts it is at most twice its
+# nesting plus one (a keyword, comprehension or context node between two expressions),
+# so a file within this bound holds no expression deeper than MAX_EXPRESSION_DEPTH.
+# Real code stays below 100 (measured: every file of the standard library and of a
+# large site-packages; only generated tables go further, and they go the full way).
+_SHALLOW_NESTING = (MAX_EXPRESSION_DEPTH - 1) // 2
+# CPython's symbol table counts COMPILER_STACK_FRAME_SCALE (3) units of its own depth per
+# frame of recursion limit; symtable.symtable's own Python frame takes one frame.
+_FRAMES_PER_LEVEL = 3
+
+
+def _parses_shallow(source: str) -> bool:
+    """Whether CPython parses `source` and nothing in it nests deeper than
+    `_SHALLOW_NESTING`, without building Python AST objects (see the module docstring).
+
+    The recursion limit is lowered only for the one C call, on the analysis thread that
+    already owns it (`engine.analysis_settings`), and always restored."""
+    if not _depth_bounded_symtable():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _symtable_within(source, _SHALLOW_NESTING)
+
+
+def _symtable_within(source: str, nesting: int) -> bool:
+    """symtable.symtable(source) with headroom for `nesting` levels; False on any error."""
+    saved = sys.getrecursionlimit()
+    headroom = nesting // _FRAMES_PER_LEVEL  # a frame short of the bound: a margin
+    try:
+        sys.setrecursionlimit(_frame_depth() + headroom)
+    except RecursionError:  # deeper C recursion than frames: not provable here
+        return False
+    try:
+        symtable.symtable(source, "<redislint>", "exec")
+    except Exception:  # RecursionError (too deep to prove), syntax errors, the rest
+        return False
+    finally:
+        sys.setrecursionlimit(saved)
+    return True
+
+
+def _frame_depth() -> int:
+    """The calling thread's Python frame depth (what the recursion limit counts)."""
+    depth = 0
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+@functools.cache
+def _depth_bounded_symtable() -> bool:
+    """Whether this interpreter's symtable stops at the recursion limit as measured
+    (CPython 3.11 does; 3.12 counts against a fixed C limit instead): a shallow probe
+    passes and one just beyond the bound is refused. Otherwise the full way runs."""
+
+    def probe(levels: int) -> str:  # an assignment statement holding a unary chain
+        return "x = " + "-" * (levels - 2) + "1\n"
+
+    return _symtable_within(probe(_SHALLOW_NESTING // 2), _SHALLOW_NESTING) and not (
+        _symtable_within(probe(_SHALLOW_NESTING + 1), _SHALLOW_NESTING)
+    )
 
 
 # CPython's hard limits: what no interpreter accepts, whatever its version.
