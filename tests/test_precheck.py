@@ -39,6 +39,7 @@ CASES = [
 
 @pytest.mark.parametrize("source", CASES)
 def test_quick_check_agrees_with_ast_parse(source: str) -> None:
+    assert precheck(source, guard=False) == precheck(source, guard=False, quick=False)
     assert precheck(source, guard=False) == precheck(source, guard=True)
 
 
@@ -63,12 +64,8 @@ DEPTH_CASES = [
 
 
 @pytest.mark.parametrize("source", DEPTH_CASES, ids=range(len(DEPTH_CASES)))
-def test_shallow_guard_gives_the_full_ways_verdict(
-    source: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    quick = precheck(source, guard=True)
-    monkeypatch.setattr(precheck_module, "_parses_shallow", lambda source: False)
-    assert quick == precheck(source, guard=True)
+def test_shallow_guard_gives_the_full_ways_verdict(source: str) -> None:
+    assert precheck(source, guard=True) == precheck(source, guard=True, quick=False)
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's symbol table")

@@ -50,10 +50,11 @@ class Rejection:
     message: str
 
 
-def precheck(source: str, *, guard: bool) -> Rejection | None:
+def precheck(source: str, *, guard: bool, quick: bool = True) -> Rejection | None:
     """None when CPython parses `source` (and, with `guard`, libcst can be trusted with
-    it); otherwise where and why not."""
-    if _parses_shallow(source) if guard else _parses_quickly(source):
+    it); otherwise where and why not. `quick=False` always goes the full way (`ast.parse`
+    and the depth walk): the tests and the fuzzer check that both ways agree."""
+    if quick and (_parses_shallow(source) if guard else _parses_quickly(source)):
         return None
     try:
         with warnings.catch_warnings():

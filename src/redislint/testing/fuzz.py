@@ -8,7 +8,8 @@ broke:
 - the JSON report parses;
 - `--fix --unsafe-fixes` leaves code that parses whenever the input parsed, and fixing
   again changes nothing;
-- a cached run gives exactly the findings of an uncached one.
+- a cached run gives exactly the findings of an uncached one;
+- the quick pre-check (no Python AST) gives the full one's verdict.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from redislint.config import Config
 from redislint.findings import Finding
 from redislint.fixes import fix_text
+from redislint.precheck import precheck
 from redislint.report import RunResult
 from redislint.report.json import render
 from redislint.runner import check_paths
@@ -73,6 +75,8 @@ def check_program(source: str, workdir: Path) -> str | None:
     target.write_text(source, encoding="utf-8")
     config = Config(root=root)
     try:
+        if precheck(source, guard=True) != precheck(source, guard=True, quick=False):
+            return "the quick pre-check and the full one disagree"
         plain = check_paths(["."], config, cwd=root, jobs=1)
         if plain.errors:
             return f"the run failed: {plain.errors}"
