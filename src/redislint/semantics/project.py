@@ -243,19 +243,20 @@ class ProjectIndex:
         hashed, has none (its importers are re-checked whenever it changes)."""
         shapes: dict[str, str] = {}
         for path, digest in dependencies.items():
-            if path not in self._shapes:
-                self._shapes[path] = self._shape_of(path, digest)
-            shape = self._shapes[path]
+            if path in self._failed:
+                continue
+            if path in self._facts:  # parsed (for this file or an earlier one)
+                if path not in self._shapes:
+                    self._shapes[path] = self._code_shape(path, digest)
+                shape = self._shapes[path]
+            else:  # only the prefilter's verdict was read, so far
+                verdict = self._redis_modules.get(path)
+                shape = None if verdict is None else ("v1" if verdict else "v0")
             if shape is not None:
                 shapes[path] = shape
         return shapes
 
-    def _shape_of(self, path: str, digest: str) -> str | None:
-        if path in self._failed:
-            return None
-        if path not in self._facts:
-            verdict = self._redis_modules.get(path)
-            return None if verdict is None else ("v1" if verdict else "v0")
+    def _code_shape(self, path: str, digest: str) -> str | None:
         try:
             data = Path(path).read_bytes()
             if content_hash(data) != digest:
