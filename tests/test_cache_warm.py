@@ -197,3 +197,115 @@ def test_the_same_stdin_text_twice_is_checked_once(
     # Another text under the same name is not served from the cache.
     other = invoke_cli(args, project, stdin=text + "\n\ndef more():\n    r.flushall()\n")
     assert "admin.py was checked again" in other.output
+
+
+# A key builder in its own module: RL306 sees `user:*` as a hash in a_models.py and as a
+# string in b_views.py only while both build their keys with it.
+KEYS = """
+def user_key(uid):
+    return f"user:{uid}"
+"""
+KEYED_MODELS = """
+from app.db import r
+from app.keys import user_key
+
+
+def save(uid):
+    r.hset(user_key(uid), "name", "ada")
+"""
+KEYED_VIEWS = """
+from app.db import r
+from app.keys import user_key
+
+
+def load(uid):
+    return r.get(user_key(uid))
+"""
+
+
+@pytest.fixture
+def keyed(project: Path) -> Path:
+    for name, text in {
+        # Checked first, and never analysed (no Redis in it or in keys.py): its result
+        # depends only on the prefilter's verdict on keys.py, a_models.py's on its code.
+        "app/_early.py": "from app.keys import user_key\n\nKEY = user_key\n",
+        "app/keys.py": KEYS,
+        "app/a_models.py": KEYED_MODELS,
+        "app/b_views.py": KEYED_VIEWS,
+    }.items():
+        path = project / name
+        path.write_text(textwrap.dedent(text))
+        os.utime(path, (PAST, PAST))
+    return project
+
+
+def _edit(path: Path, text: str) -> None:
+    path.write_text(text)
+    os.utime(path, (PAST, PAST))  # the old mtime: only ctime, size and content tell
+
+
+def test_a_comment_edit_in_a_dependency_rechecks_only_that_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = invoke_cli([*ARGS, "app"], project)
+    assert "admin.py:6:5: RL301" in first.output and "RL306" in first.output
+    db = project / "app" / "db.py"
+    original = db.read_text()
+    _edit(db, "# The one client.\n\n" + original.replace("()\n", "()  # shared\n") + "\n\n# end\n")
+    seen = _checked_names(monkeypatch)
+    edited = invoke_cli([*ARGS, "app"], project)
+    assert seen == ["db.py"]  # admin.py, a_models.py, b_views.py come from the cache
+    assert edited.output != first.output  # db.py's own finding moved down two lines
+    assert edited.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+    # The importers' entries now name the new text: nothing is checked again.
+    seen.clear()
+    assert invoke_cli([*ARGS, "app"], project).output == edited.output
+    assert seen == []
+
+
+def test_a_key_builder_edit_that_changes_the_keys_rechecks_its_importers(
+    keyed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = invoke_cli([*ARGS, "app"], keyed)
+    assert "b_views.py:7:12: RL306" in first.output
+    assert first.output == invoke_cli([*ARGS, "--no-cache", "app"], keyed).output
+    keys = keyed / "app" / "keys.py"
+    _edit(keys, textwrap.dedent(KEYS).replace('f"user:{uid}"', 'f"u:{uid}:{uid}"'))
+    seen = _checked_names(monkeypatch)
+    edited = invoke_cli([*ARGS, "app"], keyed)
+    assert sorted(seen) == ["a_models.py", "b_views.py", "keys.py"]
+    assert "RL306" in edited.output and "'u:*:* over uid'" in edited.output
+    assert edited.output != first.output
+    assert edited.output == invoke_cli([*ARGS, "--no-cache", "app"], keyed).output
+
+
+def test_a_key_builder_edit_that_keeps_the_keys_rechecks_only_the_builder(
+    keyed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = invoke_cli([*ARGS, "app"], keyed)
+    keys = keyed / "app" / "keys.py"
+    text = textwrap.dedent(KEYS)
+    _edit(keys, text.replace("def user_key", "# Keys of users.\ndef user_key") + "\n\n\n")
+    seen = _checked_names(monkeypatch)
+    edited = invoke_cli([*ARGS, "app"], keyed)
+    assert seen == ["keys.py"]
+    assert edited.output == first.output
+    assert edited.output == invoke_cli([*ARGS, "--no-cache", "app"], keyed).output
+
+
+def test_a_comment_that_mentions_redis_rechecks_the_importers_it_lets_through(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reader.py never mentions Redis; it is analysed only if an imported module does.
+    reader = project / "app" / "reader.py"
+    _edit(reader, "from app.plain import nothing\n\n\ndef read():\n    return nothing()\n")
+    first = invoke_cli([*ARGS, "app"], project)
+    plain = project / "app" / "plain.py"
+    _edit(plain, "# helpers\n\n\n" + plain.read_text() + "# more helpers\n")
+    seen = _checked_names(monkeypatch)
+    assert invoke_cli([*ARGS, "app"], project).output == first.output
+    assert seen == ["plain.py"]  # the prefilter's verdict on plain.py did not change
+    _edit(plain, plain.read_text() + "# a Redis helper, one day\n")
+    seen.clear()
+    assert invoke_cli([*ARGS, "app"], project).output == first.output
+    assert sorted(seen) == ["plain.py", "reader.py"]

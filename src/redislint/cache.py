@@ -23,12 +23,14 @@ opened is recreated, and a folder that cannot be written is skipped with one war
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict
 from functools import cache
@@ -170,6 +172,8 @@ class ResultCache:
         self._connection: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str, str | None]] = []
         self._hashes: dict[str, str | None] = {}
+        self._shapes: dict[tuple[str, str], str | None] = {}
+        self._config = config
         self._broken = False
         # Loaded on first need, each in one query: this selection's rows (`preload`)
         # and the recorded stats (root-relative path -> stat and content hash).
@@ -180,6 +184,7 @@ class ResultCache:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(_connection=None, _pending=[], _hashes={}, _rows=None, _stats=None)
+        state.update(_shapes={})
         state.update(_pending_stats=[])
         return state
 
@@ -193,7 +198,7 @@ class ResultCache:
         row = self._row(rel_path)
         if row is None or row[0] != _digest(data):
             return None
-        return self._decoded(row[1])
+        return self._decoded(rel_path, row)
 
     def lookup_file(
         self, rel_path: str, path: Path
@@ -206,7 +211,7 @@ class ResultCache:
         digest, data = self._current_hash(path)  # a miss records the stat for next time
         if row is None or digest is None or row[0] != digest[:32]:
             return None, data
-        return self._decoded(row[1]), data
+        return self._decoded(rel_path, row), data
 
     def preload(self) -> None:
         """Read this selection's rows and the recorded stats in two queries (a run of
@@ -243,25 +248,79 @@ class ResultCache:
             return None
         return None if row is None else (row[0], row[1])
 
-    def _decoded(self, payload: Any) -> tuple[list[Finding], FileFacts] | None:
+    def _decoded(
+        self, rel_path: str, row: tuple[str, str | None]
+    ) -> tuple[list[Finding], FileFacts] | None:
         try:
-            return self._decode(payload)
+            return self._decode(rel_path, row)
         except (ValueError, KeyError, TypeError, RecursionError, AttributeError):
             return None
 
-    def _decode(self, payload: Any) -> tuple[list[Finding], FileFacts] | None:
+    def _decode(
+        self, rel_path: str, row: tuple[str, str | None]
+    ) -> tuple[list[Finding], FileFacts] | None:
+        payload = row[1]
         if payload is None:
             return [], FileFacts()  # a file with no findings, facts or dependencies
         entry = _expect(json.loads(_expect(payload, str, "payload")), dict, "entry")
         dependencies = _expect(entry.get("dependencies", {}), dict, "dependencies")
+        shapes = _expect(entry.get("shapes", {}), dict, "shapes")
+        moved: dict[str, str] = {}
         for dependency, expected in dependencies.items():
-            if self._hash_of(dependency) != _expect(expected, str, "dependency hash"):
+            current = self._hash_of(dependency)
+            if current == _expect(expected, str, "dependency hash"):
+                continue
+            shape = shapes.get(dependency)
+            if current is None or shape is None or self._shape_now(dependency, shape) != shape:
                 return None
+            moved[dependency] = current
+        if moved:
+            # Valid still (only comments or blank lines changed, or nothing the result
+            # depends on): recorded with the new hashes, so the next run compares
+            # hashes again, without reading the dependency.
+            entry["dependencies"] = {**dependencies, **moved}
+            refreshed = json.dumps(entry, separators=(",", ":"))
+            self._pending.append((self.salt, _text(rel_path), row[0], refreshed))
         findings = [
             _finding_from_json(item)
             for item in _expect(entry.get("findings", []), list, "findings")
         ]
         return findings, FileFacts.from_json(entry.get("facts", {}))
+
+    def _shape_now(self, dependency: str, recorded: str) -> str | None:
+        """What the dependency's current text shows of the kind `recorded` is
+        (`ProjectIndex.dependency_shapes`), once per run; None when that cannot be
+        trusted. A shape is trusted only for a text CPython compiles (the lexer that
+        strips comments agrees with CPython's on such a text, `source_shape.py`)."""
+        key = (dependency, recorded[:1])
+        if key not in self._shapes:
+            self._shapes[key] = self._compute_shape(dependency, recorded[:1])
+        return self._shapes[key]
+
+    def _compute_shape(self, dependency: str, kind: str) -> str | None:
+        from redislint.discovery import prefilter
+        from redislint.source_shape import code_shape
+        from redislint.source_text import decode_source
+
+        try:
+            data = (self.root / dependency).read_bytes()
+        except OSError:
+            return None
+        if content_hash(data) != self._hash_of(dependency):
+            return None  # changed again while this run looked at it
+        if kind == "v":  # as `ProjectIndex._mentions_redis` reads it
+            return "v1" if prefilter(data.decode("utf-8", errors="replace"), self._config) else "v0"
+        if kind != "s":
+            return None
+        try:
+            text = decode_source(data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the checked code's invalid escapes...
+                compile(text, dependency, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+            return None
+        shape = code_shape(text, lambda comment: prefilter(comment, self._config))
+        return None if shape is None else "s" + shape
 
     def _hash_of(self, dependency: str) -> str | None:
         """The content hash of a project file (relative to the root), once per run."""
@@ -320,6 +379,7 @@ class ResultCache:
         findings: list[Finding],
         dependencies: dict[str, str],
         facts: FileFacts | None = None,
+        shapes: dict[str, str] | None = None,
     ) -> str | None:
         """Record one file's findings (buffered; see `flush`). A cache that cannot be
         written (read-only folder, full disk) is skipped: the reason is returned, for
@@ -335,6 +395,9 @@ class ResultCache:
                 {
                     "findings": [asdict(f) for f in findings],
                     "dependencies": relative,
+                    "shapes": {
+                        self._relative(path): shape for path, shape in (shapes or {}).items()
+                    },
                     "facts": facts_json,
                 },
                 separators=(",", ":"),

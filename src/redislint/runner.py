@@ -118,7 +118,12 @@ def _check_jobs(
         if cache is not None:
             dependencies = index.dependencies(job.path)
             problem = cache.store(
-                job.rel_path, job.data, result.findings, dependencies, result.facts
+                job.rel_path,
+                job.data,
+                result.findings,
+                dependencies,
+                result.facts,
+                index.dependency_shapes(dependencies),
             )
             if problem is not None:
                 outcome.cache_problem(problem)
@@ -175,7 +180,9 @@ def _facts_shard(
                 continue
             facts[str(job.path)] = found
             if cache is not None:
-                cache.store(job.rel_path, job.data, [], index.dependencies(job.path), found)
+                dependencies = index.dependencies(job.path)
+                shapes = index.dependency_shapes(dependencies)
+                cache.store(job.rel_path, job.data, [], dependencies, found, shapes)
         if cache is not None:
             cache.finish()
         return facts

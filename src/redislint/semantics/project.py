@@ -8,8 +8,6 @@ process: a later check of the same file reuses the parsed tree and its facts.
 from __future__ import annotations
 
 import re
-import tokenize
-from io import BytesIO
 from pathlib import Path
 
 import libcst as cst
@@ -22,24 +20,8 @@ from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
 from redislint.semantics.scopes import ModuleFacts
-
-
-def decode_source(data: bytes) -> str:
-    """Decode Python source as the interpreter would (BOM, coding cookie, else UTF-8).
-
-    Raises UnicodeDecodeError or SyntaxError (bad cookie) when it cannot.
-    """
-    encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-    if b"\n#".decode(encoding, errors="replace") != "\n#":
-        # CPython refuses a cookie naming an encoding that is not ASCII-compatible
-        # (utf-16, utf-32): the cookie itself could not have been read in it.
-        raise SyntaxError(f"encoding problem: {encoding}")
-    if encoding == "utf-8-sig":
-        encoding = "utf-8"
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-    return data.decode(encoding)
-
+from redislint.source_shape import code_shape
+from redislint.source_text import decode_source
 
 _IMPORT_LINE = re.compile(
     r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
@@ -103,6 +85,9 @@ class ProjectIndex:
         self._edges: dict[str, set[str]] = {}
         self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
+        # What an importer's result can depend on in each of those files, by file
+        # (`dependency_shapes`): computed at most once per file and process.
+        self._shapes: dict[str, str | None] = {}
         self._texts: dict[str, str] = {}
         # CPython's verdict per file: (text, guarded, rejection), see `precheck`.
         self._prechecked: dict[str, tuple[str, bool, Rejection | None]] = {}
@@ -248,6 +233,38 @@ class ProjectIndex:
             if digest is not None:
                 found[dependency] = digest
         return found
+
+    def dependency_shapes(self, dependencies: dict[str, str]) -> dict[str, str]:
+        """What the analysis of an importer can see of each dependency (`dependencies`:
+        path -> content hash), for the cache to keep a result when a dependency's text
+        changed but this did not: "v1" / "v0" for a module only read for the
+        prefilter's verdict (it mentions Redis or not), "s" + `code_shape` for a module
+        that was parsed. A module that failed to parse, or whose text is not the one
+        hashed, has none (its importers are re-checked whenever it changes)."""
+        shapes: dict[str, str] = {}
+        for path, digest in dependencies.items():
+            if path in self._failed:
+                continue
+            if path in self._facts:  # parsed (for this file or an earlier one)
+                if path not in self._shapes:
+                    self._shapes[path] = self._code_shape(path, digest)
+                shape = self._shapes[path]
+            else:  # only the prefilter's verdict was read, so far
+                verdict = self._redis_modules.get(path)
+                shape = None if verdict is None else ("v1" if verdict else "v0")
+            if shape is not None:
+                shapes[path] = shape
+        return shapes
+
+    def _code_shape(self, path: str, digest: str) -> str | None:
+        try:
+            data = Path(path).read_bytes()
+            if content_hash(data) != digest:
+                return None  # changed since it was analysed
+            shape = code_shape(decode_source(data), lambda comment: prefilter(comment, self.config))
+        except (OSError, UnicodeDecodeError, SyntaxError):
+            return None
+        return None if shape is None else "s" + shape
 
     def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
         """Parse and collect a file once; None when it cannot be read or parsed."""
