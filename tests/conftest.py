@@ -72,3 +72,13 @@ def cluster_client(cluster_server: RedisServer) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs really run in this process, not in a forked child
+    (`parallel.CONTAIN_IN_PROCESS`): for tests that record calls (counters, a profiler)
+    made during a run, which a child would make in its own memory."""
+    from redislint import parallel
+
+    monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)

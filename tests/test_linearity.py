@@ -370,21 +370,7 @@ def test_every_rule_has_a_shape() -> None:
     assert set(load_catalogue()) - RUNTIME_CODES <= covered
 
 
-# Known and not yet fixed: RL101 compares every pair of writes of a group, and an
-# if/elif chain of N writes to different keys has no pair that runs together, so all
-# N^2/2 pairs are compared (`atomicity.mutually_exclusive`).
-KNOWN_QUADRATIC = {"ALL long if/elif chain"}
-
-
-@pytest.mark.parametrize(
-    "shape",
-    [
-        pytest.param(shape, marks=pytest.mark.xfail(strict=True, reason="RL101 pairs writes"))
-        if shape in KNOWN_QUADRATIC
-        else shape
-        for shape in SHAPES
-    ],
-)
+@pytest.mark.parametrize("shape", SHAPES)
 def test_work_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
     small = _count(tmp_path, shape, SMALL, monkeypatch)
     large = _count(tmp_path, shape, LARGE, monkeypatch)

@@ -120,6 +120,42 @@ def test_a_worker_that_dies_is_replaced_and_its_file_gets_rl001(
     assert outcome.files_checked == OTHERS + 1
 
 
+# The real command line with a 1 MiB analysis stack, where the 7,100-operand chain
+# really crashes libcst (set before anything runs; forked children inherit it).
+SMALL_STACK_CLI = (
+    "import sys; from redislint import parallel; "
+    "parallel.ANALYSIS_STACK_BYTES = 1024 * 1024; "
+    "parallel.CONTAIN_IN_PROCESS = sys.argv.pop(1) == 'contain'; "
+    "from redislint.cli import main; main(sys.argv[1:], prog_name='redislint')"
+)
+
+
+@pytest.mark.parametrize(("others", "jobs"), [(OTHERS, ["--jobs", "1"]), (5, [])])
+def test_a_crash_in_an_in_process_run_is_contained(
+    tmp_path: Path, others: int, jobs: list[str]
+) -> None:
+    """`--jobs 1`, or a run too small for a pool (5 files on any machine): the work runs
+    in one forked child, and when a native crash kills it the crashing file is found
+    as a dead pool worker's is. Without the child the same command dies (the control)."""
+    root = _tree(tmp_path, {"and_chain.py": HOSTILE["and_chain.py"]})
+    for number in range(others, OTHERS):
+        (root / "pkg" / f"mod{number:02}.py").unlink()
+
+    def run(mode: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", SMALL_STACK_CLI, mode, "check", "--no-cache", *jobs, "."]
+        return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+
+    control = run("in-this-process")
+    assert control.returncode < 0 and not control.stdout, show(control)  # killed by a signal
+    result = run("contain")
+    assert result.returncode == 1, show(result)
+    assert "Traceback" not in result.stderr
+    for number in range(others):
+        assert f"pkg/mod{number:02}.py:6:5: RL301" in result.stdout, show(result)
+    assert f"pkg/and_chain.py:1:1: RL001 [parse-error] {PARSER_CRASHED}" in result.stdout
+    assert f"Found {others + 1} findings" in result.stdout, show(result)
+
+
 def _chain_source(links: int) -> str:
     chain = "".join(f'.set("cache:k{i}", 1).hset("cache:h{i}", "f", 1)' for i in range(links))
     return f"import redis\nr = redis.Redis()\n\n\ndef f():\n    r.pipeline(){chain}.execute()\n"

@@ -33,7 +33,9 @@ def _fail(message: str) -> NoReturn:
 
 
 def _read_stdin() -> bytes:
-    """The source an editor sends; a closed stdin or a directory is a usage error."""
+    """The source an editor sends; a closed stdin (or one that cannot be read) is a usage
+    error. A directory on stdin never gets here: CPython refuses it at start-up ("Fatal
+    Python error: init_sys_streams: <stdin> is a directory"), docs/integrations.md."""
     try:
         if sys.stdin is None:
             raise OSError("stdin is closed")

@@ -726,7 +726,16 @@ def fix_files(
     the work runs in worker processes.
     """
     order = {item.rel_path: n for n, item in enumerate(items)}
-    parts = run_sharded(_fix_shard, config, items, jobs, frozenset(selected), options, keep)
+    parts = run_sharded(
+        _fix_shard,
+        config,
+        items,
+        jobs,
+        frozenset(selected),
+        options,
+        keep,
+        contain=len(items) > 1,  # a crash on the only file takes nothing else with it
+    )
     results = [result for part in parts for result in part]
     results.sort(key=lambda r: order[r.rel_path])
     return results

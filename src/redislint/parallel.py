@@ -2,11 +2,18 @@
 
 Each shard is handled by one call in one process, so a worker builds its
 `ProjectIndex` once and parses every module at most once.
+
+No file may end the run (issue 12): a native crash in libcst kills the process it runs
+in. Pool workers that die are replaced and the culprit isolated (`_isolate`); a run
+small enough for one process runs in one forked child (`_in_child`) where fork is safe,
+so a crash there is contained the same way.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -58,17 +65,22 @@ def run_sharded(
     jobs: int | None,
     *args: object,
     crashed: Callable[[_Item], _Result] | None = None,
+    contain: bool = True,
 ) -> list[_Result]:
     """`function(first, shard, *args)` over shards of `items` (in-process when small).
 
     `function` and its arguments must be picklable when work goes to workers. When a
     worker process dies (a native crash in the parser), `crashed(item)` stands in for
     the one item that kills it and every other item is still done; without `crashed`
-    the failure propagates.
+    the failure propagates. In-process work is contained the same way (`_in_process`)
+    unless `contain` is False: the caller's word that a crash could take nothing but the
+    one item (a run of one file, the editor's path), where a fork would be pure cost.
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return [on_big_stack(function, first, list(items), *args)]
+        if not contain:
+            return [on_big_stack(function, first, list(items), *args)]
+        return _in_process(function, first, list(items), args, crashed)
     shards = [list(items[i::workers]) for i in range(workers)]
     shards = [shard for shard in shards if shard]
     progress = _Progress(len(items))
@@ -88,6 +100,100 @@ def run_sharded(
     for shard in broken:
         results.extend(_isolate(function, first, shard, args, crashed))  # type: ignore[arg-type]
     return results
+
+
+# Whether `run_sharded` runs its in-process work in a forked child. A setting, not state:
+# tests that record calls in this process (counters, a profiler) switch it off.
+CONTAIN_IN_PROCESS = True
+
+
+def _in_process(
+    function: Callable[..., _Result],
+    first: object,
+    items: list[_Item],
+    args: tuple[object, ...],
+    crashed: Callable[[_Item], _Result] | None,
+) -> list[_Result]:
+    """The work of a run too small for a pool: in one forked child when that is safe, so
+    that a native crash takes only the child; then the items are isolated as a dead pool
+    worker's are (without `crashed`, the failure propagates as from a pool).
+
+    Fork is safe only where it exists (not Windows) and with no other thread running (a
+    lock held by another thread would stay held in the child forever): the language
+    server, with its I/O threads, checks in its own process. A call whose arguments do
+    not pickle runs here too: the child sees exactly what a pool worker would (no open
+    database connection crosses the fork), so it needs what a worker needs."""
+    if not (CONTAIN_IN_PROCESS and items and _may_fork()):
+        return [on_big_stack(function, first, items, *args)]
+    try:
+        call = pickle.dumps((function, first, items, args), pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return [on_big_stack(function, first, items, *args)]
+    outcome = _in_child(call)
+    if outcome is not None:
+        return [outcome]
+    if crashed is None:
+        raise BrokenProcessPool("the process checking the files died")
+    return _isolate(function, first, items, args, crashed)
+
+
+def _may_fork() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _in_child(call: bytes) -> Any:
+    """Unpickle `(function, first, items, args)` in a forked child, run it there (on a big
+    stack) and return its result; None when the child died without one. An exception
+    raised by the work is raised here, as a pool worker's would be."""
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        stream.flush()
+    readable, writable = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's coverage is never written)
+        os.close(readable)
+        _child_main(call, writable)
+    os.close(writable)
+    try:
+        with os.fdopen(readable, "rb") as results:
+            data = results.read()
+    except BaseException:  # interrupted: the child goes too
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        raise
+    _, status = os.waitpid(child, 0)
+    if status != 0:
+        return None
+    try:
+        failed, value = pickle.loads(data)
+    except Exception:  # a truncated answer: the child died writing it
+        return None
+    if failed:
+        raise value
+    return value
+
+
+def _child_main(call: bytes, writable: int) -> None:  # pragma: no cover (in the child)
+    """The forked child: the work, its answer down the pipe, and out without running the
+    parent's exit handlers (they belong to the parent)."""
+    code = 0
+    try:
+        function, first, items, args = pickle.loads(call)
+        try:
+            answer: tuple[bool, object] = (False, on_big_stack(function, first, items, *args))
+        except BaseException as exc:  # raised again in the parent
+            answer = (True, exc)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an exception that does not pickle
+            data = pickle.dumps((True, RuntimeError(f"{answer[1]!r} ({exc})")))
+        with os.fdopen(writable, "wb") as results:
+            results.write(data)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _isolate(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from redislint.rules._base import Rule
 from redislint.semantics import ir
-from redislint.semantics.atomicity import BLOCKING_POPS, mutually_exclusive
+from redislint.semantics.atomicity import BLOCKING_POPS, mutually_exclusive, pair_runs_together
 from redislint.semantics.dialect import transaction_block
 from redislint.semantics.keys import KeyPattern
 from redislint.semantics.model import RedisCall
@@ -66,6 +66,15 @@ class _Group:
     def runs_together(self) -> bool:
         """Two writes to different keys that can both run in one call of the function
         (writes on mutually exclusive paths are not a group by themselves)."""
+        labels = _labels(self.written)
+        if labels is None:
+            return self._some_pair_runs_together()
+        return pair_runs_together(
+            zip((write.site.blocks for write in self.writes), labels, strict=True)
+        )
+
+    def _some_pair_runs_together(self) -> bool:
+        """The same question asked of every pair: for keys `_labels` cannot label."""
         for i, first in enumerate(self.writes):
             for j in range(i + 1, len(self.writes)):
                 second = self.writes[j]
@@ -75,6 +84,27 @@ class _Group:
                 if any(not keys[0].same_key(other) for other in keys[1:]):
                     return True
         return False
+
+
+def _labels(written: list[list[KeyPattern]]) -> list[list[Hashable]] | None:
+    """Per write, a label per key such that equal labels are exactly `same_key`.
+
+    `same_key` is "equal identity, or equal glob over the same (non-empty) variables";
+    labelling a key by its glob and variables when it has variables, else by its
+    identity, is exact when one identity always comes with one glob and one set of
+    variables. That holds for keys resolved in one function; should it not (None), the
+    caller compares pairs instead of giving a different answer.
+    """
+    seen: dict[str, tuple[str, frozenset[str] | None]] = {}
+    labels: list[list[Hashable]] = []
+    for keys in written:
+        labels.append([])
+        for key in keys:
+            spelling = (key.glob, key.variables)
+            if seen.setdefault(key.identity, spelling) != spelling:
+                return None
+            labels[-1].append(spelling if key.variables else key.identity)
+    return labels
 
 
 class NonAtomicMultiKeyWrite(Rule):
