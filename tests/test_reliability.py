@@ -130,7 +130,7 @@ SMALL_STACK_CLI = (
 )
 
 
-@pytest.mark.parametrize(("others", "jobs"), [(OTHERS, ["--jobs", "1"]), (5, [])])
+@pytest.mark.parametrize(("others", "jobs"), [(OTHERS, ["--jobs", "1"]), (5, []), (0, [])])
 def test_a_crash_in_an_in_process_run_is_contained(
     tmp_path: Path, others: int, jobs: list[str]
 ) -> None:
@@ -153,7 +153,24 @@ def test_a_crash_in_an_in_process_run_is_contained(
     for number in range(others):
         assert f"pkg/mod{number:02}.py:6:5: RL301" in result.stdout, show(result)
     assert f"pkg/and_chain.py:1:1: RL001 [parse-error] {PARSER_CRASHED}" in result.stdout
-    assert f"Found {others + 1} findings" in result.stdout, show(result)
+    found = f"Found {others + 1} finding{'s' if others else ''}."
+    assert found in result.stdout, show(result)
+
+
+def test_a_crash_in_the_editors_one_file_check_is_reported(tmp_path: Path) -> None:
+    """`--stdin-filename`: one file, and still a report (RL001), never a silent exit 139."""
+    root = _tree(tmp_path, {"and_chain.py": HOSTILE["and_chain.py"]})
+    command = [sys.executable, "-c", SMALL_STACK_CLI, "contain", "check", "--no-cache"]
+    result = subprocess.run(
+        [*command, "--stdin-filename", "pkg/and_chain.py", "-"],
+        cwd=root,
+        input=HOSTILE["and_chain.py"].decode(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, show(result)
+    assert f"pkg/and_chain.py:1:1: RL001 [parse-error] {PARSER_CRASHED}" in result.stdout
 
 
 def _chain_source(links: int) -> str:

@@ -734,7 +734,6 @@ def fix_files(
         frozenset(selected),
         options,
         keep,
-        contain=len(items) > 1,  # a crash on the only file takes nothing else with it
     )
     results = [result for part in parts for result in part]
     results.sort(key=lambda r: order[r.rel_path])

@@ -65,21 +65,18 @@ def run_sharded(
     jobs: int | None,
     *args: object,
     crashed: Callable[[_Item], _Result] | None = None,
-    contain: bool = True,
 ) -> list[_Result]:
     """`function(first, shard, *args)` over shards of `items` (in-process when small).
 
     `function` and its arguments must be picklable when work goes to workers. When a
     worker process dies (a native crash in the parser), `crashed(item)` stands in for
     the one item that kills it and every other item is still done; without `crashed`
-    the failure propagates. In-process work is contained the same way (`_in_process`)
-    unless `contain` is False: the caller's word that a crash could take nothing but the
-    one item (a run of one file, the editor's path), where a fork would be pure cost.
+    the failure propagates. In-process work is contained the same way (`_in_process`),
+    also a run of one file: its imported modules are parsed in the same process, and a
+    crash must never end a run without a report.
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        if not contain:
-            return [on_big_stack(function, first, list(items), *args)]
         return _in_process(function, first, list(items), args, crashed)
     shards = [list(items[i::workers]) for i in range(workers)]
     shards = [shard for shard in shards if shard]

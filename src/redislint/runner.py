@@ -372,9 +372,6 @@ def check_paths(
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, True, notes)
     if explain:
         _note_nested_excludes(outcome, work, configs, paths, cwd)
-    # A crash on the only file of a run takes nothing else with it: no forked child then
-    # (`parallel.run_sharded`), which keeps the editor's one-file path as fast as it was.
-    alone = len(work) == 1 and not outcome.checked_paths and not outcome.errors
     for group_config, group in _by_config(work, configs, paths, cwd):
         _check_group(
             outcome,
@@ -387,7 +384,6 @@ def check_paths(
             report_blind,
             explain,
             looked_up=planned is not None,
-            contain=not alone,
         )
     _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
     outcome.findings.sort(key=lambda f: f.sort_key)
@@ -453,11 +449,9 @@ def _check_group(
     report_blind: bool = False,
     explain: bool = False,
     looked_up: bool = False,
-    contain: bool = True,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome` (with `looked_up`,
-    `work` holds only the cache's misses: they are not looked up again; `contain` as
-    `run_sharded`'s)."""
+    `work` holds only the cache's misses: they are not looked up again)."""
     selected = selected_codes(config)
     deploy_jobs = [job for job in work if is_deploy_file(job.path, config)]
     if deploy_jobs:
@@ -504,7 +498,6 @@ def _check_group(
         report_blind,
         explain,
         crashed=crashed,
-        contain=contain,
     ):
         outcome.findings += part.findings
         outcome.blind_files += part.blind_files
