@@ -342,7 +342,7 @@ class LintSession:
         dependants: set[Path] = set()
         for project in self._projects.values():
             for open_path in self._buffers:
-                if resolved & set(project.index.dependencies(open_path)):
+                if resolved & project.index.dependency_paths(open_path):
                     dependants.add(open_path)
         if not all(self._is_indexed(path) for path in python):
             self._projects.clear()
