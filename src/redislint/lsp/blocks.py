@@ -91,9 +91,9 @@ def layout_of(statement: cst.CSTNode, settings: cst.Module, indents: Sequence[st
 
 
 def _indented(lines: Sequence[cst.EmptyLine]) -> bool:
-    """Whether a line is indented deeper than the block (or than nothing, for a line at
-    column 0 that is not blank): such a line next to an unchanged compound statement may
-    belong to that statement's own block."""
+    """Whether a line has whitespace beyond the block's indentation (or, at column 0,
+    any whitespace): such a line next to an unchanged compound statement may belong to
+    that statement's own block (its footer), so where it goes depends on that statement."""
     return any(line.whitespace.value for line in lines)
 
 
