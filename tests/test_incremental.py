@@ -9,6 +9,11 @@ those of a session that parses every text in full. The edits are random but seed
 insertions, deletions and replacements at any offset (inside strings, comments and
 decorators too), indentation changes, moved lines, and edits that break the syntax and
 then repair it, applied one after another to the same buffer as an editor would.
+Edits inside a class or a function are spliced inside its body (`lsp/blocks.py`): the
+class-heavy cases at the end aim edits at method bodies (indentation changes,
+decorators, docstrings, comments and blank lines at a block's edges, text that does not
+parse), and check that the positions derived from the previous check (`lsp/spans.py`)
+are those of a full check.
 """
 
 from __future__ import annotations
@@ -237,3 +242,173 @@ def test_incremental_findings_equal_a_full_check(project: Path) -> None:
     assert with_findings > compared // 2  # the edits kept most files reporting
     assert warm.parser.spliced > 20  # (broken texts and BOM/CRLF edges are parsed in full)
     assert full.parser.spliced == 0
+
+
+# One large class (as saq's, rq's and rq-scheduler's modules are): edits land in methods.
+BIG_CLASS = (
+    '''"""A queue as one class."""
+import redis
+
+
+class Store:
+    """Keys of a store.
+
+    The docstring has lines at the class's own indentation.
+    """
+
+    prefix = "store"
+
+'''
+    + "".join(
+        f'''    @property
+    def name_{n}(self):
+        """Method {n}."""
+        r = redis.Redis()
+        for item in range({n}):
+            if item:
+                r.set(f"cache:{n}:{{item}}", 1)
+            # a comment inside the loop
+        r.keys("k{n}:*")
+        return r.lpush("jobs:{n}", 1)
+
+    def other_{n}(self, value):
+        with redis.Redis().pipeline() as pipe:
+            pipe.incr("hits:{n}")
+        # a comment at the end of the method
+'''
+        + ("\n" if n % 3 else "    # between methods\n\n")
+        for n in range(8)
+    )
+    + """
+
+def after():
+    return 1
+"""
+)
+
+# Edits typed inside a block: a line at the cursor's indentation, or one level deeper
+# or shallower; decorators; docstring text; a comment or a blank line; syntax errors.
+BLOCK_SNIPPETS = (
+    "x = 1\n",
+    "r.keys('a:*')\n",
+    "if x:\n",
+    "@property\n",
+    "# note\n",
+    "\n",
+    "else:\n",
+    "return\n",
+    "f(\n",
+    "'''\n",
+    "def g(self):\n",
+    "pass\n",
+)
+
+
+def _block_edit(rng: random.Random, text: str) -> str:
+    """One edit on an indented line (inside a class or a function)."""
+    lines = text.splitlines(keepends=True)
+    indented = [i for i, line in enumerate(lines) if line.startswith(("    ", "\t"))]
+    number = rng.choice(indented)
+    line = lines[number]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    unit = "\t" if indent.startswith("\t") else "    "
+    kind = rng.randrange(6)
+    if kind == 0:  # type a line at this indentation, or one level off
+        shift = rng.choice(("", unit, "-"))
+        at = indent[len(unit) :] if shift == "-" else indent + shift
+        lines.insert(number, at + rng.choice(BLOCK_SNIPPETS))
+    elif kind == 1:  # indent or dedent the line
+        lines[number] = unit + line if rng.random() < 0.5 else line.removeprefix(unit)
+    elif kind == 2:  # type inside the line (a docstring, a call, a name)
+        column = rng.randrange(len(indent), len(line))
+        lines[number] = line[:column] + rng.choice(("x", " ", '"', "(", ":", "'")) + line[column:]
+    elif kind == 3:  # delete the line
+        del lines[number]
+    elif kind == 4:  # a comment or blank line with odd indentation
+        lines.insert(number, rng.choice(("", "  ", indent + "  ", indent)) + "# c\n")
+    else:  # replace the line's statement
+        lines[number] = indent + rng.choice(BLOCK_SNIPPETS)
+    return "".join(lines)
+
+
+def _block_sequence(rng: random.Random, original: str, steps: int) -> Iterator[str]:
+    text = original
+    for _ in range(steps):
+        edited = _block_edit(rng, text)
+        yield edited
+        if not _parses(edited):
+            yield text  # typed away again
+        else:
+            text = edited
+        if rng.random() < 0.05:
+            text = original
+            yield text
+
+
+def _classy_sources() -> Iterator[tuple[str, str]]:
+    yield "big_class.py", BIG_CLASS
+    yield "classy.py", CLASSY
+    yield "orders.py", (REPO / SOURCES[5]).read_text(encoding="utf-8")
+    yield "tabs.py", BIG_CLASS.replace("    ", "\t")
+
+
+def test_edits_inside_classes_splice_inside_and_equal_full_parses() -> None:
+    """Edits in methods are spliced inside the class body (not by parsing the class
+    again), and each tree is the one a full parse gives."""
+
+    def run() -> tuple[int, int, int]:
+        rng = random.Random(50)
+        parser = IncrementalParser()
+        checked = 0
+        for name, original in _classy_sources():
+            parser.remember(name, original, cst.parse_module(original))
+            for text in _block_sequence(rng, original, 120):
+                module = parser.parse(name, text)
+                expected = cst.parse_module(text) if _parses(text) else None
+                if module is None:
+                    if expected is not None:
+                        parser.remember(name, text, expected)
+                    continue
+                assert expected is not None, f"{name}: spliced a text that does not parse"
+                assert module.code == expected.code, f"{name}: the spliced tree prints other text"
+                assert module.deep_equals(expected), f"{name}: spliced tree differs:\n{text}"
+                checked += 1
+        return checked, parser.spliced, parser.spliced_inside
+
+    checked, spliced, inside = on_big_stack(analysis_settings()(run))
+    print(f"{checked} trees compared, {spliced} splices, {inside} inside a body")
+    assert checked > 250
+    assert inside > 150  # most edits were spliced inside the class, not parsed in full
+
+
+def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> None:
+    """After edits in methods, the findings (positions, fixes, fingerprints) of the warm
+    session, whose positions are derived from its previous check, are a full check's."""
+    rng = random.Random(5050)
+    warm = LintSession(project)
+    full = LintSession(project)
+    compared = with_findings = 0
+    for name, original in _classy_sources():
+        path = project / "app" / name
+        path.write_text(original, encoding="utf-8", newline="")
+        warm.open(path, original)
+        warm.check(path)
+        for text in _block_sequence(rng, original, 40):
+            warm.update(path, text)
+            full.open(path, text)
+            full.parser.forget(str(path.resolve()))
+            full.spans.forget(str(path.resolve()))
+            got, expected = warm.check(path), full.check(path)
+            assert got.error == expected.error
+            assert got.findings == expected.findings, f"{name}:\n{text}"
+            assert [f.fingerprint for f in got.findings] == [
+                f.fingerprint for f in expected.findings
+            ]
+            compared += 1
+            with_findings += bool(expected.findings)
+    print(f"{compared} checks compared, {warm.spans.derived} with derived positions")
+    assert compared > 150
+    assert with_findings > compared // 2
+    assert warm.parser.spliced_inside > 60
+    assert warm.spans.derived > 60  # positions came from the previous check, not codegen
+    assert full.spans.derived == 0

@@ -1039,11 +1039,22 @@ class ConfigSet:
         self.hierarchical = hierarchical
         self._nearest: dict[Path, Path | None] = {}
         self._loaded: dict[Path, Config] = {}
+        self._roots: dict[str, Path] = {}
         # With `known_codes`, every configuration handed out has only selectors that
         # match a rule (`Config.check_selectors`); nested files are checked when loaded.
         self.known_codes = None if known_codes is None else frozenset(known_codes)
         if self.known_codes is not None:
             base.check_selectors(self.known_codes)
+
+    def project_root(self, path: Path) -> Path:
+        """The resolved root of the configuration governing `path`: the project whose
+        facts decide its deferred findings. Remembered per path (a language server asks
+        for every project file at each check; resolving is a system call per part)."""
+        key = str(path)
+        root = self._roots.get(key)
+        if root is None:
+            root = self._roots[key] = self.for_path(path).root.resolve()
+        return root
 
     def for_path(self, path: Path) -> Config:
         if not self.hierarchical:

@@ -12,7 +12,7 @@ import hashlib
 import re
 import sys
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +108,11 @@ def _parse_error(rel_path: str, doc: RuleDoc, line: int, column: int, message: s
     )
 
 
+# How positions are found: `positions.spans`, or the language server's derivation from
+# the buffer's previous check (`lsp/spans.py`), which must give the same spans.
+Locator = Callable[[cst.Module, Iterable[cst.CSTNode], "str | None"], dict[int, Span]]
+
+
 def check_file(
     path: Path,
     rel_path: str,
@@ -118,11 +123,15 @@ def check_file(
     selected: Collection[str] | None = None,
     report_blind: bool = False,
     explain: bool = False,
+    locate: Locator = spans,
+    anchors: AnchorTexts | None = None,
 ) -> FileResult:
     """Check one file. `data` is the file's bytes when already read (stdin).
 
     With `report_blind`, `FileResult.blind` says whether the model is blind there
-    (`semantics/coverage.py`), for `check --verbose`."""
+    (`semantics/coverage.py`), for `check --verbose`. `locate` and `anchors` are the
+    language server's: positions and fingerprint texts derived from the last check."""
+    anchors = anchors if anchors is not None else AnchorTexts()
     codes = frozenset(selected if selected is not None else selected_codes(config))
     config_rel = config.relative_path(path)
     if config.is_test_path(config_rel):
@@ -162,7 +171,9 @@ def check_file(
     used: set[tuple[int, str]] = set()
     if reports:
         result.findings.extend(
-            _located(module, rel_path, reports, catalogue, suppressions, used, source)
+            _located(
+                module, rel_path, reports, catalogue, suppressions, used, source, locate, anchors
+            )
         )
     if "RL002" in codes and suppressions.comments:
         result.findings.extend(_unused_suppressions(source, rel_path, suppressions, used, codes))
@@ -370,6 +381,8 @@ def _located(
     suppressions: Suppressions,
     used: set[tuple[int, str]],
     source: str,
+    locate: Locator,
+    anchors: AnchorTexts,
 ) -> list[Finding]:
     wanted: list[cst.CSTNode] = []
     for report in reports:
@@ -378,7 +391,7 @@ def _located(
             wanted.append(report.statement)
         if report.fix is not None:
             wanted.extend(edit.node for edit in report.fix.edits)
-    located = spans(module, wanted, source)
+    located = locate(module, wanted, source)
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
     for report in reports:
@@ -409,7 +422,7 @@ def _located(
                 end_column=span.end_column,
                 hint=report.hint,
                 fix=_fix(module, report, located),
-                fingerprint=_fingerprint(module, report),
+                fingerprint=_fingerprint(module, report, anchors),
                 deferred=report.deferred,
             )
         )
@@ -439,10 +452,28 @@ def _fix(module: cst.Module, report: Report, located: dict[int, Span]) -> Fix | 
     )
 
 
-def _fingerprint(module: cst.Module, report: Report) -> str:
+class AnchorTexts:
+    """The whitespace-free text of the statements findings are anchored on (what their
+    fingerprints hash), kept between checks of one buffer by the language server: a
+    node the next tree shares (outside the edit) has the same text, and generating the
+    code of a large statement for each finding is a good part of a warm re-check."""
+
+    def __init__(self, previous: AnchorTexts | None = None) -> None:
+        self._previous = previous._texts if previous is not None else {}
+        self._texts: dict[int, tuple[cst.CSTNode, str]] = {}
+
+    def text(self, module: cst.Module, node: cst.CSTNode) -> str:
+        known = self._texts.get(id(node)) or self._previous.get(id(node))
+        if known is None or known[0] is not node:
+            known = (node, "".join(module.code_for_node(node).split()))
+        self._texts[id(node)] = known
+        return known[1]
+
+
+def _fingerprint(module: cst.Module, report: Report, anchors: AnchorTexts) -> str:
     """The statement's text without whitespace: stable when unrelated lines move."""
     anchor = report.statement if report.statement is not None else report.node
-    text = "".join(module.code_for_node(anchor).split())
+    text = anchors.text(module, anchor)
     digest = hashlib.sha256(f"{report.code}\0{text}".encode()).hexdigest()
     return digest[:16]
 

@@ -9,7 +9,7 @@ the nodes asked for, and runs only for files that have findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -93,6 +93,37 @@ def spans(
     )
     module._codegen(state)
     shifts = _dropped_form_feeds(module, source) if source and "\f" in source else {}
+    return _spans_of(state, shifts)
+
+
+def spans_in(
+    module: cst.Module,
+    statements: Iterable[cst.BaseStatement],
+    nodes: Iterable[cst.CSTNode],
+    line: int,
+    indents: Sequence[str] = (),
+) -> dict[int, Span]:
+    """Spans of those of `nodes` that are inside `statements`: consecutive statements of
+    `module` whose text starts at the beginning of `line`, in blocks indented by
+    `indents`. Only they are generated, not the rest of the module (the language server
+    knows where the statements it parsed again start: `lsp/spans.py`). No form feed
+    correction: the caller passes no text with form feeds."""
+    wanted = {id(n) for n in nodes}
+    if not wanted:
+        return {}
+    state = _TargetedState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        indent_tokens=list(indents),
+        wanted=wanted,
+        line=line,
+    )
+    for statement in statements:
+        statement._codegen(state)
+    return _spans_of(state, {})
+
+
+def _spans_of(state: _TargetedState, shifts: dict[int, int]) -> dict[int, Span]:
     result: dict[int, Span] = {}
     for key, (line, column) in state.starts.items():
         end_line, end_column = state.ends.get(key, (line, column))

@@ -251,24 +251,20 @@ def _resolve_per_project(outcome: RunOutcome, configs: ConfigSet, cwd: Path) -> 
     """Deferred findings decided on the facts of their own project: the files governed by
     the same configuration root (a folder with its own config is a nested project, as
     for every other setting), so one project's lock keys say nothing about another's."""
-    roots: dict[str, Path] = {}
-
-    def root_of(path: Path) -> Path:
-        key = str(path)
-        if key not in roots:
-            roots[key] = configs.for_path(path).root.resolve()
-        return roots[key]
-
     facts: dict[Path, list[FileFacts]] = {}
     for path, one in outcome.facts.items():
-        facts.setdefault(root_of(Path(path)), []).append(one)
+        facts.setdefault(configs.project_root(Path(path)), []).append(one)
     by_root: dict[Path, list[Finding]] = {}
     kept: list[Finding] = []
+    roots: dict[str, Path] = {}  # per finding path: a file's findings share one
     for finding in outcome.findings:
         if finding.deferred is None:
             kept.append(finding)
-        else:
-            by_root.setdefault(root_of((cwd / finding.path).resolve()), []).append(finding)
+            continue
+        root = roots.get(finding.path)
+        if root is None:
+            root = roots[finding.path] = configs.project_root((cwd / finding.path).resolve())
+        by_root.setdefault(root, []).append(finding)
     for root, deferred in by_root.items():
         kept.extend(resolve_deferred(deferred, ProjectFacts(facts.get(root, []))))
     kept.sort(key=lambda f: f.sort_key)

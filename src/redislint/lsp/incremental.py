@@ -23,9 +23,25 @@ change, the whole text is parsed instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
+
+from redislint.lsp.blocks import BlockSplicer, Layout, Unparsable, has_block
+
+
+@dataclass(frozen=True)
+class Splice:
+    """How a tree was made from the previous one: what its positions can be derived
+    from (`lsp/spans.py`). Everything outside the statements parsed again is the same
+    text as before, moved by whole lines."""
+
+    previous: cst.Module
+    line: int  # where the statements parsed again start (1-based; same in both texts)
+    delta: int  # lines the edit added (negative: removed)
+    parsed: tuple[cst.BaseStatement, ...]  # consecutive, from `line` on
+    indents: tuple[str, ...]  # the indentation they were generated at (enclosing blocks)
+    replaced: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]  # (new, old) around the edit
 
 
 @dataclass
@@ -35,6 +51,9 @@ class _Tree:
     chunks: list[str] | None = None  # each top-level statement's code, when computed
     header: str = ""
     footer: str = ""
+    # The layouts of the compound statements the last edit went through (blocks.py).
+    layouts: dict[int, tuple[cst.CSTNode, Layout]] = field(default_factory=dict)
+    splice: Splice | None = None  # how it was made from the previous tree
 
 
 def _edges(module: cst.Module) -> tuple[str, str]:
@@ -56,6 +75,7 @@ class IncrementalParser:
     def __init__(self) -> None:
         self._trees: dict[str, _Tree] = {}
         self.spliced = 0  # how many parses were splices (for tests and the bench)
+        self.spliced_inside = 0  # how many of them inside a top-level statement's body
 
     def forget(self, key: str) -> None:
         self._trees.pop(key, None)
@@ -114,6 +134,14 @@ class IncrementalParser:
         if end < start:
             return None
         middle = text[start:end]
+        if last - first == 1 and has_block(old.body[first]):
+            try:
+                inside = self._splice_inside(tree, text, first, last, start, end)
+            except Unparsable:
+                return None
+            if inside is not None:
+                self.spliced_inside += 1
+                return inside
         if not middle.endswith("\n"):
             # The suffix matched across the middle's own last line break (its first
             # statement's blank leading line is that break): no statement boundary.
@@ -169,4 +197,56 @@ class IncrementalParser:
             middle_chunks = [module.code_for_node(s) for s in body]
         new = _Tree(text, module, [*chunks[:first], *middle_chunks, *suffix_chunks])
         new.header, new.footer = _edges(module)
+        parsed_at = start if first else len(_edges(fragment)[0])
+        replaced = ((suffix[0], old.body[last]),) if suffix and fragment.footer else ()
+        new.splice = _splice_record(tree, text, parsed_at, tuple(body), (), replaced)
         return new
+
+    def _splice_inside(
+        self, tree: _Tree, text: str, first: int, last: int, start: int, end: int
+    ) -> _Tree | None:
+        """The tree with the one changed top-level statement spliced inside its body
+        (`blocks.py`); None when it cannot be. Raises Unparsable."""
+        old, chunks = tree.module, tree.chunks
+        assert chunks is not None
+        # The statement's own text: without the module's header and footer when the
+        # region starts at the top or runs to the end (both unchanged, checked here).
+        low = len(tree.header) if first == 0 else 0
+        high = len(tree.footer) if last == len(chunks) else 0
+        region = text[start:end]
+        if len(region) < low + high or not region.startswith(tree.header if low else ""):
+            return None
+        if high and not region.endswith(tree.footer):
+            return None
+        region = region[low : len(region) - high]
+        splicer = BlockSplicer(old, tree.layouts)
+        statement = splicer.splice(old.body[first], region, start + low)
+        if statement is None:
+            return None
+        assert isinstance(statement, cst.BaseStatement)
+        module = old.with_changes(body=(*old.body[:first], statement, *old.body[last:]))
+        new = _Tree(text, module, [*chunks[:first], region, *chunks[last:]])
+        new.header, new.footer, new.layouts = tree.header, tree.footer, splicer.kept
+        at, indents = splicer.parsed_at
+        new.splice = _splice_record(
+            tree, text, at, tuple(splicer.parsed), indents, tuple(splicer.replaced)
+        )
+        return new
+
+    def last_splice(self, key: str, module: cst.Module) -> Splice | None:
+        """How `module`, the last tree of `key`, was spliced (None: parsed in full)."""
+        tree = self._trees.get(key)
+        return tree.splice if tree is not None and tree.module is module else None
+
+
+def _splice_record(
+    tree: _Tree,
+    text: str,
+    offset: int,
+    parsed: tuple[cst.BaseStatement, ...],
+    indents: tuple[str, ...],
+    replaced: tuple[tuple[cst.CSTNode, cst.CSTNode], ...],
+) -> Splice:
+    line = text.count("\n", 0, offset) + 1
+    delta = text.count("\n") - tree.text.count("\n")
+    return Splice(tree.module, line, delta, parsed, indents, replaced)

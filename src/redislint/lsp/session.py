@@ -31,10 +31,13 @@ from io import BytesIO
 from pathlib import Path
 from typing import TypeVar
 
+import libcst as cst
+
 from redislint.add_noqa import add_noqa_text
 from redislint.config import Config, ConfigError, ConfigSet, resolve_config
 from redislint.discovery import is_python_file
 from redislint.engine import (
+    AnchorTexts,
     FileResult,
     InternalError,
     analysis_settings,
@@ -45,7 +48,9 @@ from redislint.engine import (
 from redislint.findings import Finding
 from redislint.fixes import fix_text
 from redislint.lsp.incremental import IncrementalParser
+from redislint.lsp.spans import SpanKeeper
 from redislint.parallel import ANALYSIS_THREAD, on_big_stack
+from redislint.positions import Span, spans
 from redislint.runner import add_project_facts, display_path, resolve_with_facts
 from redislint.semantics.project import ProjectIndex
 from redislint.semantics.project_facts import FileFacts
@@ -118,6 +123,8 @@ class LintSession:
         self._facts: dict[str, FileFacts] = {}
         self._facts_loaded: set[Path] = set()  # config roots whose project facts were read
         self.parser = IncrementalParser()
+        self.spans = SpanKeeper()
+        self._anchors: dict[str, AnchorTexts] = {}  # per buffer, its last check's
         # Per buffer, the text its configuration's index holds (registered by its last
         # check): saving that text changes nothing the index knows.
         self._indexed: dict[Path, str] = {}
@@ -139,6 +146,9 @@ class LintSession:
         change of the project (the buffer's may have been unsaved edits)."""
         self._buffers.pop(path.absolute(), None)
         self._indexed.pop(path.absolute(), None)
+        self.parser.forget(str(path.resolve()))
+        self.spans.forget(str(path.resolve()))
+        self._anchors.pop(str(path.resolve()), None)
         self._facts.pop(str(path.absolute()), None)
         if self._facts_loaded:
             self._refresh_facts(path.absolute())
@@ -204,6 +214,16 @@ class LintSession:
         index = self._project(config).index
         key = str(path.resolve())
 
+        def locate(
+            module: cst.Module, nodes: Iterable[cst.CSTNode], source: str | None
+        ) -> dict[int, Span]:
+            splice = self.parser.last_splice(key, module)
+            return self.spans.spans(key, module, nodes, source, splice)
+
+        anchors = AnchorTexts(self._anchors.get(key)) if incremental else None
+        if anchors is not None:
+            self._anchors[key] = anchors
+
         @analysis_settings()
         def run() -> FileResult:
             if incremental:
@@ -217,6 +237,8 @@ class LintSession:
                 index,
                 data=encode_buffer(text),
                 selected=selected_codes(config),
+                locate=locate if incremental else spans,
+                anchors=anchors,
             )
 
         result = _on_big_stack(run)
@@ -320,7 +342,7 @@ class LintSession:
         dependants: set[Path] = set()
         for project in self._projects.values():
             for open_path in self._buffers:
-                if resolved & set(project.index.dependencies(open_path)):
+                if resolved & project.index.dependency_paths(open_path):
                     dependants.add(open_path)
         if not all(self._is_indexed(path) for path in python):
             self._projects.clear()

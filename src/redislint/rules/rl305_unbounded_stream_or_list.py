@@ -67,14 +67,19 @@ class UnboundedStreamOrList(Rule):
     @classmethod
     def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
         kept = []
+        # What consumes each (project, kind): the same for every finding of it.
+        consumers: dict[tuple[str, str], set[str]] = {}
         for finding in findings:
             if finding.deferred is None or len(finding.deferred) != 3:
                 kept.append(finding)
                 continue
             root, kind, glob = finding.deferred
-            consumers = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
-            consumers |= in_project(facts.globs("key-dropped"), root)
-            if not any(_overlap(glob, other) for other in consumers):
+            known = consumers.get((root, kind))
+            if known is None:
+                known = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
+                known |= in_project(facts.globs("key-dropped"), root)
+                consumers[(root, kind)] = known
+            if glob not in known and not any(_overlap(glob, other) for other in known):
                 kept.append(finding)
         return kept
 

@@ -1012,6 +1012,28 @@ def _char_matches(token: str, char_token: str) -> bool:
     return token == literal
 
 
+_SPECIAL = re.compile(r"[*?\[\]]")
+
+
+def _literal_edges_agree(a: str, b: str) -> bool:
+    """False when the plain characters two globs start with (before any `*`, `?` or
+    class) or end with differ: then neither can contain the other, since a plain
+    character matches only itself. A cheap first test for the dynamic programme below
+    (RL305's project resolution compares every pushed list with every consumed one)."""
+    first_a, first_b = _SPECIAL.search(a), _SPECIAL.search(b)
+    head_a = a if first_a is None else a[: first_a.start()]
+    head_b = b if first_b is None else b[: first_b.start()]
+    common = min(len(head_a), len(head_b))
+    if head_a[:common] != head_b[:common]:
+        return False
+    if first_a is None or first_b is None:
+        return True  # a plain string: its head is all of it, and was compared
+    tail_a = a[max(a.rfind(c) for c in "*?[]") + 1 :]
+    tail_b = b[max(b.rfind(c) for c in "*?[]") + 1 :]
+    common = min(len(tail_a), len(tail_b))
+    return common == 0 or tail_a[-common:] == tail_b[-common:]
+
+
 def subsumes(namespace: str, key: str) -> bool:
     """True when every key the `key` glob can stand for matches the `namespace` glob.
 
@@ -1019,6 +1041,8 @@ def subsumes(namespace: str, key: str) -> bool:
     `order:*` is in `order:*` and in `*`, but `*:x` is not in `cache:*` (the unknown
     prefix might not be `cache`). That is what keeps namespace matching sound.
     """
+    if not _literal_edges_agree(namespace, key):
+        return False
     ns, k = _tokens(namespace), _tokens(key)
     # dp[i][j]: ns[:i] subsumes k[:j]
     previous = [True] + [False] * len(k)

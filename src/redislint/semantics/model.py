@@ -139,6 +139,8 @@ class FileModel:
         self.table = table
         self._expiries: dict[int, Expiry] = {}
         self._others: dict[str, FileModel] = {}
+        # The declared namespace of each key glob: asked for every call by several rules.
+        self._namespaces: dict[str, KeyspaceEntry | None] = {}
 
     @cached_property
     def is_test_path(self) -> bool:
@@ -151,11 +153,16 @@ class FileModel:
         return self.config.effective_keyspace()
 
     def role(self, pattern: KeyPattern | None) -> str | None:
-        entry = role_of(pattern, self.keyspace)
+        entry = self.namespace(pattern)
         return entry.role if entry is not None else None
 
     def namespace(self, pattern: KeyPattern | None) -> KeyspaceEntry | None:
-        return role_of(pattern, self.keyspace)
+        if pattern is None:
+            return None
+        glob = pattern.glob
+        if glob not in self._namespaces:
+            self._namespaces[glob] = role_of(pattern, self.keyspace)
+        return self._namespaces[glob]
 
     def client_of(self, scope: str, expr: ir.IR) -> Client | None:
         return self.resolver.client(self.facts, scope, expr)

@@ -215,10 +215,22 @@ class ProjectIndex:
             return None
         if near_path is not None:
             self._edges.setdefault(near_path, set()).add(str(path))
-        return self.facts_for_file(path)
+        # `find_module` resolved the path already (a resolve is a system call per part
+        # of the path, and each use of an imported name comes here).
+        return self._facts_for_key(str(path), path, None)
 
     def dependencies(self, path: Path) -> dict[str, str]:
         """The project files `path`'s analysis read, transitively, with their content hash."""
+        found: dict[str, str] = {}
+        for dependency in sorted(self.dependency_paths(path)):
+            digest = self._hashes.get(dependency) or file_hash(dependency)
+            if digest is not None:
+                found[dependency] = digest
+        return found
+
+    def dependency_paths(self, path: Path) -> set[str]:
+        """The project files `path`'s analysis read, transitively (without hashing them,
+        for the language server, which asks at every save which buffers a file feeds)."""
         start = str(path.resolve())
         seen: set[str] = set()
         pending = [start]
@@ -227,12 +239,7 @@ class ProjectIndex:
                 if target not in seen and target != start:
                     seen.add(target)
                     pending.append(target)
-        found: dict[str, str] = {}
-        for dependency in sorted(seen):
-            digest = self._hashes.get(dependency) or file_hash(dependency)
-            if digest is not None:
-                found[dependency] = digest
-        return found
+        return seen
 
     def dependency_shapes(self, dependencies: dict[str, str]) -> dict[str, str]:
         """What the analysis of an importer can see of each dependency (`dependencies`:
@@ -269,6 +276,9 @@ class ProjectIndex:
     def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
         """Parse and collect a file once; None when it cannot be read or parsed."""
         key = str(path.resolve()) if source is None else str(path)
+        return self._facts_for_key(key, path, source)
+
+    def _facts_for_key(self, key: str, path: Path, source: str | None) -> ModuleFacts | None:
         if key in self._facts:
             return self._facts[key]
         if key in self._failed:
