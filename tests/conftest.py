@@ -74,11 +74,14 @@ def cluster_client(cluster_server: RedisServer) -> Iterator[redis.Redis]:
         client.close()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs really run in this process, not in a forked child
-    (`parallel.CONTAIN_IN_PROCESS`): for tests that record calls (counters, a profiler)
-    made during a run, which a child would make in its own memory."""
+    """Runs inside the test process really run in it, not in a forked child
+    (`parallel.CONTAIN_IN_PROCESS`): tests record calls (counters, a profiler, patched
+    functions) made during a run, which a child would make in its own memory, and a
+    counter that silently stays at zero proves nothing. The forked child is tested
+    through the real command line in subprocesses (tests/test_reliability.py), where
+    this does not apply."""
     from redislint import parallel
 
     monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)

@@ -350,6 +350,7 @@ def _count(root: Path, shape: str, n: int, monkeypatch: pytest.MonkeyPatch) -> d
             profile.disable()
 
     monkeypatch.setattr(parallel, "on_big_stack", profiled)
+    monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)  # no forked child: count here
     outcome = check_paths([name], config, cwd=folder, jobs=1)
     monkeypatch.undo()
     assert not outcome.errors

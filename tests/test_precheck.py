@@ -95,7 +95,6 @@ def test_quick_check_still_rejects_syntax_errors() -> None:
     assert (rejection.line, rejection.message) == (1, "syntax error: invalid syntax")
 
 
-@pytest.mark.usefixtures("in_this_process")  # the parses are recorded here
 def test_an_imported_module_libcst_cannot_survive_is_never_parsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,8 @@ The later SET is excused when it cannot drop a TTL or when the TTL comes back:
 - a later call in the function gives the key an expiry again, or the key is deleted
   between the expiry and the SET (nothing to drop);
 - the two calls are on mutually exclusive paths (`if`/`else` arms, `try`/`except`,
-  `match` cases).
+  `match` cases, the rest of a block after `if c: ... return`), as the traversal
+  recorded them (`CallSite.blocks`, no walk of the function per pair: issue 12).
 The keys must be the same key (rules.md "Same key, different keys").
 """
 
@@ -21,7 +22,7 @@ import libcst as cst
 from redislint.rules._base import NodeEdit, NodeFix, Rule
 from redislint.rules._edits import with_keyword
 from redislint.semantics import ir
-from redislint.semantics.branches import exclusive
+from redislint.semantics.atomicity import mutually_exclusive
 from redislint.semantics.expiry import DELETE_COMMANDS, FIELD_EXPIRE, given
 from redislint.semantics.key_index import KeyIndex
 from redislint.semantics.model import KeyArg, RedisCall
@@ -31,11 +32,10 @@ class SetDropsTtl(Rule):
     CODE = "RL204"
 
     def check(self) -> None:
-        for scope_key, calls in self.model.calls_by_scope().items():
+        for calls in self.model.calls_by_scope().values():
             expiring = [c for c in calls if self._gives_expiry(c)]
             if not expiring:
                 continue
-            root = self._root(scope_key)
             # calls filed by the keys the searches below compare, so that each SET
             # meets only the calls of its own key (issue 12: each SET scanned the body)
             expiries: KeyIndex[RedisCall] = KeyIndex()
@@ -57,7 +57,7 @@ class SetDropsTtl(Rule):
                         if e is not call
                         and _runs_after(call, e)
                         and _same_key(e.keys[0], key)
-                        and not exclusive(root, e.node, call.node)
+                        and not mutually_exclusive(e.site.blocks, call.site.blocks)
                         and not self._deleted_between(near, e, call, key)
                     ),
                     None,
@@ -68,7 +68,7 @@ class SetDropsTtl(Rule):
                     other is not call
                     and _runs_after(other, call)
                     and self._restores(other, key)
-                    and not exclusive(root, other.node, call.node)
+                    and not mutually_exclusive(other.site.blocks, call.site.blocks)
                     for other in near
                 ):
                     continue
@@ -111,14 +111,6 @@ class SetDropsTtl(Rule):
             and any(_same_key(k, key) for k in other.keys)
             for other in calls
         )
-
-    def _root(self, scope_key: str) -> cst.CSTNode:
-        scope = self.model.enclosing_function(scope_key)
-        if scope.node is not None:
-            return scope.node
-        module = self.model.facts.module
-        assert module is not None
-        return module
 
     # -- reporting ------------------------------------------------------------------
     def _report(self, call: RedisCall, earlier: RedisCall, key: KeyArg) -> None:

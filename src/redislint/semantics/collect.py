@@ -300,6 +300,12 @@ class _Collector:
             self._in_block(node, 1, "if", node.orelse)
         self.statement = saved
 
+    def on_IfExp(self, node: cst.IfExp) -> None:
+        """`a if c else b`: the two arms are exclusive paths, as an `if`'s are."""
+        self.walk(node.test)
+        self._in_block(node, 0, "if", node.body)
+        self._in_block(node, 1, "if", node.orelse)
+
     def on_While(self, node: cst.While) -> None:
         saved = self.statement
         self.statement = node
