@@ -53,9 +53,9 @@ def analysis_settings() -> Iterator[None]:
 
     Also a decorator (`@analysis_settings()`) for the functions workers run.
 
-    Parsing allocates millions of short-lived nodes and the index keeps every tree
-    alive, so with the default thresholds the collector keeps re-scanning a large,
-    growing heap (measured: a third of a cold run on redis-py). Syntax trees hold no
+    Parsing allocates millions of short-lived nodes and the index keeps the trees that
+    later files may read, so with the default thresholds the collector keeps re-scanning
+    a large heap (measured: a third of a cold run on redis-py). Syntax trees hold no
     reference cycles, so they are freed by reference counting anyway.
     """
     saved_gc, saved_limit = gc.get_threshold(), sys.getrecursionlimit()

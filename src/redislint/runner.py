@@ -87,6 +87,7 @@ def _check_jobs(
     explain: bool = False,
 ) -> RunOutcome:
     outcome = RunOutcome()
+    index.check_in_order([job.path for job in jobs])  # trees are freed once not needed
     for job in jobs:
         try:
             result = check_file(
@@ -105,6 +106,8 @@ def _check_jobs(
         except RecursionError:
             outcome.errors.append(f"{job.rel_path}: internal error: nesting too deep to analyse")
             continue
+        finally:
+            index.finished(job.path)
         outcome.files_checked += 1
         outcome.checked_paths.append(job.rel_path)
         outcome.findings.extend(result.findings)
@@ -169,6 +172,7 @@ def _facts_shard(
     """Project facts of files the run does not check (no rule runs on them)."""
     with ProjectIndex(config) as index:
         facts: dict[str, FileFacts] = {}
+        index.check_in_order([job.path for job in jobs])
         for job in jobs:
             cached = cache.lookup(job.rel_path, job.data) if cache is not None else None
             if cached is not None:
@@ -178,6 +182,8 @@ def _facts_shard(
                 found = facts_of_file(job.path, job.rel_path, config, index, data=job.data)
             except Exception:  # a file outside the run must never fail the run
                 continue
+            finally:
+                index.finished(job.path)
             facts[str(job.path)] = found
             if cache is not None:
                 dependencies = index.dependencies(job.path)

@@ -261,6 +261,14 @@ class Resolver:
         self._facts_by_path = _no_module
         self._importers = None
 
+    def forget(self, path: str) -> None:
+        """Drop what is remembered of one module's call sites (its facts were released):
+        a module parsed again has new call sites, and a rule must never be handed the
+        old ones. Resolved values name modules by path and hold no syntax, so they stay."""
+        self._by_name.pop(path, None)
+        for key in [key for key in self._callers if key[0] == path]:
+            del self._callers[key]
+
     def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
         """The facts of project module `name`, as imported from the file `near_path`."""
         return self._load_module(name, near_path)

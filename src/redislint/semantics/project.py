@@ -1,13 +1,17 @@
 """Cross-file facts: which module a file is, and the facts of project modules it imports.
 
 Project modules are analysed on demand, when a checked file imports from one of them
-(a client, a factory, a key builder, a constant), and each is parsed at most once per
-process: a later check of the same file reuses the parsed tree and its facts.
+(a client, a factory, a key builder, a constant), and each is parsed once per process
+while it may still be needed: a later check of the same file reuses the parsed tree and
+its facts. A run that says in which order it checks its files (`check_in_order`) frees
+the trees no later file can read (`semantics/retention.py`); one asked for again is
+parsed again from the text it was parsed from.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import libcst as cst
@@ -19,6 +23,7 @@ from redislint.precheck import Rejection, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
+from redislint.semantics.retention import Retention
 from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
@@ -88,13 +93,18 @@ class ProjectIndex:
         # What an importer's result can depend on in each of those files, by file
         # (`dependency_shapes`): computed at most once per file and process.
         self._shapes: dict[str, str | None] = {}
+        # The text each module was parsed from (kept when its facts are released).
         self._texts: dict[str, str] = {}
+        # Modules whose facts (and syntax tree) were released: parsed again from `_texts`.
+        self._released: set[str] = set()
+        self._retention: Retention | None = None
         # CPython's verdict per file: (text, guarded, rejection), see `precheck`.
         self._prechecked: dict[str, tuple[str, bool, Rejection | None]] = {}
         # The project's import graph, read textually on first need (`_scan_project`):
         # imported project file -> the files importing it, and the files a Redis-using
         # module imports (helpers that may receive its client).
         self._importers: dict[str, list[str]] = {}
+        self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
         self._scanned_files: set[str] = set()
         self._helpers: set[str] = set()
@@ -127,6 +137,8 @@ class ProjectIndex:
         used after this.
         """
         self._facts.clear()
+        self._released.clear()
+        self._retention = None
         self._texts.clear()
         self._prechecked.clear()
         self._importer_texts.clear()
@@ -139,7 +151,50 @@ class ProjectIndex:
             self.roots.append(root)
 
     def facts_by_path(self, path: str) -> ModuleFacts | None:
-        return self._facts.get(path)
+        facts = self._facts.get(path)
+        if facts is None and path in self._released:
+            facts = self._parse_again(path)
+        return facts
+
+    # -- freeing syntax trees (issue 13: memory) ---------------------------------------
+
+    def check_in_order(self, paths: Sequence[Path]) -> None:
+        """The files this index will check, in this order: from now on `finished(path)`
+        releases the facts of every module that no later one of them may read."""
+        self._retention = Retention(
+            [str(path.resolve()) for path in paths],
+            lambda module: self._imports.get(module, ()),
+            lambda module: self._importers.get(module, ()),
+        )
+
+    def finished(self, path: Path) -> None:
+        """`path` is checked: release the modules the files after it cannot need.
+
+        Only modules the project's import graph covers are released (it is read on first
+        need, `_scan_project`; until then nothing is): for the others, who imports them
+        is unknown."""
+        retention = self._retention
+        if retention is None or not self._scanned:
+            return
+        done = retention.position(str(path.resolve()))
+        unneeded = [
+            key
+            for key in self._facts
+            if key in self._scanned_files and not retention.needed(key, done)
+        ]
+        for key in unneeded:
+            self.release(key)
+
+    def release(self, key: str) -> None:
+        """Forget a module's facts, and with them its syntax tree; the text stays, so a
+        later request parses the same text again (the same facts, the same findings)."""
+        if self._facts.pop(key, None) is not None:
+            self._released.add(key)
+            self.resolver.forget(key)
+
+    def _parse_again(self, key: str) -> ModuleFacts:
+        text = self._texts[key]
+        return self.register(Path(key), cst.parse_module(text), key, text)
 
     def find_module(self, name: str, near_path: str | None = None) -> Path | None:
         """The file of project module `name`, searching the importing file's root first."""
@@ -281,6 +336,8 @@ class ProjectIndex:
     def _facts_for_key(self, key: str, path: Path, source: str | None) -> ModuleFacts | None:
         if key in self._facts:
             return self._facts[key]
+        if key in self._released:
+            return self._parse_again(key)
         if key in self._failed:
             return None
         try:
@@ -325,6 +382,7 @@ class ProjectIndex:
         self.add_root(root)
         facts = collect(module, key or str(path.resolve()), name, is_package)
         self._facts[facts.path] = facts
+        self._released.discard(facts.path)
         if source is not None:
             self._texts[facts.path] = source
         return facts
@@ -352,6 +410,8 @@ class ProjectIndex:
             self._scanned.add(top)
             for path in discover([str(top)], self.config, top).files:
                 self._scan_file(path, importers)
+            if self._retention is not None:
+                self._retention.graph_changed()
         return importers
 
     def _scan_file(self, path: Path, importers: dict[str, list[str]]) -> None:
@@ -374,6 +434,7 @@ class ProjectIndex:
             if found is None or str(found) == key:
                 continue
             imported = True
+            self._imports.setdefault(key, set()).add(str(found))
             known = importers.setdefault(str(found), [])
             if key not in known:
                 known.append(key)
