@@ -211,6 +211,8 @@ def parse_counts(tree: Path, paths: Sequence[str]) -> str:
         "n = [0]\nreal = libcst.parse_module\n"
         "def counted(*a, **k):\n    n[0] += 1\n    return real(*a, **k)\n"
         "libcst.parse_module = counted\n"
+        "from redislint import parallel\n"
+        "parallel.CONTAIN_IN_PROCESS = False  # count here, not in a forked child\n"
         "from click.testing import CliRunner\nfrom redislint.cli import main\n"
         "r = CliRunner().invoke(main, sys.argv[1:])\n"
         "doc = json.loads(r.stdout)\n"
