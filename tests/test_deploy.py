@@ -324,7 +324,9 @@ def test_pyyaml_is_imported_only_for_yaml_files(tmp_path: Path) -> None:
     write(tmp_path, {"app.py": "import redis\n", "redis.conf": "appendonly no\n"})
     code = (
         "import sys\nfrom pathlib import Path\nfrom redislint.config import Config\n"
+        "from redislint import parallel\n"
         "from redislint.runner import check_paths\n"
+        "parallel.CONTAIN_IN_PROCESS = False  # the analysis imports here, not in a child\n"
         "check_paths(['.'], Config(root=Path.cwd()), jobs=1)\n"
         "print('yaml' in sys.modules)\n"
     )

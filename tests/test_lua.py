@@ -74,7 +74,8 @@ def _imports_luaparser(tmp_path: Path, source: str) -> bool:
     probe = textwrap.dedent(
         """
         import sys
-        from redislint import check_paths
+        from redislint import check_paths, parallel
+        parallel.CONTAIN_IN_PROCESS = False  # the analysis imports here, not in a child
         check_paths([sys.argv[1]])
         print("luaparser" in sys.modules)
         """
