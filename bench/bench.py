@@ -18,6 +18,7 @@ import contextlib
 import gc
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -104,18 +105,26 @@ def main() -> None:
     # frequency) slows both sides alike instead of one phase.
     clock = _cpu_seconds if args.cpu_time else time.perf_counter
     parse_time = check_time = float("inf")
+    round_ratios: list[float] = []
     for _ in range(args.runs):
         parse_round = _best_of(1, parse_only, clock)
         check_round = _best_of(1, redislint_cold, clock)
         if args.verbose:
             print(f"round: parse {parse_round:.2f} s, check {check_round:.2f} s")
         parse_time, check_time = min(parse_time, parse_round), min(check_time, check_round)
+        round_ratios.append(check_round / parse_round)
     redislint_warm()  # fills the cache
     warm_time = _best_of(args.runs, redislint_warm)
     print(f"files: {len(files)}  lines: {lines}")
     print(f"libcst parse only : {parse_time:7.2f} s  ({lines / parse_time:,.0f} lines/s)")
     print(f"redislint check   : {check_time:7.2f} s  ({lines / check_time:,.0f} lines/s)")
     print(f"ratio check/parse : {check_time / parse_time:7.2f}x  (budget 1.15x)")
+    # Each round's own ratio compares two runs made seconds apart: on a machine whose
+    # speed drifts between rounds, their median is steadier than the best-of ratio.
+    print(
+        f"  per round       : median {statistics.median(round_ratios):.2f}x, range "
+        f"{min(round_ratios):.2f}-{max(round_ratios):.2f}x"
+    )
     print(f"re-run, cached    : {warm_time:7.2f} s  ({warm_time / parse_time:.2f}x the parse)")
     shutil.rmtree(workdir, ignore_errors=True)
 
