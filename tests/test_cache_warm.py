@@ -310,3 +310,26 @@ def test_a_comment_that_mentions_redis_rechecks_the_importers_it_lets_through(
     seen.clear()
     assert invoke_cli([*ARGS, "app"], project).output == first.output
     assert sorted(seen) == ["plain.py", "reader.py"]
+
+
+def test_a_module_becomes_a_helper_and_stops_being_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that never mentions Redis is analysed only while a Redis-using file
+    imports it: the warm run follows the importer's edits both ways, as `--no-cache`."""
+    monkeypatch.setattr(cache, "_RACY_SECONDS", 0.0)
+    (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
+    (tmp_path / "helpers.py").write_text("def wipe(c):\n    c.flushall()\n")
+    plain = "import redis\n\nr = redis.Redis()\n"
+    importing = "import redis\nfrom helpers import wipe\n\nr = redis.Redis()\nwipe(r)\n"
+    app = tmp_path / "app.py"
+    outputs = []
+    for text in (plain, importing, plain):
+        app.write_text(text)
+        os.utime(app, (PAST + len(outputs), PAST + len(outputs)))
+        warm = invoke_cli([*ARGS, "."], tmp_path).output
+        cold = invoke_cli([*ARGS, "--no-cache", "."], tmp_path).output
+        assert warm == cold, text
+        outputs.append(warm)
+    assert "helpers.py:2:5: RL301" in outputs[1]
+    assert "RL301" not in outputs[0] and "RL301" not in outputs[2]

@@ -364,6 +364,7 @@ def check_paths(
     if planned is not None:
         outcome = planned.outcome
         work = [_Job(path, rel, data) for path, rel, data in planned.misses]
+        work += _reopen_imported_hits(outcome, work, base, cwd)
     elif stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
@@ -393,6 +394,44 @@ def check_paths(
     outcome.blind_files.sort()
     outcome.notes.sort(key=lambda note: note[0])
     return outcome
+
+
+def _reopen_imported_hits(
+    outcome: RunOutcome, work: list[_Job], config: Config, cwd: Path
+) -> list[_Job]:
+    """The cache hits that a changed file's import lines name, taken back out of
+    `outcome` to be checked again (not looked up).
+
+    A module that never mentions Redis is analysed only while a Redis-using file
+    imports it (a helper): a changed file that starts importing it changes that verdict,
+    which the module's own entry cannot know (its bytes did not change)."""
+    if not work or not outcome.facts:
+        return []
+    hits = {str(Path(path).resolve()): path for path in outcome.facts}
+    reopened: dict[str, str] = {}
+    with ProjectIndex(config) as index:
+        for job in work:
+            if not is_python_file(job.path.name):
+                continue
+            text = job.data.decode("utf-8", errors="replace")
+            for target in index.imported_files(text, job.path):
+                if str(target) in hits:
+                    reopened[str(target)] = hits[str(target)]
+    jobs: list[_Job] = []
+    for original in reopened.values():
+        path = Path(original)
+        rel = display_path(path, cwd)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue  # unreadable now: its cached result stands
+        outcome.findings = [f for f in outcome.findings if f.path != rel]
+        del outcome.facts[original]
+        if rel in outcome.checked_paths:
+            outcome.checked_paths.remove(rel)
+            outcome.files_checked -= 1
+        jobs.append(_Job(path, rel, data))
+    return jobs
 
 
 def _note_nested_excludes(

@@ -136,7 +136,8 @@ class ProjectIndex:
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
         self._scanned_files: set[str] = set()
-        self._helpers: set[str] = set()
+        # Helpers (modules a Redis-using file imports) -> those importers.
+        self._helpers: dict[str, set[str]] = {}
         self._importer_texts: dict[str, str] = {}
         self.resolver = Resolver(
             self.load_module,
@@ -298,19 +299,24 @@ class ProjectIndex:
         check one file). Only the import lines are read, and each imported module's
         text is checked once per process.
         """
-        if "import" not in source:
-            return False
-        name, is_package, _ = self.module_name(path)
-        package = name if is_package else name.rpartition(".")[0]
         near = str(self._real(path))
-        for candidate in _imported_modules(source, package):
-            found = self.find_module(candidate, near)
-            if found is None:
-                continue
+        for found in self.imported_files(source, path):
             self._edges.setdefault(near, set()).add(str(found))
             if self._mentions_redis(found):
                 return True
         return False
+
+    def imported_files(self, source: str, path: Path) -> list[Path]:
+        """The project files the import lines of `source` (the text of `path`) name, read
+        textually as `imports_redis_module` reads them."""
+        if "import" not in source:
+            return []
+        name, is_package, _ = self.module_name(path)
+        package = name if is_package else name.rpartition(".")[0]
+        near = str(self._real(path))
+        names = _imported_modules(source, package)
+        found = (self.find_module(candidate, near) for candidate in names)
+        return [target for target in found if target is not None]
 
     def _mentions_redis(self, path: Path) -> bool:
         key = str(path)
@@ -500,7 +506,7 @@ class ProjectIndex:
             if key not in known:
                 known.append(key)
             if uses_redis:
-                self._helpers.add(str(found))
+                self._helpers.setdefault(str(found), set()).add(key)
         if imported:
             self._importer_texts[key] = text
 
@@ -508,7 +514,14 @@ class ProjectIndex:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
         self._scan_project(path)
-        return str(self._real(path)) in self._helpers
+        key = str(self._real(path))
+        importers = self._helpers.get(key)
+        if not importers:
+            return False
+        # What makes it a helper is its importers' text: a cached result depends on them
+        # (an importer that drops the import or stops using Redis makes it skipped again).
+        self._edges.setdefault(key, set()).update(importers)
+        return True
 
     def importer_facts(self, path: str, name: str) -> list[ModuleFacts] | None:
         """The facts of the project modules that import module `path` and mention `name`
