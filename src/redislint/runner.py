@@ -25,7 +25,7 @@ from redislint.deploy_engine import (
     read_deployments,
     relevant_files,
 )
-from redislint.discovery import discover, find_git_root, is_python_file
+from redislint.discovery import discover, find_git_root, is_python_file, prefilter
 from redislint.engine import (
     FileAnalysis,
     FileResult,
@@ -408,23 +408,26 @@ def _reopen_imported_hits(
     if not work or not outcome.facts:
         return []
     hits = {str(Path(path).resolve()): path for path in outcome.facts}
-    reopened: dict[str, str] = {}
+    reopened: dict[str, bytes] = {}
     with ProjectIndex(config) as index:
         for job in work:
-            if not is_python_file(job.path.name):
-                continue
             text = job.data.decode("utf-8", errors="replace")
+            if not is_python_file(job.path.name) or not prefilter(text, config):
+                continue  # only a Redis-using importer makes a helper
             for target in index.imported_files(text, job.path):
-                if str(target) in hits:
-                    reopened[str(target)] = hits[str(target)]
+                original = hits.get(str(target))
+                if original is None or original in reopened:
+                    continue
+                try:
+                    data = target.read_bytes()
+                except OSError:
+                    continue  # unreadable now: its cached result stands
+                if not prefilter(data.decode("utf-8", errors="replace"), config):
+                    reopened[original] = data  # its verdict depends on its importers
     jobs: list[_Job] = []
-    for original in reopened.values():
+    for original, data in reopened.items():
         path = Path(original)
         rel = display_path(path, cwd)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue  # unreadable now: its cached result stands
         outcome.findings = [f for f in outcome.findings if f.path != rel]
         del outcome.facts[original]
         if rel in outcome.checked_paths:
@@ -526,7 +529,11 @@ def _check_group(
             if explain:
                 note = "cache hit: unchanged since the last run, not analysed again"
                 outcome.notes.append((job.rel_path, config.config_path, note))
-        work = work if looked_up else misses
+        if not looked_up:
+            reopened = _reopen_imported_hits(outcome, misses, config, cwd or Path.cwd())
+            again = {job.rel_path for job in reopened}
+            outcome.notes = [note for note in outcome.notes if note[0] not in again]
+            work = misses + reopened
     crashed = partial(_crashed_check, selected)
     for part in run_sharded(
         _check_shard,
