@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support import invoke_cli
 
-from redislint import cache, parallel, runner
+from redislint import cache, runner
 
 DB = """
 import redis
@@ -83,8 +83,8 @@ def _refuse_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _checked_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the files the runner analyses (and let it analyse them, in this process)."""
-    monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)
+    """Record the files the runner analyses (and let it analyse them; in this process:
+    the autouse `in_this_process` fixture)."""
     seen: list[str] = []
     real = runner.check_file
 

@@ -172,6 +172,34 @@ def _parses(text: str) -> bool:
     return True
 
 
+def _spliced_tree_is_the_full_parse(parser: IncrementalParser, name: str, text: str) -> bool:
+    """Parse the edited `text` incrementally; when a tree was spliced, assert it is the
+    tree (and prints the text) of a full parse. True when a spliced tree was compared."""
+    module = parser.parse(name, text)
+    try:
+        expected: cst.Module | None = cst.parse_module(text)
+    except Exception:
+        expected = None
+    if module is None:
+        if expected is not None:
+            parser.remember(name, text, expected)
+        return False
+    assert expected is not None, f"{name}: spliced a text that does not parse"
+    assert module.code == expected.code, f"{name}: the spliced tree prints other text"
+    assert module.deep_equals(expected), f"{name}: spliced tree differs:\n{text}"
+    return True
+
+
+def _same_check(warm: LintSession, full: LintSession, path: Path, name: str, text: str) -> bool:
+    """Assert the warm session's check of `path` is the full one's (error, findings with
+    positions and fixes, fingerprints); True when it has findings."""
+    got, expected = warm.check(path), full.check(path)
+    assert got.error == expected.error
+    assert got.findings == expected.findings, f"{name}:\n{text}"
+    assert [f.fingerprint for f in got.findings] == [f.fingerprint for f in expected.findings]
+    return bool(expected.findings)
+
+
 def test_spliced_trees_equal_full_parses() -> None:
     """Every spliced tree is the tree a full parse gives, and prints the same text."""
 
@@ -182,19 +210,7 @@ def test_spliced_trees_equal_full_parses() -> None:
         for name, original in _variants():
             parser.remember(name, original, cst.parse_module(original))
             for text in _sequence(rng, original, 45):
-                module = parser.parse(name, text)
-                try:
-                    expected = cst.parse_module(text)
-                except Exception:
-                    expected = None
-                if module is None:
-                    if expected is not None:
-                        parser.remember(name, text, expected)
-                    continue
-                assert expected is not None, f"{name}: spliced a text that does not parse"
-                assert module.code == expected.code, f"{name}: the spliced tree prints other text"
-                assert module.deep_equals(expected), f"{name}: spliced tree differs:\n{text}"
-                checked += 1
+                checked += _spliced_tree_is_the_full_parse(parser, name, text)
         return checked, parser.spliced
 
     checked, spliced = on_big_stack(analysis_settings()(run))
@@ -229,14 +245,8 @@ def test_incremental_findings_equal_a_full_check(project: Path) -> None:
             warm.update(path, text)
             full.update(path, text)
             full.parser.forget(str(path.resolve()))
-            got, expected = warm.check(path), full.check(path)
-            assert got.error == expected.error
-            assert got.findings == expected.findings, f"{name}:\n{text}"
-            assert [f.fingerprint for f in got.findings] == [
-                f.fingerprint for f in expected.findings
-            ]
+            with_findings += _same_check(warm, full, path, name, text)
             compared += 1
-            with_findings += bool(expected.findings)
     print(f"{compared} checks compared, {with_findings} with findings")
     assert compared > 120
     assert with_findings > compared // 2  # the edits kept most files reporting
@@ -363,16 +373,7 @@ def test_edits_inside_classes_splice_inside_and_equal_full_parses() -> None:
         for name, original in _classy_sources():
             parser.remember(name, original, cst.parse_module(original))
             for text in _block_sequence(rng, original, 120):
-                module = parser.parse(name, text)
-                expected = cst.parse_module(text) if _parses(text) else None
-                if module is None:
-                    if expected is not None:
-                        parser.remember(name, text, expected)
-                    continue
-                assert expected is not None, f"{name}: spliced a text that does not parse"
-                assert module.code == expected.code, f"{name}: the spliced tree prints other text"
-                assert module.deep_equals(expected), f"{name}: spliced tree differs:\n{text}"
-                checked += 1
+                checked += _spliced_tree_is_the_full_parse(parser, name, text)
         return checked, parser.spliced, parser.spliced_inside
 
     checked, spliced, inside = on_big_stack(analysis_settings()(run))
@@ -398,14 +399,8 @@ def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> N
             full.open(path, text)
             full.parser.forget(str(path.resolve()))
             full.spans.forget(str(path.resolve()))
-            got, expected = warm.check(path), full.check(path)
-            assert got.error == expected.error
-            assert got.findings == expected.findings, f"{name}:\n{text}"
-            assert [f.fingerprint for f in got.findings] == [
-                f.fingerprint for f in expected.findings
-            ]
+            with_findings += _same_check(warm, full, path, name, text)
             compared += 1
-            with_findings += bool(expected.findings)
     print(f"{compared} checks compared, {warm.spans.derived} with derived positions")
     assert compared > 150
     assert with_findings > compared // 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import libcst as cst
@@ -306,17 +306,19 @@ class ProjectIndex:
                 return True
         return False
 
-    def imported_files(self, source: str, path: Path) -> list[Path]:
+    def imported_files(self, source: str, path: Path) -> Iterator[Path]:
         """The project files the import lines of `source` (the text of `path`) name, read
-        textually as `imports_redis_module` reads them."""
+        textually, one at a time (`imports_redis_module` stops at the first that
+        mentions Redis)."""
         if "import" not in source:
-            return []
+            return
         name, is_package, _ = self.module_name(path)
         package = name if is_package else name.rpartition(".")[0]
         near = str(self._real(path))
-        names = _imported_modules(source, package)
-        found = (self.find_module(candidate, near) for candidate in names)
-        return [target for target in found if target is not None]
+        for candidate in _imported_modules(source, package):
+            found = self.find_module(candidate, near)
+            if found is not None:
+                yield found
 
     def _mentions_redis(self, path: Path) -> bool:
         key = str(path)
