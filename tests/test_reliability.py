@@ -257,6 +257,45 @@ def test_a_damaged_cache_database_is_made_again(tmp_path: Path, damage: bytes) -
         assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] >= OTHERS
 
 
+def _write_through_a_damaged_cache(directory: str, start: object, answers: object) -> None:
+    from redislint.cache import ResultCache
+
+    cache = ResultCache(Config(root=Path(directory)), frozenset({"RL301"}))
+    start.wait()  # type: ignore[attr-defined]
+    for number in range(20):
+        cache.store(f"m{os.getpid()}_{number}.py", b"x = 1\n", [], {})
+    answers.put(cache.finish())  # type: ignore[attr-defined]
+
+
+def test_workers_that_find_the_cache_damaged_at_once_make_it_again_once(
+    tmp_path: Path,
+) -> None:
+    """Each worker of a run may find the damage; none may delete what another has just
+    made (that write then fails with "disk I/O error", seen in CI)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    workers = 4
+    for trial in range(15):
+        root = tmp_path / f"trial{trial}"
+        database = root / ".redislint_cache" / "cache.sqlite3"
+        database.parent.mkdir(parents=True)
+        database.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
+        start, answers = context.Barrier(workers), context.Queue()
+        processes = [
+            context.Process(target=_write_through_a_damaged_cache, args=(str(root), start, answers))
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        problems = [answers.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join()
+        assert problems == [None] * workers, (trial, problems)
+        with sqlite3.connect(database) as connection:
+            assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 20 * workers
+
+
 def test_a_cache_that_cannot_be_written_gives_one_warning(tmp_path: Path) -> None:
     root = _tree(tmp_path, {})
     (root / ".redislint_cache").write_text("a file where the cache folder should be")

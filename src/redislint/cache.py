@@ -31,7 +31,7 @@ import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -479,7 +479,6 @@ class ResultCache:
             return None
         if create:
             _make_directory(self.directory)
-        removed = False
         for attempt in range(_OPEN_ATTEMPTS):
             try:
                 self._connection = _open(self.database)
@@ -489,10 +488,10 @@ class ResultCache:
                     raise
                 time.sleep(0.02 * (attempt + 1))
             except sqlite3.DatabaseError:  # not a database, or a malformed one
-                if removed or not create:
+                if not create:
                     raise
-                _remove_database(self.database)
-                removed = True
+                self._connection = _made_again(self.database)
+                return self._connection
         return None  # pragma: no cover (the loop returns or raises)
 
 
@@ -532,6 +531,39 @@ def _open(database: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _made_again(database: Path) -> sqlite3.Connection:
+    """A damaged database replaced by an empty one, by one process at a time.
+
+    Every worker of a run can find the damage at the same moment. Without the lock, a
+    second worker deletes the database (and its -wal and -shm files) that the first one
+    has just made and is writing to, and that write fails with a disk I/O error. Under
+    the lock, a worker first looks again: another one may have made it already."""
+    with _repair_lock(database):
+        try:
+            return _open(database)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError:
+            _remove_database(database)
+        return _open(database)
+
+
+@contextlib.contextmanager
+def _repair_lock(database: Path) -> Iterator[None]:
+    """An exclusive lock beside the database (`flock`; none where there is no `fcntl`)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (Windows)
+        yield
+        return
+    with open(f"{database}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _make_directory(directory: Path) -> None:
