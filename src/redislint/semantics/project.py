@@ -35,10 +35,25 @@ _IMPORT_LINE = re.compile(
 )
 
 
+def _import_lines(source: str) -> Iterator[re.Match[str]]:
+    """`_IMPORT_LINE.finditer(source)`, trying only the lines that contain "import":
+    a multi-line pattern is otherwise tried at every character of the file."""
+    tried = -1
+    at = source.find("import")
+    while at != -1:
+        start = source.rfind("\n", 0, at) + 1
+        if start > tried:
+            tried = start
+            match = _IMPORT_LINE.match(source, start)
+            if match is not None:
+                yield match
+        at = source.find("import", at + 6)
+
+
 def _imported_modules(source: str, package: str) -> list[str]:
     """Module names an import line may refer to (`from a import b` may import `a.b`)."""
     names: list[str] = []
-    for match in _IMPORT_LINE.finditer(source):
+    for match in _import_lines(source):
         base, members, plain = match.groups()
         if plain is not None:
             names += [part.split()[0] for part in plain.split(",") if part.strip()]
@@ -139,6 +154,8 @@ class ProjectIndex:
         # Helpers (modules a Redis-using file imports) -> those importers.
         self._helpers: dict[str, set[str]] = {}
         self._importer_texts: dict[str, str] = {}
+        # (importer, name) -> whether that text mentions that name (`importer_facts`).
+        self._mentioned: dict[tuple[str, str], bool] = {}
         self.resolver = Resolver(
             self.load_module,
             self.facts_by_path,
@@ -172,6 +189,7 @@ class ProjectIndex:
         self._texts.clear()
         self._prechecked.clear()
         self._importer_texts.clear()
+        self._mentioned.clear()
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
@@ -512,6 +530,16 @@ class ProjectIndex:
         if imported:
             self._importer_texts[key] = text
 
+    def _mentions(self, importer: str, name: str) -> bool:
+        """Whether the importer's text has `name` as a word (`\\bname\\b`), once per
+        (importer, name): the same question comes back for every parameter resolved."""
+        known = self._mentioned.get((importer, name))
+        if known is None:
+            text = self._importer_texts.get(importer, "")
+            known = name in text and re.search(rf"\b{re.escape(name)}\b", text) is not None
+            self._mentioned[(importer, name)] = known
+        return known
+
     def imported_by_redis_module(self, path: Path) -> bool:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
@@ -530,10 +558,8 @@ class ProjectIndex:
         (a function or class it defines), parsed on demand; None when one of them cannot
         be parsed (its calls are unknown, so nothing may be concluded from the others)."""
         found: list[ModuleFacts] = []
-        pattern = re.compile(rf"\b{re.escape(name)}\b")
         for importer in self._scan_project(Path(path)).get(path, ()):
-            text = self._importer_texts.get(importer, "")
-            if not pattern.search(text):
+            if not self._mentions(importer, name):
                 continue
             self._edges.setdefault(path, set()).add(importer)
             facts = self.facts_for_file(Path(importer))
