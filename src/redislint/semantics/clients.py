@@ -247,7 +247,9 @@ class Resolver:
         self.replicas = frozenset(replicas)
         self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
         self._in_progress: set[tuple[str, str, ir.IR]] = set()
-        self._callers: dict[tuple[str, str], list[tuple[CallSite, int]]] = {}
+        # module path -> function key -> its call sites in that module (`callers`); by
+        # module, so that `forget` drops one module's without scanning everyone's.
+        self._callers: dict[str, dict[str, list[tuple[CallSite, int]]]] = {}
         self._by_name: dict[str, dict[str, list[CallSite]]] = {}
 
     # -- public ---------------------------------------------------------------------
@@ -266,8 +268,7 @@ class Resolver:
         a module parsed again has new call sites, and a rule must never be handed the
         old ones. Resolved values name modules by path and hold no syntax, so they stay."""
         self._by_name.pop(path, None)
-        for key in [key for key in self._callers if key[0] == path]:
-            del self._callers[key]
+        self._callers.pop(path, None)
 
     def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
         """The facts of project module `name`, as imported from the file `near_path`."""
@@ -875,9 +876,9 @@ class Resolver:
         The offset is 1 for a method called through an instance (`self.helper(p)`),
         where the first parameter is bound implicitly.
         """
-        cache_key = (facts.path, function_key)
-        if cache_key in self._callers:
-            return self._callers[cache_key]
+        known = self._callers.setdefault(facts.path, {})
+        if function_key in known:
+            return known[function_key]
         target = Function(facts.path, function_key)
         short = facts.scopes[function_key].name
         found: list[tuple[CallSite, int]] = []
@@ -893,7 +894,7 @@ class Resolver:
                     continue
                 if self.value(facts, site.scope, site.ir.args[0]) == target:
                     found.append((site, -1))  # marker: transaction() callback
-        self._callers[cache_key] = found
+        known[function_key] = found
         return found
 
     def _calls_by_name(self, facts: ModuleFacts) -> dict[str, list[CallSite]]:
