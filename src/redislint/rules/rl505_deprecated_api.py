@@ -17,6 +17,8 @@ reference in one fix).
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from redislint.rules._base import NodeEdit, NodeFix, Rule
@@ -29,6 +31,9 @@ from redislint.semantics.scopes import CallSite
 from redislint.semantics.usage import BodyIndex
 
 _STRICT = "StrictRedis"
+# `x.StrictRedis` as Python may write it: spaces, line continuations and comments may
+# stand between the dot and the name inside brackets.
+_STRICT_ATTRIBUTE = re.compile(r"\.(?:\s|\\|#[^\n]*)*StrictRedis\b")
 # Modules that export StrictRedis next to Redis.
 _STRICT_MODULES = frozenset({"redis", "redis.client", "redis.asyncio", "redis.asyncio.client"})
 
@@ -199,7 +204,6 @@ class DeprecatedApi(Rule):
         facts = self.model.facts
         if any(_STRICT in s.bindings for key, s in facts.scopes.items() if key):
             return  # rebound in a function or class: which one a name means is unproven
-        index = BodyIndex.build(module)
         found: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (reported node, node to rename)
         imports: list[tuple[cst.ImportFrom, cst.ImportAlias]] = []
         bound = facts.scopes[""].bindings.get(_STRICT, [])
@@ -227,7 +231,14 @@ class DeprecatedApi(Rule):
                         if not exported:
                             found.append((alias, alias.name))
         aliased = any(alias.asname is not None for _, alias in imports)
-        if from_redis and not aliased:
+        uses_name = from_redis and not aliased
+        # The module-wide index is a second walk of the module: built only when a use
+        # can exist (the imported name, or `something.StrictRedis` in the text) or a
+        # fix needs it, not for every file whose text merely says StrictRedis.
+        if not (uses_name or found or _STRICT_ATTRIBUTE.search(self.model.source)):
+            return
+        index = BodyIndex.build(module)
+        if uses_name:
             for name in index.names.get(_STRICT, []):
                 if not isinstance(index.parent_of(name), cst.ImportAlias):
                     found.append((name, name))
