@@ -24,6 +24,7 @@ from redislint.precheck import Rejection, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
+from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
 from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
@@ -116,6 +117,7 @@ class ProjectIndex:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.roots: list[Path] = []
+        self._real_paths: dict[str, Path] = {}  # see `real_path`
         for root in (config.root, config.root / "src"):
             self.add_root(root)
         self._facts: dict[str, ModuleFacts] = {}
@@ -123,7 +125,6 @@ class ProjectIndex:
         # Resolved paths, module names and package folders, once per path: a resolve is
         # a system call per part of the path, and a sparse tree of 4,240 files asked
         # 40,000 of them (imports of every file are followed, issue 13).
-        self._real_paths: dict[str, Path] = {}
         self._module_names: dict[str, tuple[str, bool, Path]] = {}
         self._packages: dict[Path, tuple[tuple[str, ...], Path]] = {}
         self._listings: dict[str, frozenset[str]] = {}
@@ -194,8 +195,8 @@ class ProjectIndex:
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
     def add_root(self, root: Path) -> None:
-        root = root.resolve()
-        if root.is_dir() and root not in self.roots:
+        root = self.real_path(root)
+        if root not in self.roots and root.is_dir():
             self.roots.append(root)
 
     def facts_by_path(self, path: str) -> ModuleFacts | None:
@@ -210,7 +211,7 @@ class ProjectIndex:
         """The files this index will check, in this order: from now on `finished(path)`
         releases the facts of every module that no later one of them may read."""
         self._retention = Retention(
-            [str(self._real(path)) for path in paths],
+            [str(self.real_path(path)) for path in paths],
             lambda module: self._imports.get(module, ()),
             lambda module: self._importers.get(module, ()),
         )
@@ -224,7 +225,7 @@ class ProjectIndex:
         retention = self._retention
         if retention is None or not self._scanned:
             return
-        done = retention.position(str(self._real(path)))
+        done = retention.position(str(self.real_path(path)))
         unneeded = [
             key
             for key in self._facts
@@ -242,10 +243,10 @@ class ProjectIndex:
 
     def _parse_again(self, key: str) -> ModuleFacts:
         text = self._texts[key]
-        return self.register(Path(key), cst.parse_module(text), key, text)
+        return self.register(Path(key), parse_checked(text), key, text)
 
-    def _real(self, path: Path) -> Path:
-        """`path.resolve()`, once per path."""
+    def real_path(self, path: Path) -> Path:
+        """`path.resolve()`, once per path (each one walks the path with system calls)."""
         key = str(path)
         real = self._real_paths.get(key)
         if real is None:
@@ -257,7 +258,7 @@ class ProjectIndex:
         key = str(path)
         known = self._module_names.get(key)
         if known is None:
-            known = module_name_for(self._real(path), self._packages)
+            known = module_name_for(self.real_path(path), self._packages)
             self._module_names[key] = known
         return known
 
@@ -279,7 +280,7 @@ class ProjectIndex:
                 ):
                     candidate = os.path.join(folder, entry)
                     if self._listed(folder, entry) and os.path.isfile(candidate):
-                        found = self._real(Path(candidate))
+                        found = self.real_path(Path(candidate))
                         break
                 if found is not None:
                     break
@@ -317,7 +318,7 @@ class ProjectIndex:
         check one file). Only the import lines are read, and each imported module's
         text is checked once per process.
         """
-        near = str(self._real(path))
+        near = str(self.real_path(path))
         for found in self.imported_files(source, path):
             self._edges.setdefault(near, set()).add(str(found))
             if self._mentions_redis(found):
@@ -332,7 +333,7 @@ class ProjectIndex:
             return
         name, is_package, _ = self.module_name(path)
         package = name if is_package else name.rpartition(".")[0]
-        near = str(self._real(path))
+        near = str(self.real_path(path))
         for candidate in _imported_modules(source, package):
             found = self.find_module(candidate, near)
             if found is not None:
@@ -373,7 +374,7 @@ class ProjectIndex:
     def dependency_paths(self, path: Path) -> set[str]:
         """The project files `path`'s analysis read, transitively (without hashing them,
         for the language server, which asks at every save which buffers a file feeds)."""
-        start = str(self._real(path))
+        start = str(self.real_path(path))
         seen: set[str] = set()
         pending = [start]
         while pending:
@@ -417,7 +418,7 @@ class ProjectIndex:
 
     def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
         """Parse and collect a file once; None when it cannot be read or parsed."""
-        key = str(self._real(path)) if source is None else str(path)
+        key = str(self.real_path(path)) if source is None else str(path)
         return self._facts_for_key(key, path, source)
 
     def _facts_for_key(self, key: str, path: Path, source: str | None) -> ModuleFacts | None:
@@ -433,7 +434,7 @@ class ProjectIndex:
             text = source if source is not None else decode_source(data)
             if self.precheck(key, text, guard=True) is not None:
                 raise SyntaxError("refused by the CPython check")
-            module = cst.parse_module(text)
+            module = parse_checked(text)
         except (OSError, UnicodeDecodeError, SyntaxError, cst.ParserSyntaxError, RecursionError):
             self._failed.add(key)
             return None
@@ -455,11 +456,11 @@ class ProjectIndex:
     def parse(self, path: Path, source: str) -> ModuleFacts:
         """The facts of a file being checked, parsing it only if this exact text was not
         already parsed (as an import of an earlier file). Raises ParserSyntaxError."""
-        key = str(self._real(path))
+        key = str(self.real_path(path))
         facts = self._facts.get(key)
         if facts is not None and self._texts.get(key) == source:
             return facts
-        module = cst.parse_module(source)
+        module = parse_checked(source)
         return self.register(path, module, key, source)
 
     def register(
@@ -467,7 +468,7 @@ class ProjectIndex:
     ) -> ModuleFacts:
         name, is_package, root = self.module_name(path)
         self.add_root(root)
-        facts = collect(module, key or str(self._real(path)), name, is_package)
+        facts = collect(module, key or str(self.real_path(path)), name, is_package)
         self._facts[facts.path] = facts
         self._released.discard(facts.path)
         if source is not None:
@@ -502,7 +503,7 @@ class ProjectIndex:
         return importers
 
     def _scan_file(self, path: Path, importers: dict[str, list[str]]) -> None:
-        key = str(self._real(path))
+        key = str(self.real_path(path))
         if key in self._scanned_files:
             return
         self._scanned_files.add(key)
@@ -544,7 +545,7 @@ class ProjectIndex:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
         self._scan_project(path)
-        key = str(self._real(path))
+        key = str(self.real_path(path))
         importers = self._helpers.get(key)
         if not importers:
             return False
