@@ -143,7 +143,7 @@ def _check_note(result: FileResult) -> str:
     return "checked"
 
 
-PARSER_CRASHED = "the parser crashed on this file (its worker process died); analysis skipped"
+PARSER_CRASHED = "the parser crashed on this file (the process checking it died); analysis skipped"
 
 
 def _crashed_check(selected: frozenset[str], job: _Job) -> RunOutcome:
