@@ -36,6 +36,9 @@ _IMPORT_LINE = re.compile(
 )
 
 
+_WORD = re.compile(r"\w+")
+
+
 def _import_lines(source: str) -> Iterator[re.Match[str]]:
     """`_IMPORT_LINE.finditer(source)`, trying only the lines that contain "import":
     a multi-line pattern is otherwise tried at every character of the file."""
@@ -154,9 +157,9 @@ class ProjectIndex:
         self._scanned_files: set[str] = set()
         # Helpers (modules a Redis-using file imports) -> those importers.
         self._helpers: dict[str, set[str]] = {}
+        # An importer's text until `_mentions` first asks about it, then its words.
         self._importer_texts: dict[str, str] = {}
-        # (importer, name) -> whether that text mentions that name (`importer_facts`).
-        self._mentioned: dict[tuple[str, str], bool] = {}
+        self._importer_words: dict[str, frozenset[str]] = {}
         self.resolver = Resolver(
             self.load_module,
             self.facts_by_path,
@@ -190,7 +193,7 @@ class ProjectIndex:
         self._texts.clear()
         self._prechecked.clear()
         self._importer_texts.clear()
-        self._mentioned.clear()
+        self._importer_words.clear()
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
@@ -532,14 +535,15 @@ class ProjectIndex:
             self._importer_texts[key] = text
 
     def _mentions(self, importer: str, name: str) -> bool:
-        """Whether the importer's text has `name` as a word (`\\bname\\b`), once per
-        (importer, name): the same question comes back for every parameter resolved."""
-        known = self._mentioned.get((importer, name))
-        if known is None:
-            text = self._importer_texts.get(importer, "")
-            known = name in text and re.search(rf"\b{re.escape(name)}\b", text) is not None
-            self._mentioned[(importer, name)] = known
-        return known
+        """Whether the importer's text has `name` as a word (`\\bname\\b`): its words,
+        the maximal runs of word characters, are read once per importer, on the first
+        question (a search per (importer, name) read a test suite's texts hundreds of
+        times over)."""
+        words = self._importer_words.get(importer)
+        if words is None:
+            text = self._importer_texts.pop(importer, "")
+            words = self._importer_words[importer] = frozenset(_WORD.findall(text))
+        return name in words if name.isidentifier() else True
 
     def imported_by_redis_module(self, path: Path) -> bool:
         """Whether a file that mentions Redis imports this one: its functions may be
