@@ -14,7 +14,7 @@ from typing import Literal, cast
 
 import libcst as cst
 
-from redislint.semantics.collect import _fields, _is_node
+from redislint.semantics.collect import _FIELD_CACHE, _NODE_TYPES, _fields, _is_node
 from redislint.semantics.scopes import ModuleFacts
 
 ConsumerKind = Literal[
@@ -48,23 +48,15 @@ class Consumer:
     value: cst.CSTNode | None = None  # the expression that is consumed (the call or its await)
 
 
-# Name nodes that are not uses of a variable: (parent type, field).
-_DEFINING_FIELDS = (
-    (cst.Attribute, "attr"),
-    (cst.Arg, "keyword"),
-    (cst.Param, "name"),
-    (cst.FunctionDef, "name"),
-    (cst.ClassDef, "name"),
-    (cst.ImportAlias, "name"),
-)
-
-
-def _defines(parent: cst.CSTNode, name: cst.Name) -> bool:
-    kind = type(parent)
-    return any(
-        kind is owner and getattr(parent, field_name) is name
-        for owner, field_name in _DEFINING_FIELDS
-    )
+# Name nodes that are not uses of a variable: parent type -> the field that holds them.
+_DEFINING_FIELD: dict[type[cst.CSTNode], str] = {
+    cst.Attribute: "attr",
+    cst.Arg: "keyword",
+    cst.Param: "name",
+    cst.FunctionDef: "name",
+    cst.ClassDef: "name",
+    cst.ImportAlias: "name",
+}
 
 
 @dataclass
@@ -77,33 +69,50 @@ class BodyIndex:
 
     @classmethod
     def build(cls, root: cst.CSTNode) -> BodyIndex:
-        """One pre-order walk: uses in `names` are in source order."""
+        """One pre-order walk: uses in `names` are in source order. Children are pushed
+        in reverse, so the stack pops them first to last; exact types throughout
+        (isinstance on libcst's ABCs is slow). It walks every node of each body a rule
+        asks about, so it is written for speed (the language server runs it on every
+        check)."""
         index = cls()
         parent, names, attributes = index.parent, index.names, index.attributes
+        fields_of, is_node, defining = _FIELD_CACHE, _NODE_TYPES, _DEFINING_FIELD
         stack: list[cst.CSTNode] = [root]
+        pop, push = stack.pop, stack.append
         while stack:
-            node = stack.pop()
-            kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
+            node = pop()
+            kind = type(node)
             if kind is cst.Name:
-                name = cast(cst.Name, node)
-                above = parent.get(id(name))
-                if above is None or not _defines(above, name):
-                    names.setdefault(name.value, []).append(name)
+                above = parent.get(id(node))
+                field_name = defining.get(type(above)) if above is not None else None
+                if field_name is None or getattr(above, field_name) is not node:
+                    names.setdefault(cast(cst.Name, node).value, []).append(cast(cst.Name, node))
                 continue
             if kind is cst.Attribute:
                 attribute = cast(cst.Attribute, node)
                 attributes.setdefault(attribute.attr.value, []).append(attribute)
-            children: list[cst.CSTNode] = []
-            for field_name in _fields(node):
+            field_names = fields_of.get(kind)
+            if field_names is None:
+                field_names = _fields(node)
+            for field_name in reversed(field_names):
                 value = getattr(node, field_name)
                 value_kind = type(value)
                 if value_kind is list or value_kind is tuple:
-                    children.extend(item for item in value if _is_node(type(item)))
-                elif _is_node(value_kind):
-                    children.append(value)
-            for child in children:
-                parent[id(child)] = node
-            stack.extend(reversed(children))
+                    for item in reversed(value):
+                        item_kind = type(item)
+                        known = is_node.get(item_kind)
+                        if known is None:
+                            known = _is_node(item_kind)
+                        if known:
+                            parent[id(item)] = node
+                            push(item)
+                else:
+                    known = is_node.get(value_kind)
+                    if known is None:
+                        known = _is_node(value_kind)
+                    if known:
+                        parent[id(value)] = node
+                        push(value)
         return index
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
