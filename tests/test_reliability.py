@@ -407,6 +407,30 @@ def test_stdin_closed_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_directory_on_stdin_is_refused_by_cpython_as_documented(tmp_path: Path) -> None:
+    """Not exit 2: CPython aborts before any Python code runs (init_sys_streams), so no
+    console script can turn it into redislint's own error. The test keeps the documented
+    behaviour (docs/integrations.md) true: CPython's message, exit 1, nothing on stdout,
+    and never a finding or a traceback that could be taken for a result."""
+    (tmp_path / "src").mkdir()
+    directory = os.open(tmp_path / "src", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "redislint", "check", "--stdin-filename", "a.py"],
+            cwd=tmp_path,
+            stdin=directory,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(directory)
+    assert result.returncode == 1, show(result)
+    assert result.stdout == ""
+    assert "<stdin> is a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_python_m_ignores_modules_in_the_working_directory(tmp_path: Path) -> None:
     for shadow in ("click", "json", "libcst"):
         (tmp_path / f"{shadow}.py").write_text("raise SystemExit('shadowed module imported')\n")
