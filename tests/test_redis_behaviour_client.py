@@ -348,6 +348,25 @@ def test_rl505_fixes_keep_keys_values_and_ttls(
 
 
 @pytest.mark.redis
+def test_rl505_setex_fix_is_unsafe_for_a_time_set_would_refuse(redis_client: redis.Redis) -> None:
+    """Why the setex fix is safe only for an int literal or a timedelta: SETEX sends any
+    time it is given, and the server reads b"60" as 60; set(ex=) refuses it in redis-py."""
+    snippet = "import redis\n\nr = redis.Redis()\n\n\ndef f(ttl):\n    r.setex('k', ttl, 'v')\n"
+    import redis
+
+    _, findings = run_fixture(FIXTURES / "snippet.py", FIXTURES, source=snippet)
+    (finding,) = [f for f in findings if f.code == "RL505"]
+    assert finding.fix is not None
+    assert finding.fix.safety == "unsafe"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert redis_client.setex("seen:bytes", b"60", "v")
+    assert 59 <= redis_client.ttl("seen:bytes") <= 60
+    with pytest.raises(redis.DataError):
+        redis_client.set("seen:bytes", "v", ex=b"60")
+
+
+@pytest.mark.redis
 def test_rl505_old_argument_orders_fail_on_redis_py_3(redis_client: redis.Redis) -> None:
     import redis as sync_redis
 

@@ -72,7 +72,7 @@ class DeprecatedApi(Rule):
         if client is None:
             return
         found = self.data.method(client, method)
-        if found is None:
+        if found is None or self._fallback_of_probe(site, method):
             return
         message = f"{method}() is deprecated: {_said(found, self.data)}"
         call = self.calls.get(id(site.node))
@@ -89,6 +89,28 @@ class DeprecatedApi(Rule):
             self._setex(call, message)
         else:
             self.report(site.node, message, statement=site.statement, hint=_hint(found))
+
+    def _fallback_of_probe(self, site: CallSite, method: str) -> bool:
+        """Whether the call runs only where its receiver lacks another method: the else
+        branch of `if hasattr(r, "aclose"):` or the body of `if not hasattr(r, ...)`.
+        That is code supporting several redis-py versions, falling back to the old name
+        where the new one does not exist (saq's `close()`); it is not a use to migrate."""
+        func = site.node.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        body = self.model.usage.body(site.scope, site.statement)
+        child: cst.CSTNode = site.node
+        parent = body.parent_of(child)
+        while parent is not None:
+            if isinstance(parent, cst.If) and child is not parent.test:
+                probe = _hasattr_probe(parent.test)
+                if probe is not None:
+                    negated, target, name = probe
+                    in_fallback = (child is parent.body) if negated else (child is parent.orelse)
+                    if in_fallback and name != method and target.deep_equals(func.value):
+                        return True
+            child, parent = parent, body.parent_of(parent)
+        return False
 
     def _constructor(self, site: CallSite) -> None:
         made = self.model.resolver.value(self.model.facts, site.scope, site.func)
@@ -169,11 +191,12 @@ class DeprecatedApi(Rule):
                 _keyword("ex", time.value, cst.MaybeSentinel.DEFAULT),
             ]
             new = node.with_changes(func=func.with_changes(attr=cst.Name("set")), args=args)
-            fix = NodeFix(
-                "safe",
-                "Replace setex(name, time, value) with set(name, value, ex=time)",
-                (NodeEdit(node, new),),
-            )
+            title = "Replace setex(name, time, value) with set(name, value, ex=time)"
+            if _int_or_timedelta(time.value):
+                fix = NodeFix("safe", title, (NodeEdit(node, new),))
+            else:  # setex sends any value; set() raises DataError unless ex is one of those
+                title += " (set() accepts only an int, a timedelta or a digit string as ex)"
+                fix = NodeFix("unsafe", title, (NodeEdit(node, new),))
         self.report_call(call, message, hint=hint, fix=fix)
 
     # -- 2.x argument orders -----------------------------------------------------------
@@ -257,7 +280,8 @@ class DeprecatedApi(Rule):
         for reported, _ in found:
             self.report(
                 reported,
-                "StrictRedis is a deprecated alias of Redis (kept for redis-py 2.x code)",
+                "StrictRedis is a legacy alias of Redis, kept only so that redis-py 2.x code runs"
+                " (since redis-py 3.0 Redis is the strict client)",
                 hint="use Redis",
                 fix=fix,
             )
@@ -327,6 +351,21 @@ def _is_number(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Integer | cst.Float)
 
 
+def _int_or_timedelta(node: cst.BaseExpression) -> bool:
+    """An int literal or a `timedelta(...)` call: what both setex and set(ex=) send alike
+    (a float, bytes or a NumPy integer reaches the server from setex, but set() refuses
+    it before sending)."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    if isinstance(node, cst.Integer):
+        return True
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    return name == "timedelta"
+
+
 def _is_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString)
 
@@ -352,3 +391,24 @@ def _keyword(name: str, value: cst.BaseExpression, comma: cst.Comma | cst.MaybeS
         ),
         comma=comma,
     )
+
+
+def _hasattr_probe(test: cst.BaseExpression) -> tuple[bool, cst.BaseExpression, str] | None:
+    """(negated, object, attribute name) of `hasattr(object, "name")` or
+    `not hasattr(object, "name")`; None for any other test."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        negated, test = True, test.expression
+    if not (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "hasattr"
+        and len(test.args) == 2
+        and all(a.keyword is None and not a.star for a in test.args)
+    ):
+        return None
+    name = test.args[1].value
+    if not isinstance(name, cst.SimpleString):
+        return None
+    value = name.evaluated_value
+    return (negated, test.args[0].value, value) if isinstance(value, str) else None
