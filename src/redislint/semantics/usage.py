@@ -97,22 +97,15 @@ class BodyIndex:
             for field_name in reversed(field_names):
                 value = getattr(node, field_name)
                 value_kind = type(value)
-                if value_kind is list or value_kind is tuple:
-                    for item in reversed(value):
-                        item_kind = type(item)
-                        known = is_node.get(item_kind)
-                        if known is None:
-                            known = _is_node(item_kind)
-                        if known:
-                            parent[id(item)] = node
-                            push(item)
-                else:
-                    known = is_node.get(value_kind)
+                items = reversed(value) if value_kind is list or value_kind is tuple else (value,)
+                for item in items:
+                    item_kind = type(item)
+                    known = is_node.get(item_kind)
                     if known is None:
-                        known = _is_node(value_kind)
+                        known = _is_node(item_kind)
                     if known:
-                        parent[id(value)] = node
-                        push(value)
+                        parent[id(item)] = node
+                        push(item)
         return index
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
