@@ -352,17 +352,22 @@ def test_rl505_setex_fix_is_unsafe_for_a_time_set_would_refuse(redis_client: red
     """Why the setex fix is safe only for an int literal or a timedelta: SETEX sends any
     time it is given, and the server reads b"60" as 60; set(ex=) refuses it in redis-py."""
     snippet = "import redis\n\nr = redis.Redis()\n\n\ndef f(ttl):\n    r.setex('k', ttl, 'v')\n"
-    import redis
+    import redis as sync_redis
 
     _, findings = run_fixture(FIXTURES / "snippet.py", FIXTURES, source=snippet)
     (finding,) = [f for f in findings if f.code == "RL505"]
     assert finding.fix is not None
     assert finding.fix.safety == "unsafe"
+    for time in ("60", "timedelta(seconds=60)", "datetime.timedelta(seconds=60)"):
+        exact = snippet.replace("ttl, 'v'", f"{time}, 'v'")
+        _, findings = run_fixture(FIXTURES / "snippet.py", FIXTURES, source=exact)
+        (finding,) = [f for f in findings if f.code == "RL505"]
+        assert finding.fix is not None and finding.fix.safety == "safe", time
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         assert redis_client.setex("seen:bytes", b"60", "v")
     assert 59 <= redis_client.ttl("seen:bytes") <= 60
-    with pytest.raises(redis.DataError):
+    with pytest.raises(sync_redis.DataError):
         redis_client.set("seen:bytes", "v", ex=b"60")
 
 

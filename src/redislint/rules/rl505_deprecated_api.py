@@ -345,25 +345,30 @@ def _hint(found: Deprecation) -> str:
     return found.reason or "see redis-py's changelog"
 
 
-def _is_number(node: cst.BaseExpression) -> bool:
+def _unsigned(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`node` without a leading minus sign (`-5` -> `5`)."""
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node = node.expression
-    return isinstance(node, cst.Integer | cst.Float)
+        return node.expression
+    return node
+
+
+def _is_number(node: cst.BaseExpression) -> bool:
+    return isinstance(_unsigned(node), cst.Integer | cst.Float)
 
 
 def _int_or_timedelta(node: cst.BaseExpression) -> bool:
     """An int literal or a `timedelta(...)` call: what both setex and set(ex=) send alike
     (a float, bytes or a NumPy integer reaches the server from setex, but set() refuses
     it before sending)."""
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node = node.expression
+    node = _unsigned(node)
     if isinstance(node, cst.Integer):
         return True
     if not isinstance(node, cst.Call):
         return False
     func = node.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-    return name == "timedelta"
+    if isinstance(func, cst.Attribute):  # datetime.timedelta(...)
+        return func.attr.value == "timedelta"
+    return isinstance(func, cst.Name) and func.value == "timedelta"
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

@@ -86,7 +86,8 @@ class BodyIndex:
                 above = parent.get(id(node))
                 field_name = defining.get(type(above)) if above is not None else None
                 if field_name is None or getattr(above, field_name) is not node:
-                    names.setdefault(cast(cst.Name, node).value, []).append(cast(cst.Name, node))
+                    name = cast(cst.Name, node)
+                    names.setdefault(name.value, []).append(name)
                 continue
             if kind is cst.Attribute:
                 attribute = cast(cst.Attribute, node)
