@@ -479,20 +479,29 @@ class ResultCache:
             return None
         if create:
             _make_directory(self.directory)
-        for attempt in range(_OPEN_ATTEMPTS):
-            try:
-                self._connection = _open(self.database)
-                return self._connection
-            except sqlite3.OperationalError as error:
-                if attempt == _OPEN_ATTEMPTS - 1 or not _is_busy(error):
-                    raise
-                time.sleep(0.02 * (attempt + 1))
-            except sqlite3.DatabaseError:  # not a database, or a malformed one
-                if not create:
-                    raise
-                self._connection = _made_again(self.database)
-                return self._connection
-        return None  # pragma: no cover (the loop returns or raises)
+        try:
+            self._connection = _open_when_free(self.database)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError:  # not a database, or a malformed one
+            if not create:
+                raise
+            self._connection = _made_again(self.database)
+        return self._connection
+
+
+def _open_when_free(database: Path) -> sqlite3.Connection:
+    """`_open`, tried again while another process holds the database: switching to WAL
+    and setting the tables up can be refused at once ("database is locked") instead of
+    waiting, while a worker that found it damaged writes the new one."""
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return _open(database)
+        except sqlite3.OperationalError as error:
+            if attempt == _OPEN_ATTEMPTS - 1 or not _is_busy(error):
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover (the loop returns or raises)
 
 
 def _open(database: Path) -> sqlite3.Connection:
@@ -542,12 +551,12 @@ def _made_again(database: Path) -> sqlite3.Connection:
     the lock, a worker first looks again: another one may have made it already."""
     with _repair_lock(database):
         try:
-            return _open(database)
+            return _open_when_free(database)
         except sqlite3.OperationalError:
             raise
         except sqlite3.DatabaseError:
             _remove_database(database)
-        return _open(database)
+        return _open_when_free(database)
 
 
 @contextlib.contextmanager
