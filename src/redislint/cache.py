@@ -23,7 +23,6 @@ opened is recreated, and a folder that cannot be written is skipped with one war
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import json
@@ -78,13 +77,19 @@ def file_hash(path: str) -> str | None:
 def tool_fingerprint() -> str:
     """The version plus the size and mtime of every file of redislint itself."""
     digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).parent
-    folders = [package, Path(str(catalogue_dir()))]
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.suffix in (".py", ".md", ".json") and "__pycache__" not in path.parts:
-                info = path.stat()
-                digest.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    for folder in (os.path.dirname(__file__), str(catalogue_dir())):
+        found: list[str] = []
+        for directory, subdirs, names in os.walk(folder):
+            subdirs[:] = [name for name in subdirs if name != "__pycache__"]
+            found += [
+                os.path.join(directory, name)
+                for name in names
+                if name.endswith((".py", ".md", ".json"))
+            ]
+        for path in sorted(found):
+            info = os.stat(path)
+            name = os.path.basename(path)
+            digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -179,11 +184,13 @@ class ResultCache:
         # and the recorded stats (root-relative path -> stat and content hash).
         self._rows: dict[str, tuple[str, str | None]] | None = None
         self._stats: dict[str, tuple[_Stat, str]] | None = None
+        self._stat_rows: dict[str, tuple[_Stat, str] | None] = {}  # rows read one by one
         self._pending_stats: list[tuple[str, int, int, int, int, str]] = []
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(_connection=None, _pending=[], _hashes={}, _rows=None, _stats=None)
+        state.update(_stat_rows={})
         state.update(_shapes={})
         state.update(_pending_stats=[])
         return state
@@ -266,10 +273,14 @@ class ResultCache:
         dependencies = _expect(entry.get("dependencies", {}), dict, "dependencies")
         shapes = _expect(entry.get("shapes", {}), dict, "shapes")
         moved: dict[str, str] = {}
+        known = self._hashes
         for dependency, expected in dependencies.items():
-            current = self._hash_of(dependency)
-            if current == _expect(expected, str, "dependency hash"):
+            # `_hash_of`, inlined for the common case: a warm run checks every entry's
+            # dependencies (tens of thousands on a large tree), most already hashed.
+            current = known[dependency] if dependency in known else self._hash_of(dependency)
+            if current == expected and type(expected) is str:
                 continue
+            _expect(expected, str, "dependency hash")
             shape = shapes.get(dependency)
             if current is None or shape is None or self._shape_now(dependency, shape) != shape:
                 return None
@@ -298,6 +309,8 @@ class ResultCache:
         return self._shapes[key]
 
     def _compute_shape(self, dependency: str, kind: str) -> str | None:
+        import ast  # for a flag; the warm path of an unchanged tree never needs it
+
         from redislint.discovery import prefilter
         from redislint.source_shape import code_shape
         from redislint.source_text import decode_source
@@ -337,7 +350,7 @@ class ResultCache:
         except OSError:
             return None, None
         signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        known = self._known_stats().get(key)
+        known = self._recorded_stat(key)
         if known is not None and known[0] == signature:
             return known[1], None
         try:
@@ -349,19 +362,31 @@ class ResultCache:
         newest = max(info.st_mtime_ns, info.st_ctime_ns)
         if len(data) == info.st_size and time.time_ns() - newest > _RACY_SECONDS * 1e9:
             self._pending_stats.append((key, *signature, digest))
-            self._known_stats()[key] = (signature, digest)
+            known_now = self._stats if self._stats is not None else self._stat_rows
+            known_now[key] = (signature, digest)
         return digest, data
 
-    def _known_stats(self) -> dict[str, tuple[_Stat, str]]:
-        if self._stats is None:
-            self._stats = {}
-            try:
-                connection = self._connect(create=False)
-                if connection is not None:
-                    self._load_stats(connection)
-            except sqlite3.Error:
-                pass
-        return self._stats
+    def _recorded_stat(self, key: str) -> tuple[_Stat, str] | None:
+        """The stat and hash recorded for a root-relative path: from the whole table when
+        `preload` read it, else one query per path (a one-file run, an editor's, reads
+        the rows of the file and its dependencies, not the whole tree's)."""
+        if self._stats is not None:
+            return self._stats.get(key)
+        if key not in self._stat_rows:
+            self._stat_rows[key] = self._query_stat(key)
+        return self._stat_rows[key]
+
+    def _query_stat(self, key: str) -> tuple[_Stat, str] | None:
+        try:
+            connection = self._connect(create=False)
+            if connection is None:
+                return None
+            row = connection.execute(
+                "SELECT size, mtime, ctime, inode, digest FROM stats WHERE path = ?", (key,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else ((row[0], row[1], row[2], row[3]), row[4])
 
     def _load_stats(self, connection: sqlite3.Connection) -> None:
         self._stats = {
@@ -370,6 +395,8 @@ class ResultCache:
                 "SELECT path, size, mtime, ctime, inode, digest FROM stats"
             )
         }
+        # What this run read or recorded one by one is as new as the table, or newer.
+        self._stats.update((k, v) for k, v in self._stat_rows.items() if v is not None)
 
     # -- writing ------------------------------------------------------------------------
     def store(

@@ -29,10 +29,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from redislint.config import Config, display_path
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES: tuple[str, ...] = (".py", ".pyi")
 
@@ -65,7 +67,7 @@ DEFAULT_EXCLUDED_DIRS: frozenset[str] = frozenset(
     }
 )
 
-_IgnoreStack = tuple[tuple[str, pathspec.PathSpec], ...]
+_IgnoreStack = tuple[tuple[str, "pathspec.PathSpec"], ...]
 
 
 @dataclass
@@ -180,6 +182,10 @@ def prefilter(text: str, config: Config) -> bool:
     return False
 
 
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -203,8 +209,11 @@ class _Walker:
         self.skipped: list[tuple[str, str]] = []
 
     def result(self) -> DiscoveryResult:
+        # Sorted as `Path` objects compare (component by component), without building
+        # a `Path` for each comparison.
+        ordered = sorted(self.files.values(), key=lambda p: os.path.normcase(p).split(os.sep))
         return DiscoveryResult(
-            files=sorted(Path(p) for p in self.files.values()),
+            files=[Path(p) for p in ordered],
             errors=self.errors,
             skipped=self.skipped,
         )
@@ -253,17 +262,25 @@ class _Walker:
             if real in self.visited:
                 continue
             self.visited.add(real)
-            stack.extend(reversed(self.walk_one(directory, real, ignores)))
+            stack.extend(reversed(self.walk_one(directory, real, ignores, directory == top)))
 
     def walk_one(
-        self, directory: str, real: str, ignores: _IgnoreStack
+        self, directory: str, real: str, ignores: _IgnoreStack, named: bool = False
     ) -> list[tuple[str, str, _IgnoreStack]]:
-        """List one directory: record its files, return its subdirectories to walk."""
+        """List one directory: record its files, return its subdirectories to walk.
+
+        A virtualenv (a folder holding `pyvenv.cfg`, under any name) is left out when
+        its listing shows it, unless it is the folder the user named: one listing per
+        folder, not one more system call per subfolder to look for the file."""
         try:
             with os.scandir(directory) as iterator:
-                entries = sorted(iterator, key=lambda e: e.name)
+                entries = sorted(iterator, key=_entry_name)
         except OSError as exc:
             self.errors.append((self.display(directory), _reason(exc)))
+            return []
+        if not named and any(e.name == "pyvenv.cfg" for e in entries):
+            if self.explain:
+                self.skip(directory, True, "a virtualenv (it holds pyvenv.cfg)")
             return []
         if any(e.name == ".gitignore" for e in entries):
             spec = self.read_ignore_file(os.path.join(directory, ".gitignore"))
@@ -289,10 +306,6 @@ class _Walker:
                         )
                         self.skip(entry.path, True, reason)
                     continue
-                if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
-                    if self.explain:
-                        self.skip(entry.path, True, "a virtualenv (it holds pyvenv.cfg)")
-                    continue  # a virtualenv under any name
                 child_real = (
                     os.path.realpath(entry.path) if is_link else os.path.join(real, entry.name)
                 )
@@ -404,6 +417,8 @@ class _Walker:
         return tuple(stack)
 
     def read_ignore_file(self, path: str) -> pathspec.PathSpec | None:
+        import pathspec  # only a tree with ignore files pays for its import
+
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 lines = handle.read().splitlines()
