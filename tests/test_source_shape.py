@@ -75,3 +75,12 @@ def test_no_shape_where_the_lexer_may_be_wrong(text: str) -> None:
 def test_a_blank_line_after_a_backslash_is_kept() -> None:
     # `\` + an empty line does not compile; dropping the line would make it compile.
     assert _shape("x = 1 + \\\n\n2\n") != _shape("x = 1 + \\\n2\n")
+
+
+def test_blanks_after_a_backslash_stay_and_other_trailing_blanks_go() -> None:
+    # `\ ` + newline does not continue the line (it does not compile); stripping the
+    # space would make it compile. Elsewhere trailing blanks are not code.
+    assert _shape("x = 1 + \\ \n2\n") != _shape("x = 1 + \\\n2\n")
+    assert _shape("x = 1 \t\ny = 2  \n\t\n") == _shape("x = 1\ny = 2\n") is not None
+    # several empty lines after a backslash count as one, as after any other line
+    assert _shape("x = 1 + \\\n\n\n\n2\n") == _shape("x = 1 + \\\n\n2\n")
