@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support import invoke_cli
 
-from redislint import cache, runner
+from redislint import runner, walk_memo
 
 DB = """
 import redis
@@ -52,7 +52,7 @@ PAST = time.time() - 3600  # older than the racy window: stats are recorded
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # The files were just written (their ctime is now): let their stats be recorded
     # at once instead of after the racy window.
-    monkeypatch.setattr(cache, "_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", 0.0)
     (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
     files = {
         "app/__init__.py": "",
@@ -317,7 +317,7 @@ def test_a_module_becomes_a_helper_and_stops_being_one(
 ) -> None:
     """A module that never mentions Redis is analysed only while a Redis-using file
     imports it: the warm run follows the importer's edits both ways, as `--no-cache`."""
-    monkeypatch.setattr(cache, "_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", 0.0)
     (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
     (tmp_path / "helpers.py").write_text("def wipe(c):\n    c.flushall()\n")
     plain = "import redis\n\nr = redis.Redis()\n"
@@ -335,3 +335,33 @@ def test_a_module_becomes_a_helper_and_stops_being_one(
         outputs.append(warm)
     assert "helpers.py:2:5: RL301" in outputs[1]
     assert "RL301" not in outputs[0] and "RL301" not in outputs[2]
+
+
+def test_rechecking_a_helper_does_not_read_the_unchanged_project_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper's re-check asks which Redis-using files import it: the import scan of the
+    project answers that from what the last run stored of each unchanged file, without
+    reading it (it read all of a 2,800-file project at each such edit)."""
+    helper = project / "app" / "helpers.py"
+    helper.write_text("def wipe(client):\n    client.flushdb()\n")
+    user = project / "app" / "user.py"
+    user.write_text("import redis\nfrom app.helpers import wipe\n\nwipe(redis.Redis())\n")
+    for path in (helper, user):
+        os.utime(path, (PAST, PAST))
+    first = invoke_cli([*ARGS, "app"], project)
+    assert "helpers.py:2:5: RL301" in first.output
+    helper.write_text(helper.read_text() + "# edited\n")
+    read: list[str] = []
+    real_read = Path.read_bytes
+
+    def record(self: Path) -> bytes:
+        read.append(self.name)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", record)
+    warm = invoke_cli([*ARGS, "app"], project)
+    monkeypatch.setattr(Path, "read_bytes", real_read)
+    assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+    assert "helpers.py" in read  # the edited file, and what its analysis needs
+    assert not {"plain.py", "admin.py", "a_models.py", "b_views.py"} & set(read), read

@@ -10,7 +10,7 @@ unchanged; each module is hashed at most once per run.
 
 Content is read only when a file's stat (size, mtime, ctime, inode) differs from the one
 recorded with its hash (the `stats` table, shared by every selection): an unchanged tree
-is validated without reading a byte of it. A stat younger than `_RACY_SECONDS` is never
+is validated without reading a byte of it. A stat younger than `walk_memo.RACY_SECONDS` is never
 recorded (a file rewritten within the clock's resolution keeps its mtime), so such a
 file is hashed on every run until it settles.
 
@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from redislint import __version__
+from redislint import __version__, walk_memo
 from redislint.catalogue import catalogue_dir
 from redislint.config import Config
 from redislint.findings import Edit, Finding, Fix
@@ -45,13 +45,11 @@ from redislint.semantics.facts_types import FileFacts
 CACHE_DIR_NAME = ".redislint_cache"
 DATABASE_NAME = "cache.sqlite3"
 # Bumped whenever the tables or the payload change: an older database is recreated.
-_SCHEMA_VERSION = "3"
+_SCHEMA_VERSION = "5"
 # Selections (configuration x rules) kept per database; older ones are dropped.
 _SALTS_KEPT = 8
 # Entries a worker buffers before writing them (one transaction each time).
 _FLUSH_EVERY = 512
-# A stat this recent may hide a second write in the same clock tick: not recorded.
-_RACY_SECONDS = 2.0
 # (size, mtime_ns, ctime_ns, inode) of a file, as recorded with its content hash.
 _Stat = tuple[int, int, int, int]
 _CACHEDIR_TAG = (
@@ -186,13 +184,17 @@ class ResultCache:
         self._stats: dict[str, tuple[_Stat, str]] | None = None
         self._stat_rows: dict[str, tuple[_Stat, str] | None] = {}  # rows read one by one
         self._pending_stats: list[tuple[str, int, int, int, int, str]] = []
+        self._pending_walks: list[tuple[str, str, bytes]] = []
+        # The import scan's rows (`load_scan`), read in one query on first need.
+        self._scans: dict[str, tuple[str, str]] | None = None
+        self._pending_scans: list[tuple[str, str, str, str]] = []
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(_connection=None, _pending=[], _hashes={}, _rows=None, _stats=None)
         state.update(_stat_rows={})
         state.update(_shapes={})
-        state.update(_pending_stats=[])
+        state.update(_pending_stats=[], _pending_walks=[], _scans=None, _pending_scans=[])
         return state
 
     @property
@@ -360,7 +362,7 @@ class ResultCache:
             return None, None
         digest = content_hash(data)
         newest = max(info.st_mtime_ns, info.st_ctime_ns)
-        if len(data) == info.st_size and time.time_ns() - newest > _RACY_SECONDS * 1e9:
+        if len(data) == info.st_size and time.time_ns() - newest > walk_memo.RACY_SECONDS * 1e9:
             self._pending_stats.append((key, *signature, digest))
             known_now = self._stats if self._stats is not None else self._stat_rows
             known_now[key] = (signature, digest)
@@ -397,6 +399,73 @@ class ResultCache:
         }
         # What this run read or recorded one by one is as new as the table, or newer.
         self._stats.update((k, v) for k, v in self._stat_rows.items() if v is not None)
+
+    # -- directory walks (`walk_memo.py`) ---------------------------------------------
+    def load_walk(self, key: str) -> bytes | None:
+        """The memo of an earlier walk with this key, or None."""
+        try:
+            connection = self._connect(create=False)
+            if connection is None:
+                return None
+            row = connection.execute("SELECT payload FROM walks WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row is not None and isinstance(row[0], bytes) else None
+
+    def save_walk(self, key: str, payload: bytes) -> None:
+        """Record a walk's memo (buffered; written by `flush`)."""
+        if not self._broken:
+            self._pending_walks.append((key, self.salt, payload))
+
+    # -- the import scan (`ProjectIndex._scan_file`) ------------------------------------
+    def scan_digest(self, path: Path) -> tuple[str | None, bytes | None]:
+        """(content hash, bytes when they had to be read) of a project file, from the
+        recorded stats (read in one query: the scan asks for every file of the project)."""
+        if self._stats is None:
+            self._preload_stats()
+        return self._current_hash(path)
+
+    def _preload_stats(self) -> None:
+        try:
+            connection = self._connect(create=False)
+            if connection is not None:
+                self._load_stats(connection)
+                return
+        except sqlite3.Error:
+            pass
+        self._stats = {k: v for k, v in self._stat_rows.items() if v is not None}
+
+    def load_scan(self, path: Path, digest: str) -> Any:
+        """What an earlier scan read of the file with this content hash (the JSON value
+        `save_scan` stored), or None."""
+        if self._scans is None:
+            self._scans = {}
+            try:
+                connection = self._connect(create=False)
+                if connection is not None:
+                    self._scans = {
+                        row_path: (row_digest, payload)
+                        for row_path, row_digest, payload in connection.execute(
+                            "SELECT path, digest, payload FROM scans WHERE salt = ?",
+                            (self.salt,),
+                        )
+                    }
+            except sqlite3.Error:
+                pass
+        row = self._scans.get(_text(self._relative(str(path))))
+        if row is None or row[0] != digest[:32]:
+            return None
+        try:
+            return json.loads(row[1])
+        except ValueError:
+            return None
+
+    def save_scan(self, path: Path, digest: str, value: object) -> None:
+        """Record what the scan read of a file (buffered; written by `flush`)."""
+        if not self._broken:
+            payload = json.dumps(value, separators=(",", ":"))
+            key = _text(self._relative(str(path)))
+            self._pending_scans.append((self.salt, key, digest[:32], payload))
 
     # -- writing ------------------------------------------------------------------------
     def store(
@@ -449,10 +518,13 @@ class ResultCache:
 
     def flush(self) -> str | None:
         """Write the buffered entries in one transaction; the reason when it fails."""
-        if not (self._pending or self._pending_stats) or self._broken:
+        pending = self._pending or self._pending_stats or self._pending_walks
+        if not (pending or self._pending_scans) or self._broken:
             return None
         rows, self._pending = self._pending, []
         stats, self._pending_stats = self._pending_stats, []
+        walks, self._pending_walks = self._pending_walks, []
+        scans, self._pending_scans = self._pending_scans, []
         try:
             connection = self._connect(create=True)
             if connection is None:
@@ -468,15 +540,24 @@ class ResultCache:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     stats,
                 )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO walks (key, salt, payload) VALUES (?, ?, ?)", walks
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO scans (salt, path, digest, payload)"
+                    " VALUES (?, ?, ?, ?)",
+                    scans,
+                )
                 connection.execute(
                     "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)",
                     (self.salt, time.time()),
                 )
-                connection.execute(
-                    "DELETE FROM entries WHERE salt NOT IN"
-                    " (SELECT salt FROM salts ORDER BY used DESC LIMIT ?)",
-                    (_SALTS_KEPT,),
-                )
+                for table in ("entries", "walks", "scans"):
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE salt NOT IN"
+                        " (SELECT salt FROM salts ORDER BY used DESC LIMIT ?)",
+                        (_SALTS_KEPT,),
+                    )
         except (OSError, sqlite3.Error) as exc:
             self._broken = True
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -548,6 +629,8 @@ def _open(database: Path) -> sqlite3.Connection:
                 connection.execute("DROP TABLE IF EXISTS entries")
                 connection.execute("DROP TABLE IF EXISTS salts")
                 connection.execute("DROP TABLE IF EXISTS stats")
+                connection.execute("DROP TABLE IF EXISTS walks")
+                connection.execute("DROP TABLE IF EXISTS scans")
                 connection.execute(
                     "CREATE TABLE entries (salt TEXT, path TEXT, digest TEXT, payload TEXT,"
                     " PRIMARY KEY (salt, path)) WITHOUT ROWID"
@@ -556,6 +639,14 @@ def _open(database: Path) -> sqlite3.Connection:
                 connection.execute(
                     "CREATE TABLE stats (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER,"
                     " ctime INTEGER, inode INTEGER, digest TEXT) WITHOUT ROWID"
+                )
+                connection.execute(
+                    "CREATE TABLE walks (key TEXT PRIMARY KEY, salt TEXT, payload BLOB)"
+                    " WITHOUT ROWID"
+                )
+                connection.execute(
+                    "CREATE TABLE scans (salt TEXT, path TEXT, digest TEXT, payload TEXT,"
+                    " PRIMARY KEY (salt, path)) WITHOUT ROWID"
                 )
                 connection.execute(f"PRAGMA user_version = {int(_SCHEMA_VERSION)}")
             connection.execute("COMMIT")

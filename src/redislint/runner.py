@@ -43,6 +43,7 @@ from redislint.outcome import RunOutcome
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex
 from redislint.semantics.project_facts import FileFacts, ProjectFacts
+from redislint.walk_memo import WalkMemo
 from redislint.warm import (
     DEPLOY_CACHE_ENTRY,
     Plan,
@@ -70,7 +71,8 @@ def _check_shard(
     report_blind: bool = False,
     explain: bool = False,
 ) -> RunOutcome:
-    with ProjectIndex(config) as index:
+    memo = WalkMemo(cache, "scan") if cache is not None else None
+    with ProjectIndex(config, walk_memo=memo, scan_store=cache) as index:
         return _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )
@@ -364,7 +366,7 @@ def check_paths(
     if planned is not None:
         outcome = planned.outcome
         work = [_Job(path, rel, data) for path, rel, data in planned.misses]
-        work += _reopen_imported_hits(outcome, work, base, cwd)
+        work += _reopen_imported_hits(outcome, work, base, cwd, planned.real_paths)
     elif stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
@@ -397,23 +399,35 @@ def check_paths(
 
 
 def _reopen_imported_hits(
-    outcome: RunOutcome, work: list[_Job], config: Config, cwd: Path
+    outcome: RunOutcome,
+    work: list[_Job],
+    config: Config,
+    cwd: Path,
+    real_paths: dict[str, str] | None = None,
 ) -> list[_Job]:
     """The cache hits that a changed file's import lines name, taken back out of
     `outcome` to be checked again (not looked up).
 
     A module that never mentions Redis is analysed only while a Redis-using file
     imports it (a helper): a changed file that starts importing it changes that verdict,
-    which the module's own entry cannot know (its bytes did not change)."""
+    which the module's own entry cannot know (its bytes did not change). Import targets
+    are real paths: a hit's is discovery's (`real_paths`) or resolved, and only once a
+    changed file uses Redis (most edits do not: then nothing is resolved)."""
     if not work or not outcome.facts:
         return []
-    hits = {str(Path(path).resolve()): path for path in outcome.facts}
+    hits: dict[str, str] | None = None
     reopened: dict[str, bytes] = {}
     with ProjectIndex(config) as index:
         for job in work:
             text = job.data.decode("utf-8", errors="replace")
             if not is_python_file(job.path.name) or not prefilter(text, config):
                 continue  # only a Redis-using importer makes a helper
+            if hits is None:
+                known = real_paths or {}
+                hits = {
+                    known[path] if path in known else str(Path(path).resolve()): path
+                    for path in outcome.facts
+                }
             for target in index.imported_files(text, job.path):
                 original = hits.get(str(target))
                 if original is None or original in reopened:

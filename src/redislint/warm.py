@@ -25,6 +25,7 @@ from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
 from redislint.outcome import RunOutcome
 from redislint.semantics.facts_types import FileFacts
+from redislint.walk_memo import WalkMemo
 
 _Item = TypeVar("_Item")
 
@@ -45,6 +46,8 @@ class Plan:
     # False when the runner must still run: misses, deployment files, or deferred
     # findings (the project stage needs the rules)
     complete: bool = True
+    # Discovery's real path of each file found (`DiscoveryResult.real_paths`)
+    real_paths: dict[str, str] = field(default_factory=dict)
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -113,6 +116,8 @@ def plan_run(
     plan = Plan()
     outcome = plan.outcome
     base = configs.base
+    # The base configuration's cache also keeps the memo of the walk (`walk_memo.py`).
+    caches = {id(base): ResultCache(base, selected_codes(base))}
     if stdin is not None:
         path = (cwd / stdin[0]).absolute()
         if force_exclude and base.is_excluded(base.relative_path(path)):
@@ -127,11 +132,16 @@ def plan_run(
                 return True
             return bool(base.deploy_paths) and configured_kind(Path(path), base) is not None
 
-        result = discover(paths, base, cwd, force_exclude=force_exclude, wanted=wanted)
+        memo = WalkMemo(caches[id(base)], "check")
+        result = discover(paths, base, cwd, force_exclude=force_exclude, wanted=wanted, memo=memo)
         outcome.errors += [f"{p}: {message}" for p, message in result.errors]
         found = result.files
-    for config, group in group_by_config(found, lambda p: p, configs, paths, cwd):
-        cache = ResultCache(config, selected_codes(config))
+        plan.real_paths = result.real_paths
+    groups = group_by_config(found, lambda p: p, configs, paths, cwd)
+    if not any(config is base for config, _ in groups):
+        caches[id(base)].finish()  # the walk's memo, when no file is the base's
+    for config, group in groups:
+        cache = caches.get(id(config)) or ResultCache(config, selected_codes(config))
         if len(group) >= _PRELOAD_FROM:
             cache.preload()
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]

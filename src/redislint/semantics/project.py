@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import libcst as cst
 
@@ -29,6 +30,7 @@ from redislint.semantics.retention import Retention
 from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
+from redislint.walk_memo import WalkMemo
 
 _IMPORT_LINE = re.compile(
     r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
@@ -37,6 +39,28 @@ _IMPORT_LINE = re.compile(
 
 
 _WORD = re.compile(r"\w+")
+
+
+class ScanStore(Protocol):
+    """What the import scan keeps between runs (`ResultCache` is one)."""
+
+    def scan_digest(self, path: Path) -> tuple[str | None, bytes | None]: ...
+
+    def load_scan(self, path: Path, digest: str) -> Any: ...
+
+    def save_scan(self, path: Path, digest: str, value: object) -> None: ...
+
+
+def _is_scan_row(row: Any) -> bool:
+    """A stored scan as `_read_imports` writes it: [package, mentions Redis, names]."""
+    return (
+        isinstance(row, list)
+        and len(row) == 3
+        and isinstance(row[0], str)
+        and isinstance(row[1], bool)
+        and isinstance(row[2], list)
+        and all(isinstance(name, str) for name in row[2])
+    )
 
 
 def _import_lines(source: str) -> Iterator[re.Match[str]]:
@@ -117,8 +141,18 @@ def _package_chain(
 class ProjectIndex:
     """The facts of every project module seen in this process, and the shared resolvers."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        walk_memo: WalkMemo | None = None,
+        scan_store: ScanStore | None = None,
+    ) -> None:
         self.config = config
+        # Where the import scan's walk of the project is memoized, and what it read of
+        # each file kept (a run with the results cache: `walk_memo.py`, `cache.py`).
+        self._walk_memo = walk_memo
+        self._scan_store = scan_store
         self.roots: list[Path] = []
         self._real_paths: dict[str, Path] = {}  # see `real_path`
         for root in (config.root, config.root / "src"):
@@ -267,7 +301,11 @@ class ProjectIndex:
 
     def find_module(self, name: str, near_path: str | None = None) -> Path | None:
         """The file of project module `name`, searching the importing file's root first."""
-        first = self._root_of(near_path)
+        return self._find_from(name, self._root_of(near_path))
+
+    def _find_from(self, name: str, first: Path | None) -> Path | None:
+        """`find_module` with the importing file's source root known (the import scan
+        asks for every import of a file: the root is looked up once per file)."""
         cache_key = (name, first)
         if cache_key in self._module_paths:
             return self._module_paths[cache_key]
@@ -499,7 +537,11 @@ class ProjectIndex:
             if not top.is_dir() or any(top.is_relative_to(done) for done in self._scanned):
                 continue
             self._scanned.add(top)
-            for path in discover([str(top)], self.config, top).files:
+            found = discover([str(top)], self.config, top, memo=self._walk_memo)
+            for listed, real in found.real_paths.items():  # the walk knows: no resolve()
+                if listed not in self._real_paths:
+                    self._real_paths[listed] = Path(real)
+            for path in found.files:
                 self._scan_file(path, importers)
             if self._retention is not None:
                 self._retention.graph_changed()
@@ -510,18 +552,14 @@ class ProjectIndex:
         if key in self._scanned_files:
             return
         self._scanned_files.add(key)
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        read = self._read_imports(path)
+        if read is None:
             return
-        if "import" not in text:
-            return
-        name, is_package, _ = self.module_name(path)
-        package = name if is_package else name.rpartition(".")[0]
-        uses_redis = prefilter(text, self.config)
+        uses_redis, candidates, text = read
         imported = False
-        for candidate in dict.fromkeys(_imported_modules(text, package)):
-            found = self.find_module(candidate, key)
+        first = self._root_of(key)
+        for candidate in candidates:
+            found = self._find_from(candidate, first)
             if found is None or str(found) == key:
                 continue
             imported = True
@@ -531,17 +569,54 @@ class ProjectIndex:
                 known.append(key)
             if uses_redis:
                 self._helpers.setdefault(str(found), set()).add(key)
-        if imported:
+        if imported and text is not None:
             self._importer_texts[key] = text
+
+    def _read_imports(self, path: Path) -> tuple[bool, list[str], str | None] | None:
+        """(whether the file mentions Redis, the module names its import lines may name,
+        its text when it was read), or None when it cannot be read. With a scan store
+        (a run with the results cache), a file whose stat is unchanged since a run
+        stored what it read is not read again: the scan of a 2,800-file project read
+        every file at each run that re-checked a helper module."""
+        store = self._scan_store
+        digest, data = store.scan_digest(path) if store is not None else (None, None)
+        package = self._package_of(path) if digest is not None else ""
+        if store is not None and digest is not None:
+            row = store.load_scan(path, digest)
+            if _is_scan_row(row) and row[0] == package:
+                return row[1], row[2], None
+        try:
+            text = (data if data is not None else path.read_bytes()).decode("utf-8", "replace")
+        except OSError:
+            return None
+        if "import" not in text:
+            uses_redis, candidates = False, []
+        else:
+            package = package or self._package_of(path)
+            uses_redis = prefilter(text, self.config)
+            candidates = list(dict.fromkeys(_imported_modules(text, package)))
+        if store is not None and digest is not None:
+            store.save_scan(path, digest, [package, uses_redis, candidates])
+        return uses_redis, candidates, text
+
+    def _package_of(self, path: Path) -> str:
+        """The package a file's relative imports are relative to."""
+        name, is_package, _ = self.module_name(path)
+        return name if is_package else name.rpartition(".")[0]
 
     def _mentions(self, importer: str, name: str) -> bool:
         """Whether the importer's text has `name` as a word (`\\bname\\b`): its words,
         the maximal runs of word characters, are read once per importer, on the first
         question (a search per (importer, name) read a test suite's texts hundreds of
-        times over)."""
+        times over). An importer the scan store answered is read now."""
         words = self._importer_words.get(importer)
         if words is None:
-            text = self._importer_texts.pop(importer, "")
+            text = self._importer_texts.pop(importer, None)
+            if text is None:
+                try:
+                    text = Path(importer).read_bytes().decode("utf-8", errors="replace")
+                except OSError:
+                    text = ""
             words = self._importer_words[importer] = frozenset(_WORD.findall(text))
         return name in words if name.isidentifier() else True
 

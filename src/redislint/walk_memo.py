@@ -1,0 +1,160 @@
+"""A memo of a directory walk, so that a warm run lists an unchanged tree without
+walking it again (issue 13: discovery was a third of a warm run on a 4,000-file tree).
+
+What a walk finds depends only on the listings of the directories it read, the ignore
+files it read, which ancestor directories hold `.git` or `.gitignore`, the
+configuration and the arguments. A directory's listing changes only with its mtime or
+ctime (an entry created, removed or renamed; its permissions changed), so the memo
+records, per walked directory, (mtime, ctime, inode), the stat of every ignore file
+read, and the answer of every ancestor probe: git's untracked cache and Mercurial's
+dirstate trust directory mtimes the same way. The memo is used only when all of that
+is unchanged; otherwise the tree is walked again and the memo rewritten.
+
+A walk is not memoized when an answer could change without any of those stats
+changing: a symlink anywhere in it (its target may change elsewhere), a `--fix`
+temporary (removed once its writer is gone, a matter of time), a directory or ignore
+file changed within the last `RACY_SECONDS` (a second change in the same clock tick
+would keep the mtime), or an error. The payload is compressed JSON with paths relative
+to the working directory, a few hundred kilobytes for a 4,000-directory tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# A stat younger than this may hide a second change in the same clock tick.
+RACY_SECONDS = 2.0
+
+
+class WalkStore(Protocol):
+    """Where memos are kept (the results cache of the project root)."""
+
+    salt: str
+
+    def load_walk(self, key: str) -> bytes | None: ...
+
+    def save_walk(self, key: str, payload: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class WalkMemo:
+    """A store, and what the caller's `wanted` lists (memos of different callers differ:
+    the runner also lists deployment files, the import scan only Python files)."""
+
+    store: WalkStore
+    label: str
+
+
+def walk_key(memo: WalkMemo, cwd: str, tops: Sequence[str], force_exclude: bool) -> str:
+    """The memo's key: the store's salt (the tool and the configuration), the caller's
+    label and the arguments."""
+    text = json.dumps([memo.store.salt, memo.label, cwd, list(tops), force_exclude])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+@dataclass
+class WalkRecorder:
+    """What one walk read, collected as it goes (see the module docstring)."""
+
+    tops: list[tuple[str, str]] = field(default_factory=list)  # (top, its real path)
+    dirs: list[tuple[str, int, int, int]] = field(default_factory=list)
+    ignores: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    probes: list[tuple[str, str, bool]] = field(default_factory=list)  # (kind, path, answer)
+    usable: bool = True
+    started: float = field(default_factory=time.time)
+
+    def directory(self, real: str) -> None:
+        """Record a directory's stat before it is listed (a change after the stat
+        changes the mtime, so the memo can never hold a listing newer than its stat)."""
+        try:
+            info = os.stat(real)
+        except OSError:
+            self.usable = False
+            return
+        self._check_racy(info)
+        self.dirs.append((real, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+
+    def ignore_file(self, path: str) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            self.usable = False
+            return
+        self._check_racy(info)
+        self.ignores.append((path, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+
+    def probe(self, kind: str, path: str) -> bool:
+        """`os.path.exists` ("e") or `os.path.isfile` ("f") of `path`, recorded."""
+        answer = _PROBES[kind](path)
+        self.probes.append((kind, path, answer))
+        return answer
+
+    def _check_racy(self, info: os.stat_result) -> None:
+        if self.started - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 < RACY_SECONDS:
+            self.usable = False
+
+    def payload(self, cwd: str, files: Sequence[tuple[str, str]]) -> bytes:
+        """The memo: `files` are (path as listed, real path) in the walk's order."""
+        base = os.path.join(cwd, "")
+
+        def short(path: str) -> str:
+            return path[len(base) :] if path.startswith(base) else path
+
+        document: dict[str, Any] = {
+            "tops": self.tops,
+            "dirs": [[short(d), m, c, i] for d, m, c, i in self.dirs],
+            "ignores": [[short(p), *rest] for p, *rest in self.ignores],
+            "probes": [[k, short(p), a] for k, p, a in self.probes],
+            "files": [[short(p), "" if real == p else short(real)] for p, real in files],
+        }
+        return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 1)
+
+
+def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
+    """The (path, real path) pairs of a memo that still holds, or None (no memo, a
+    damaged one, or one that something changed since)."""
+    if payload is None:
+        return None
+    try:
+        document = json.loads(zlib.decompress(payload))
+        prefix = os.path.join(cwd, "")
+
+        def full(path: str) -> str:
+            return path if os.path.isabs(path) else prefix + path
+
+        for top, real in document["tops"]:
+            if os.path.realpath(top) != real:
+                return None
+        for directory, mtime, ctime, inode in document["dirs"]:
+            info = os.stat(full(directory))
+            if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != (mtime, ctime, inode):
+                return None
+        for path, mtime, ctime, size, inode in document["ignores"]:
+            info = os.stat(full(path))
+            if (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino) != (
+                mtime,
+                ctime,
+                size,
+                inode,
+            ):
+                return None
+        for kind, path, answer in document["probes"]:
+            if _PROBES[kind](full(path)) != answer:
+                return None
+        found: list[tuple[str, str]] = []
+        for path, real in document["files"]:
+            listed = full(path)
+            found.append((listed, full(real) if real else listed))
+        return found
+    except (OSError, ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+_PROBES: dict[str, Callable[[str], bool]] = {"e": os.path.exists, "f": os.path.isfile}
