@@ -393,12 +393,14 @@ class ProjectIndex:
         changed but this did not: "v1" / "v0" for a module only read for the
         prefilter's verdict (it mentions Redis or not), "s" + `code_shape` for a module
         that was parsed. A module that failed to parse, or whose text is not the one
-        hashed, has none (its importers are re-checked whenever it changes)."""
+        hashed, has none (its importers are re-checked whenever it changes). A parsed
+        module whose tree was freed already (`finished` runs before the importer's
+        entry is written) was parsed all the same."""
         shapes: dict[str, str] = {}
         for path, digest in dependencies.items():
             if path in self._failed:
                 continue
-            if path in self._facts:  # parsed (for this file or an earlier one)
+            if path in self._facts or path in self._released:  # parsed, for any file
                 if path not in self._shapes:
                     self._shapes[path] = self._code_shape(path, digest)
                 shape = self._shapes[path]
