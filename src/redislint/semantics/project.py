@@ -155,6 +155,8 @@ class ProjectIndex:
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
         self._scanned_files: set[str] = set()
+        self._sizes: dict[str, int] = {}  # characters of each scanned file's text
+        self._redis_users: set[str] = set()  # scanned files that mention Redis (`prefilter`)
         # Helpers (modules a Redis-using file imports) -> those importers.
         self._helpers: dict[str, set[str]] = {}
         # An importer's text until `_mentions` first asks about it, then its words.
@@ -209,6 +211,62 @@ class ProjectIndex:
         return facts
 
     # -- freeing syntax trees (issue 13: memory) ---------------------------------------
+
+    def by_source_root(self, paths: Sequence[Path]) -> list[list[int]]:
+        """The positions of `paths` grouped by source root (the folder above a file's
+        package), the roots in the order they first come: a worker checks one project's
+        files together, so that another project's trees do not live through them
+        (Sphinx's, kept to the end of a worker's Sphinx files, under all of Django's)."""
+        groups: dict[Path, list[int]] = {}
+        for position, path in enumerate(paths):
+            groups.setdefault(self.module_name(path)[2], []).append(position)
+        return list(groups.values())
+
+    def memory_order(self, paths: Sequence[Path]) -> list[int]:
+        """The positions of `paths` (files of one source root, `by_source_root`) in the
+        order to check them in so that few syntax trees are alive when a large module
+        is parsed (issue 13: memory).
+
+        A check parses what it reads that is not parsed yet: its imports and, to learn
+        what its functions are called with, the project files that import it (all that
+        mention the function's name, `importer_facts`). So the module the most text
+        imports may parse the most at once: redis-py's `redis/utils.py` defines a
+        `pipeline` helper, and its check parses 3 MB of the test modules that call
+        `r.pipeline()`. Checked first, those trees are built while few others are kept;
+        checked in path order, they were built on top of the whole package's.
+
+        Only the files that will be parsed trade places, by their own text plus that
+        of the project files importing them, largest first (ties in the given order);
+        a file the prefilter will let through unparsed builds no tree and keeps its
+        place. The root's import graph is read for this (`_scan_project`, which a
+        project's first cross-module question reads anyway); a single file keeps its
+        place, and no graph is read for it."""
+        order = list(range(len(paths)))
+        if len(paths) < 2:
+            return order
+        self._scan_project(paths[0])
+        weights: dict[int, int] = {}
+        for position, path in enumerate(paths):
+            key = str(self.real_path(path))
+            if self._may_parse(key):
+                weights[position] = self._sizes.get(key, 0) + sum(
+                    self._sizes.get(importer, 0) for importer in self._importers.get(key, ())
+                )
+        slots = list(weights)  # the places of the files that will be parsed
+        for slot, position in zip(slots, sorted(slots, key=lambda p: -weights[p]), strict=True):
+            order[slot] = position
+        return order
+
+    def _may_parse(self, key: str) -> bool:
+        """Whether the check of a scanned file will parse it, as far as the import graph
+        tells (`engine.analyze_file`'s test, read from the scan): it mentions Redis, it
+        imports a file that does, or such a file imports it."""
+        users = self._redis_users
+        return (
+            key in users
+            or key in self._helpers
+            or any(imported in users for imported in self._imports.get(key, ()))
+        )
 
     def check_in_order(self, paths: Sequence[Path]) -> None:
         """The files this index will check, in this order: from now on `finished(path)`
@@ -516,11 +574,14 @@ class ProjectIndex:
             text = path.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             return
+        self._sizes[key] = len(text)
         if "import" not in text:
             return
         name, is_package, _ = self.module_name(path)
         package = name if is_package else name.rpartition(".")[0]
         uses_redis = prefilter(text, self.config)
+        if uses_redis:
+            self._redis_users.add(key)
         imported = False
         for candidate in dict.fromkeys(_imported_modules(text, package)):
             found = self.find_module(candidate, key)
