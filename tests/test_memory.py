@@ -20,6 +20,7 @@ from redislint.config import Config
 from redislint.outcome import RunOutcome
 from redislint.runner import check_paths
 from redislint.semantics.project import ProjectIndex
+from redislint.semantics.retention import Retention
 from tests.semantics.helpers import write_project
 
 LEAVES = 6
@@ -173,3 +174,14 @@ def test_the_outcome_does_not_depend_on_the_order(
     assert reordered.checked_paths == given.checked_paths
     assert reordered.notes == given.notes
     assert reordered.errors == given.errors
+
+
+def test_a_reordered_block_moves_the_last_reads() -> None:
+    """`reorder` puts a block of the files in another order; a module's last reader is
+    then found at its new place, and the other files keep theirs."""
+    importers = {"lib": ["c"]}
+    retention = Retention(["a", "b", "c", "d"], lambda _m: (), lambda m: importers.get(m, ()))
+    assert retention.needed("lib", 1) and not retention.needed("lib", 2)  # c reads it at 2
+    retention.reorder(1, ["c", "b"])
+    assert [retention.position(path) for path in "abcd"] == [0, 2, 1, 3]
+    assert retention.needed("lib", 0) and not retention.needed("lib", 1)  # now at 1

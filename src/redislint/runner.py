@@ -94,15 +94,15 @@ def _check_jobs(
     outcome = RunOutcome()
     paths = [job.path for job in jobs]
     groups = index.by_source_root(paths)
-    order: list[int] = []
-    later = [position for group in groups for position in group]
+    # Trees are freed once no later file may read them, in the order actually checked.
+    index.check_in_order([paths[position] for group in groups for position in group])
     results: dict[int, FileResult | str] = {}  # by position in `jobs`: a result or an error
+    start = 0
     for group in groups:
-        del later[: len(group)]
-        best = index.memory_order([paths[position] for position in group])
-        now = [group[i] for i in best]
-        order += now
-        index.check_in_order([paths[position] for position in order + later])  # frees trees
+        now = [group[i] for i in index.memory_order([paths[position] for position in group])]
+        if now != group:
+            index.reorder(start, [paths[position] for position in now])
+        start += len(group)
         for position in now:
             job = jobs[position]
             result = results[position] = _check_job(

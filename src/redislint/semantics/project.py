@@ -277,6 +277,13 @@ class ProjectIndex:
             lambda module: self._importers.get(module, ()),
         )
 
+    def reorder(self, start: int, paths: Sequence[Path]) -> None:
+        """The files at positions `start`, `start + 1`, ... of the order given to
+        `check_in_order` are checked in this order instead (the same files: a root's
+        order is decided when its turn comes, `memory_order`)."""
+        if self._retention is not None:
+            self._retention.reorder(start, [str(self.real_path(path)) for path in paths])
+
     def finished(self, path: Path) -> None:
         """`path` is checked: release the modules the files after it cannot need.
 
