@@ -58,6 +58,23 @@ def test_a_changed_import_invalidates_the_importer(project: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def test_a_changed_import_checked_first_invalidates_the_importer(tmp_path: Path) -> None:
+    """The imported module is checked before its importer, so its tree is freed when the
+    importer's check ends, before the importer's entry is written: the entry must still
+    record that the module was parsed (not only that it mentions Redis)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "a_db.py").write_text("import redis\nr = redis.Redis()\n")
+    (tmp_path / "app" / "admin.py").write_text(
+        "from app.a_db import r\n\n\ndef wipe():\n    r.flushdb()\n"
+    )
+    assert run(["check", "app", "--jobs", "1"], tmp_path).exit_code == 1
+    (tmp_path / "app" / "a_db.py").write_text("import redis\nr = {}\n")  # still says redis
+    result = run(["check", "app", "--jobs", "1"], tmp_path)
+    assert result.exit_code == 0, result.output
+
+
 def test_no_cache_and_config_changes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(["check", "app", "--no-cache"], project).exit_code == 1
     assert not (project / ".redislint_cache").exists()

@@ -15,9 +15,12 @@ from pathlib import Path
 import libcst
 import pytest
 
+from redislint import runner
 from redislint.config import Config
+from redislint.outcome import RunOutcome
 from redislint.runner import check_paths
 from redislint.semantics.project import ProjectIndex
+from redislint.semantics.retention import Retention
 from tests.semantics.helpers import write_project
 
 LEAVES = 6
@@ -35,7 +38,8 @@ FILES = {
         )
         for i in range(LEAVES)
     },
-    # checked last (sorted), and imports only the client module
+    # checked last (the smallest file that is parsed, and nobody imports it), and imports
+    # only the client module
     "app/zzz.py": "# zzz\nfrom app.db import client\n\nclient.get('k')\n",
 }
 
@@ -99,3 +103,85 @@ def test_a_released_module_is_parsed_again_to_the_same_facts(tmp_path: Path) -> 
         assert again.module is not None
         assert {k: sorted(s.bindings) for k, s in again.scopes.items()} == before
         assert [site.ir for site in again.calls] == calls
+
+
+# A helper module that the big modules import (their checks are cheap, the helper's is
+# not: it parses its callers), a plain module no check parses, and a second source root.
+ORDERED = {
+    "app/__init__.py": "",
+    "app/plain.py": "def nothing():\n    return 1\n",
+    "app/small.py": "import redis\n\nr = redis.Redis()\n",
+    "app/tools.py": "def pipeline(conn):\n    return conn.pipeline()\n",
+    **{
+        f"app/user{i}.py": (
+            "import redis\nfrom app.tools import pipeline\n\n"
+            + "".join(f"pipeline(redis.Redis()).set('k{n}', {n})\n" for n in range(20 * i))
+        )
+        for i in (1, 2)
+    },
+    "other/pkg/__init__.py": "",
+    "other/pkg/mod.py": "import redis\n\nredis.Redis().get('k')\n",
+}
+
+
+def test_the_module_the_most_text_imports_is_checked_first(tmp_path: Path) -> None:
+    write_project(tmp_path, ORDERED)
+    names = ["app/__init__.py", "app/plain.py", "app/small.py", "app/tools.py"]
+    names += ["other/pkg/mod.py", "app/user1.py", "app/user2.py"]
+    with ProjectIndex(Config(root=tmp_path)) as index:
+        paths = [tmp_path / name for name in names]
+        groups = index.by_source_root(paths)
+        assert groups == [[0, 1, 2, 3, 5, 6], [4]]  # one root's files together
+        order = index.memory_order([paths[position] for position in groups[0]])
+    checked = [names[groups[0][position]] for position in order]
+    # The files nothing parses keep their places; the others go by their own text plus
+    # their importers': tools.py (imported by both users) first, the small module last.
+    assert checked == [
+        "app/__init__.py",
+        "app/plain.py",
+        "app/tools.py",
+        "app/user2.py",
+        "app/user1.py",
+        "app/small.py",
+    ]
+
+
+def test_the_outcome_does_not_depend_on_the_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are checked in `memory_order`, and reported as if in the given order."""
+    write_project(tmp_path, {**ORDERED, **FILES, "app/broken.py": "import redis\nx = (\n"})
+    config = Config(root=tmp_path)
+    checked: list[str] = []
+    check_file = runner.check_file
+
+    def recording(path: Path, *args: object, **kwargs: object) -> object:
+        checked.append(path.name)
+        return check_file(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def run() -> RunOutcome:
+        return check_paths([str(tmp_path)], config, cwd=tmp_path, jobs=1, explain=True)
+
+    monkeypatch.setattr(runner, "check_file", recording)
+    reordered = run()
+    memory_order = list(checked)
+    checked.clear()
+    monkeypatch.setattr(ProjectIndex, "memory_order", lambda self, paths: list(range(len(paths))))
+    given = run()
+    assert memory_order != checked  # the files were checked in another order
+    assert reordered.findings == given.findings and reordered.findings
+    assert list(reordered.facts) == list(given.facts)
+    assert reordered.checked_paths == given.checked_paths
+    assert reordered.notes == given.notes
+    assert reordered.errors == given.errors
+
+
+def test_a_reordered_block_moves_the_last_reads() -> None:
+    """`reorder` puts a block of the files in another order; a module's last reader is
+    then found at its new place, and the other files keep theirs."""
+    importers = {"lib": ["c"]}
+    retention = Retention(["a", "b", "c", "d"], lambda _m: (), lambda m: importers.get(m, ()))
+    assert retention.needed("lib", 1) and not retention.needed("lib", 2)  # c reads it at 2
+    retention.reorder(1, ["c", "b"])
+    assert [retention.position(path) for path in "abcd"] == [0, 2, 1, 3]
+    assert retention.needed("lib", 0) and not retention.needed("lib", 1)  # now at 1

@@ -4,6 +4,7 @@ outside it (by a fix, on another thread) must still check itself."""
 
 from __future__ import annotations
 
+import platform
 import threading
 from pathlib import Path
 
@@ -98,3 +99,28 @@ def test_a_libcst_that_looks_different_is_parsed_as_libcst_does(
         assert cst.CSTNode.__post_init__ is post_init
     parsing._skipping_installed.cache_clear()
     assert parsing._skipping_installed()
+
+
+@pytest.mark.parametrize("skipping", [True, False], ids=["checks-skipped", "plain-libcst"])
+def test_a_large_text_returns_the_parsers_memory_after_the_parse(
+    monkeypatch: pytest.MonkeyPatch, skipping: bool
+) -> None:
+    """Only from `RETURN_SCRATCH_FROM` characters on, and only once the tree is built
+    (the parser's memory is free then), whichever way the text is parsed."""
+    returned: list[int] = []
+    monkeypatch.setattr(parsing, "RETURN_SCRATCH_FROM", 40)
+    monkeypatch.setattr(parsing, "_skipping_installed", lambda: skipping)
+    monkeypatch.setattr(parsing, "_return_scratch_memory", lambda: returned.append(1))
+    parse_checked("short = 1\n")
+    assert returned == []
+    module = parse_checked("".join(f"name_{n} = {n}\n" for n in range(4)))
+    assert returned == [1]
+    assert len(module.body) == 4
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_glibc_is_asked_to_return_free_memory() -> None:
+    trim = parsing._malloc_trim()
+    assert trim is not None
+    assert trim(0) in (0, 1)  # 1: memory was returned, 0: there was none to return
+    parsing._return_scratch_memory()

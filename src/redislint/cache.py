@@ -46,7 +46,7 @@ from redislint.semantics.facts_types import FileFacts
 CACHE_DIR_NAME = ".redislint_cache"
 DATABASE_NAME = "cache.sqlite3"
 # Bumped whenever the tables or the payload change: an older database is recreated.
-_SCHEMA_VERSION = "7"
+_SCHEMA_VERSION = "8"
 # Selections (configuration x rules) kept per database; older ones are dropped.
 _SALTS_KEPT = 8
 # Entries a worker buffers before writing them (one transaction each time).

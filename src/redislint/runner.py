@@ -88,39 +88,30 @@ def _check_jobs(
     index: ProjectIndex,
     explain: bool = False,
 ) -> RunOutcome:
+    """Check `jobs` one source root after another, each root's files in the order that
+    keeps the fewest syntax trees alive at a time (`ProjectIndex.memory_order`, which
+    reads the root's import graph, so it is asked when the root's turn comes); the
+    outcome lists them in the given order, as if they had been checked in it (the
+    findings never depend on the order)."""
     outcome = RunOutcome()
-    index.check_in_order([job.path for job in jobs])  # trees are freed once not needed
-    for job in jobs:
-        try:
-            result = check_file(
-                job.path,
-                job.rel_path,
-                config,
-                index,
-                data=job.data,
-                selected=selected,
-                report_blind=report_blind,
-                explain=explain,
+    paths = [job.path for job in jobs]
+    groups = index.by_source_root(paths)
+    # Trees are freed once no later file may read them, in the order actually checked.
+    index.check_in_order([paths[position] for group in groups for position in group])
+    results: dict[int, FileResult | str] = {}  # by position in `jobs`: a result or an error
+    start = 0
+    for group in groups:
+        now = [group[i] for i in index.memory_order([paths[position] for position in group])]
+        if now != group:
+            index.reorder(start, [paths[position] for position in now])
+        start += len(group)
+        for position in now:
+            job = jobs[position]
+            result = results[position] = _check_job(
+                config, job, selected, report_blind, index, explain
             )
-        except InternalError as exc:
-            outcome.errors.append(str(exc))
-            continue
-        except RecursionError:
-            outcome.errors.append(f"{job.rel_path}: internal error: nesting too deep to analyse")
-            continue
-        finally:
-            index.finished(job.path)
-        outcome.files_checked += 1
-        outcome.checked_paths.append(job.rel_path)
-        outcome.findings.extend(result.findings)
-        outcome.facts[str(job.path)] = result.facts
-        if result.blind:
-            outcome.blind_files.append(job.rel_path)
-        if explain:
-            outcome.notes.append((job.rel_path, config.config_path, _check_note(result)))
-        if keep_sources and result.source is not None:
-            outcome.sources[job.rel_path] = result.source
-        if cache is not None:
+            if cache is None or isinstance(result, str):
+                continue
             dependencies = index.dependencies(job.path)
             problem = cache.store(
                 job.rel_path,
@@ -133,8 +124,63 @@ def _check_jobs(
             if problem is not None:
                 outcome.cache_problem(problem)
                 cache = None
+    for position, job in enumerate(jobs):
+        _add_result(outcome, config, job, results[position], keep_sources, explain)
     outcome.cache_problem(cache.finish() if cache is not None else None)
     return outcome
+
+
+def _check_job(
+    config: Config,
+    job: _Job,
+    selected: frozenset[str],
+    report_blind: bool,
+    index: ProjectIndex,
+    explain: bool,
+) -> FileResult | str:
+    """One file's result, or the internal error that stopped its check; then the index
+    frees the trees no later file needs."""
+    try:
+        return check_file(
+            job.path,
+            job.rel_path,
+            config,
+            index,
+            data=job.data,
+            selected=selected,
+            report_blind=report_blind,
+            explain=explain,
+        )
+    except InternalError as exc:
+        return str(exc)
+    except RecursionError:
+        return f"{job.rel_path}: internal error: nesting too deep to analyse"
+    finally:
+        index.finished(job.path)
+
+
+def _add_result(
+    outcome: RunOutcome,
+    config: Config,
+    job: _Job,
+    result: FileResult | str,
+    keep_sources: bool,
+    explain: bool,
+) -> None:
+    """One file's result (or the internal error that stopped its check) into `outcome`."""
+    if isinstance(result, str):
+        outcome.errors.append(result)
+        return
+    outcome.files_checked += 1
+    outcome.checked_paths.append(job.rel_path)
+    outcome.findings.extend(result.findings)
+    outcome.facts[str(job.path)] = result.facts
+    if result.blind:
+        outcome.blind_files.append(job.rel_path)
+    if explain:
+        outcome.notes.append((job.rel_path, config.config_path, _check_note(result)))
+    if keep_sources and result.source is not None:
+        outcome.sources[job.rel_path] = result.source
 
 
 def _check_note(result: FileResult) -> str:

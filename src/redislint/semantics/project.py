@@ -52,14 +52,16 @@ class ScanStore(Protocol):
 
 
 def _is_scan_row(row: Any) -> bool:
-    """A stored scan as `_read_imports` writes it: [package, mentions Redis, names]."""
+    """A stored scan as `_read_imports` writes it: [package, mentions Redis, names,
+    length of the text]."""
     return (
         isinstance(row, list)
-        and len(row) == 3
+        and len(row) == 4
         and isinstance(row[0], str)
         and isinstance(row[1], bool)
         and isinstance(row[2], list)
         and all(isinstance(name, str) for name in row[2])
+        and type(row[3]) is int
     )
 
 
@@ -189,6 +191,8 @@ class ProjectIndex:
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
         self._scanned_files: set[str] = set()
+        self._sizes: dict[str, int] = {}  # characters of each scanned file's text
+        self._redis_users: set[str] = set()  # scanned files that mention Redis (`prefilter`)
         # Helpers (modules a Redis-using file imports) -> those importers.
         self._helpers: dict[str, set[str]] = {}
         # An importer's text until `_mentions` first asks about it, then its words.
@@ -244,6 +248,62 @@ class ProjectIndex:
 
     # -- freeing syntax trees (issue 13: memory) ---------------------------------------
 
+    def by_source_root(self, paths: Sequence[Path]) -> list[list[int]]:
+        """The positions of `paths` grouped by source root (the folder above a file's
+        package), the roots in the order they first come: a worker checks one project's
+        files together, so that another project's trees do not live through them
+        (Sphinx's, kept to the end of a worker's Sphinx files, under all of Django's)."""
+        groups: dict[Path, list[int]] = {}
+        for position, path in enumerate(paths):
+            groups.setdefault(self.module_name(path)[2], []).append(position)
+        return list(groups.values())
+
+    def memory_order(self, paths: Sequence[Path]) -> list[int]:
+        """The positions of `paths` (files of one source root, `by_source_root`) in the
+        order to check them in so that few syntax trees are alive when a large module
+        is parsed (issue 13: memory).
+
+        A check parses what it reads that is not parsed yet: its imports and, to learn
+        what its functions are called with, the project files that import it (all that
+        mention the function's name, `importer_facts`). So the module the most text
+        imports may parse the most at once: redis-py's `redis/utils.py` defines a
+        `pipeline` helper, and its check parses 3 MB of the test modules that call
+        `r.pipeline()`. Checked first, those trees are built while few others are kept;
+        checked in path order, they were built on top of the whole package's.
+
+        Only the files that will be parsed trade places, by their own text plus that
+        of the project files importing them, largest first (ties in the given order);
+        a file the prefilter will let through unparsed builds no tree and keeps its
+        place. The root's import graph is read for this (`_scan_project`, which a
+        project's first cross-module question reads anyway); a single file keeps its
+        place, and no graph is read for it."""
+        order = list(range(len(paths)))
+        if len(paths) < 2:
+            return order
+        self._scan_project(paths[0])
+        weights: dict[int, int] = {}
+        for position, path in enumerate(paths):
+            key = str(self.real_path(path))
+            if self._may_parse(key):
+                weights[position] = self._sizes.get(key, 0) + sum(
+                    self._sizes.get(importer, 0) for importer in self._importers.get(key, ())
+                )
+        slots = list(weights)  # the places of the files that will be parsed
+        for slot, position in zip(slots, sorted(slots, key=lambda p: -weights[p]), strict=True):
+            order[slot] = position
+        return order
+
+    def _may_parse(self, key: str) -> bool:
+        """Whether the check of a scanned file will parse it, as far as the import graph
+        tells (`engine.analyze_file`'s test, read from the scan): it mentions Redis, it
+        imports a file that does, or such a file imports it."""
+        users = self._redis_users
+        return (
+            key in users
+            or key in self._helpers
+            or any(imported in users for imported in self._imports.get(key, ()))
+        )
+
     def check_in_order(self, paths: Sequence[Path]) -> None:
         """The files this index will check, in this order: from now on `finished(path)`
         releases the facts of every module that no later one of them may read."""
@@ -252,6 +312,13 @@ class ProjectIndex:
             lambda module: self._imports.get(module, ()),
             lambda module: self._importers.get(module, ()),
         )
+
+    def reorder(self, start: int, paths: Sequence[Path]) -> None:
+        """The files at positions `start`, `start + 1`, ... of the order given to
+        `check_in_order` are checked in this order instead (the same files: a root's
+        order is decided when its turn comes, `memory_order`)."""
+        if self._retention is not None:
+            self._retention.reorder(start, [str(self.real_path(path)) for path in paths])
 
     def finished(self, path: Path) -> None:
         """`path` is checked: release the modules the files after it cannot need.
@@ -435,12 +502,14 @@ class ProjectIndex:
         changed but this did not: "v1" / "v0" for a module only read for the
         prefilter's verdict (it mentions Redis or not), "s" + `code_shape` for a module
         that was parsed. A module that failed to parse, or whose text is not the one
-        hashed, has none (its importers are re-checked whenever it changes)."""
+        hashed, has none (its importers are re-checked whenever it changes). A parsed
+        module whose tree was freed already (`finished` runs before the importer's
+        entry is written) was parsed all the same."""
         shapes: dict[str, str] = {}
         for path, digest in dependencies.items():
             if path in self._failed:
                 continue
-            if path in self._facts:  # parsed (for this file or an earlier one)
+            if path in self._facts or path in self._released:  # parsed, for any file
                 if path not in self._shapes:
                     self._shapes[path] = self._code_shape(path, digest)
                 shape = self._shapes[path]
@@ -559,7 +628,10 @@ class ProjectIndex:
         read = self._read_imports(path)
         if read is None:
             return
-        uses_redis, candidates, text = read
+        uses_redis, candidates, text, size = read
+        self._sizes[key] = size
+        if uses_redis:
+            self._redis_users.add(key)
         imported = False
         first = self._root_of(key)
         for candidate in candidates:
@@ -576,9 +648,10 @@ class ProjectIndex:
         if imported and text is not None:
             self._importer_texts[key] = text
 
-    def _read_imports(self, path: Path) -> tuple[bool, list[str], str | None] | None:
+    def _read_imports(self, path: Path) -> tuple[bool, list[str], str | None, int] | None:
         """(whether the file mentions Redis, the module names its import lines may name,
-        its text when it was read), or None when it cannot be read. With a scan store
+        its text when it was read, its length in characters), or None when it cannot be
+        read. With a scan store
         (a run with the results cache), a file whose stat is unchanged since a run
         stored what it read is not read again: the scan of a 2,800-file project read
         every file at each run that re-checked a helper module."""
@@ -588,7 +661,7 @@ class ProjectIndex:
         if store is not None and digest is not None:
             row = store.load_scan(path, digest)
             if _is_scan_row(row) and row[0] == package:
-                return row[1], row[2], None
+                return row[1], row[2], None, row[3]
         try:
             text = (data if data is not None else path.read_bytes()).decode("utf-8", "replace")
         except OSError:
@@ -600,8 +673,8 @@ class ProjectIndex:
             uses_redis = prefilter(text, self.config)
             candidates = list(dict.fromkeys(_imported_modules(text, package)))
         if store is not None and digest is not None:
-            store.save_scan(path, digest, [package, uses_redis, candidates])
-        return uses_redis, candidates, text
+            store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
+        return uses_redis, candidates, text, len(text)
 
     def _package_of(self, path: Path) -> str:
         """The package a file's relative imports are relative to."""

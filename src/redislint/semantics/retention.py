@@ -42,6 +42,13 @@ class Retention:
     def graph_changed(self) -> None:
         self._last.clear()
 
+    def reorder(self, start: int, paths: Sequence[str]) -> None:
+        """The files at positions `start`... come in this order instead (a permutation
+        of the files there: the other positions keep theirs)."""
+        for offset, path in enumerate(paths):
+            self._position[path] = start + offset
+        self._last.clear()
+
     def needed(self, module: str, done: int) -> bool:
         return self._last_use(module) > done
 
