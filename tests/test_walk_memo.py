@@ -58,7 +58,7 @@ def test_an_unchanged_tree_is_listed_from_the_memo(
 ) -> None:
     first = invoke_cli([*ARGS, "app"], project)
     assert _flagged(first.output) == {"app/__init__.py", "app/one.py", "app/sub/two.py"}
-    assert _memos(project) == 1
+    assert _memos(project) >= 1  # the run's walk (and the import scan's, when it ran)
     listed = _count_walks(monkeypatch)
     again = invoke_cli([*ARGS, "app"], project)
     assert again.output == first.output and listed == []
