@@ -270,6 +270,12 @@ class Resolver:
         self._by_name.pop(path, None)
         self._callers.pop(path, None)
 
+    def invalidate(self, path: str) -> None:
+        """The facts of module `path` changed: a resolved value anywhere may have read
+        them (an imported client, a caller's argument), so none is kept."""
+        self.forget(path)
+        self._memo.clear()
+
     def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
         """The facts of project module `name`, as imported from the file `near_path`."""
         return self._load_module(name, near_path)

@@ -142,6 +142,14 @@ class KeyResolver:
         self._subclasses: dict[Class, list[Class]] = {}
 
     # -- public ---------------------------------------------------------------------
+    def invalidate(self, path: str) -> None:
+        """The facts of module `path` changed: a key resolved anywhere may have read
+        them (a key builder, a constant), so none is kept."""
+        del path
+        self._memo.clear()
+        self._why.clear()
+        self._subclasses.clear()
+
     def pattern(
         self, facts: ModuleFacts, scope: str, expr: ir.IR, at: Position | None = None
     ) -> KeyPattern | None:

@@ -471,12 +471,27 @@ class ProjectIndex:
     ) -> ModuleFacts:
         name, is_package, root = self.module_name(path)
         self.add_root(root)
-        facts = collect(module, key or str(self.real_path(path)), name, is_package)
+        key = key or str(self.real_path(path))
+        if key in self._facts or key in self._released:
+            self._replacing(key, source)
+        facts = collect(module, key, name, is_package)
         self._facts[facts.path] = facts
         self._released.discard(facts.path)
         if source is not None:
             self._texts[facts.path] = source
         return facts
+
+    def _replacing(self, key: str, source: str | None) -> None:
+        """A module's facts are about to be replaced (the language server checks each
+        edit of a buffer, a fix round re-checks the fixed text): its call sites are
+        new objects, and when the text changed, what the resolvers concluded from the
+        old facts may be wrong for the new ones (a client that is now a dict, a key
+        constant that changed), so it is dropped. The same text parsed again (a
+        released module) has the same facts."""
+        self.resolver.forget(key)
+        if source is None or self._texts.get(key) != source:
+            self.resolver.invalidate(key)
+            self.keys.invalidate(key)
 
     # -- the project's import graph (cross-module callers) ----------------------------
 
