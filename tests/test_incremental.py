@@ -29,6 +29,7 @@ from redislint.engine import analysis_settings
 from redislint.lsp.incremental import IncrementalParser
 from redislint.lsp.session import LintSession
 from redislint.parallel import on_big_stack
+from redislint.semantics.reuse import NodeMemo
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = (
@@ -252,6 +253,9 @@ def test_incremental_findings_equal_a_full_check(project: Path) -> None:
     assert compared > 120
     assert with_findings > compared // 2  # the edits kept most files reporting
     assert warm.parser.spliced > 20  # (broken texts and BOM/CRLF edges are parsed in full)
+    print(f"reused from the previous check: {dict(warm.reused)}")
+    assert warm.reused["body"] > 50  # what the statements not edited gave the last check
+    assert warm.reused["anchor"] > 500
 
 
 # Edits that change what a name elsewhere in the buffer resolves to: a client that
@@ -449,3 +453,23 @@ def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> N
     assert with_findings > compared // 2
     assert warm.parser.spliced_inside > 60
     assert warm.spans.derived > 60  # positions came from the previous check, not codegen
+    print(f"reused from the previous check: {dict(warm.reused)}")
+    assert warm.reused["body"] > 300  # the body indexes of the methods not edited
+    assert warm.reused["anchor"] > 1000  # and the texts their findings' fingerprints hash
+
+
+def test_node_memo_keeps_what_the_last_check_used_for_the_same_nodes() -> None:
+    """A value is taken over only for the very node it was built from, and only what a
+    check used is carried to the next one (the rest of the buffer's past is dropped)."""
+    old = cst.parse_module("a = 1\nb = 2\n")
+    first = NodeMemo()
+    for statement in old.body:
+        first.get("code", statement, old.code_for_node)
+    second = NodeMemo(first)
+    kept = old.body[0]
+    assert second.get("code", kept, lambda _node: "rebuilt") == "a = 1\n"
+    equal = cst.parse_module("a = 1\n").body[0]  # equal, but another node
+    assert second.get("code", equal, lambda _node: "rebuilt") == "rebuilt"
+    assert second.reused == {"code": 1}
+    third = NodeMemo(second)
+    assert third.get("code", old.body[1], lambda _node: "rebuilt") == "rebuilt"

@@ -21,6 +21,7 @@ from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.connections import Connection, connections_of
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
 from redislint.semantics.slots import SlotKeys
 from redislint.semantics.usage import Usage
@@ -129,6 +130,7 @@ class FileModel:
         resolver: Resolver,
         key_resolver: KeyResolver,
         table: CommandTable,
+        reuse: NodeMemo | None = None,
     ) -> None:
         self.facts = facts
         self.source = source
@@ -137,6 +139,9 @@ class FileModel:
         self.resolver = resolver
         self.keys = key_resolver
         self.table = table
+        # what the previous check of this buffer derived from nodes it shares (the
+        # language server's), else this check's own
+        self.reuse = reuse if reuse is not None else NodeMemo()
         self._expiries: dict[int, Expiry] = {}
         self._others: dict[str, FileModel] = {}
         # The declared namespace of each key glob: asked for every call by several rules.
@@ -192,7 +197,14 @@ class FileModel:
         model = self._others.get(facts.path)
         if model is None:
             model = self._others[facts.path] = FileModel(
-                facts, "", facts.path, self.config, self.resolver, self.keys, self.table
+                facts,
+                "",
+                facts.path,
+                self.config,
+                self.resolver,
+                self.keys,
+                self.table,
+                self.reuse,  # node-derived values are the same whichever module asks
             )
         return model
 
@@ -432,7 +444,7 @@ class FileModel:
     @cached_property
     def usage(self) -> Usage:
         """Parents of nodes and uses of names, computed per function on demand."""
-        return Usage(self.facts)
+        return Usage(self.facts, self.reuse)
 
     @cached_property
     def pipelines(self) -> list[LocalPipeline]:

@@ -15,6 +15,7 @@ from typing import Literal, cast
 import libcst as cst
 
 from redislint.semantics.collect import _FIELD_CACHE, _NODE_TYPES, _fields, _is_node
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import ModuleFacts
 
 ConsumerKind = Literal[
@@ -191,11 +192,13 @@ def _classify(
 
 class Usage:
     """Per-file access to body indexes, one per function (module-level statements are
-    indexed one statement at a time: a module body can be huge)."""
+    indexed one statement at a time: a module body can be huge). An index is a function
+    of its root node alone, so the language server keeps them from one check to the
+    next for the functions an edit did not touch (`reuse`, `semantics/reuse.py`)."""
 
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, reuse: NodeMemo) -> None:
         self.facts = facts
-        self._bodies: dict[int, BodyIndex] = {}
+        self._reuse = reuse
 
     def body(self, scope_key: str, statement: cst.CSTNode) -> BodyIndex:
         """The index of the function `scope_key` (or of `statement` at module level)."""
@@ -203,10 +206,7 @@ class Usage:
         while scope is not None and scope.kind == "class":
             scope = self.facts.scopes.get(scope.parent) if scope.parent is not None else None
         root = scope.node if scope is not None and scope.node is not None else statement
-        found = self._bodies.get(id(root))
-        if found is None:
-            found = self._bodies[id(root)] = BodyIndex.build(root)
-        return found
+        return self._reuse.get("body", root, BodyIndex.build)
 
     def function_node(self, scope_key: str) -> cst.CSTNode | None:
         """The function a scope belongs to (None at module level)."""
