@@ -29,6 +29,7 @@ from redislint.engine import analysis_settings
 from redislint.lsp.incremental import IncrementalParser
 from redislint.lsp.session import LintSession
 from redislint.parallel import on_big_stack
+from redislint.precheck import accepts_edit, precheck
 from redislint.semantics.reuse import NodeMemo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -473,3 +474,73 @@ def test_node_memo_keeps_what_the_last_check_used_for_the_same_nodes() -> None:
     assert second.reused == {"code": 1}
     third = NodeMemo(second)
     assert third.get("code", old.body[1], lambda _node: "rebuilt") == "rebuilt"
+
+
+# Edits libcst parses and CPython refuses, which only the edited statement shows (a
+# duplicate parameter, a module-level nonlocal) or only the rest of the module does
+# (a module-level `global` after a use of the name, typed above it).
+REFUSED_EDITS = (
+    ("def after():", "def after(a, a):"),
+    ("class Store:", "nonlocal prefix\nclass Store:"),
+    ("class Store:", "prefix = 1\nglobal prefix\nclass Store:"),
+    ('"""A queue as one class."""\n', '"""A queue as one class."""\nprint(x)\n'),
+)
+
+
+def test_edits_are_prechecked_from_their_statements_as_the_whole_text_is() -> None:
+    """CPython's verdict on a spliced text, taken from the re-parsed statements alone
+    (`precheck.accepts_edit`), is the verdict on the whole text: on generated edits, and
+    on edits whose error CPython finds in the statement or only in the rest."""
+
+    def run() -> tuple[int, int]:
+        rng = random.Random(99)
+        parser = IncrementalParser()
+        proven = compared = 0
+        for name, original in (*_variants(), *_classy_sources()):
+            parser.remember(name, original, cst.parse_module(original))
+            previous = original
+            for text in _sequence(rng, original, 30):
+                module = parser.parse(name, text)
+                splice = parser.last_splice(name, module) if module is not None else None
+                if module is None and _parses(text):
+                    parser.remember(name, text, cst.parse_module(text))
+                elif splice is not None and precheck(previous, guard=True) is None:
+                    compared += 1
+                    if accepts_edit(text, splice.region):
+                        proven += 1
+                        assert precheck(text, guard=True) is None, f"{name}:\n{text}"
+                previous = text if module is not None or _parses(text) else previous
+        return proven, compared
+
+    proven, compared = on_big_stack(analysis_settings()(run))
+    print(f"{proven} of {compared} spliced edits proven from their statements")
+    assert proven > 100
+    assert proven > compared // 2
+
+
+def test_edits_not_proven_from_their_statements() -> None:
+    """An edit CPython's check refuses (an expression nested deeper than libcst can be
+    trusted with) is not proven from the statement, and a text with a `global`
+    statement or a `__future__` import, whose statements' verdicts depend on each
+    other, is always checked whole."""
+    deep = "x = " + "not " * 300 + "1\n"
+    cases = (
+        (BIG_CLASS, "\nclass Store:", f"\n{deep}class Store:", False),
+        (BIG_CLASS + "global y\n", "\nclass Store:", "\nprint(y)\nclass Store:", True),
+        ("from __future__ import annotations\n" + BIG_CLASS, "prefix =", "prefix: int =", True),
+    )
+
+    def run() -> None:
+        for original, old, new, accepted in cases:
+            parser = IncrementalParser()
+            parser.remember("m.py", original, cst.parse_module(original))
+            text = original.replace(old, new)
+            module = parser.parse("m.py", text)
+            assert module is not None
+            splice = parser.last_splice("m.py", module)
+            assert splice is not None
+            assert precheck(original, guard=True) is None
+            assert (precheck(text, guard=True) is None) == accepted
+            assert not accepts_edit(text, splice.region), new
+
+    on_big_stack(analysis_settings()(run))

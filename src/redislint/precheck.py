@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import symtable
 import sys
 import warnings
@@ -72,6 +73,29 @@ def precheck(source: str, *, guard: bool, quick: bool = True) -> Rejection | Non
     except (RecursionError, MemoryError):
         return Rejection(1, 1, "too deeply nested for analysis (CPython's parser gave up)")
     return _too_deep(source, tree) if guard else None
+
+
+# Statements whose verdict depends on other top-level statements: a module-level
+# `global x` refuses an earlier `x = 1` or use of `x`; a `__future__` import can change
+# the grammar (`barry_as_FLUFL`). A text with either is always checked whole.
+_GLOBAL = re.compile(r"\bglobal\b")
+
+
+def accepts_edit(source: str, region: tuple[int, int]) -> bool:
+    """Whether `precheck(source, guard=True)` is None, knowing that it is None for the
+    text `source` was made from by replacing whole top-level statements with
+    `source[start:end]` (the language server's re-parse, `lsp/incremental.py`).
+
+    Every verdict CPython gives on a module is a verdict on one top-level statement
+    (its tokens, its grammar, the symbol tables of the scopes inside it, its nesting),
+    except on a `global` statement or a `__future__` import, so the replaced statements
+    decide alone and a keystroke costs the quick check of one statement, not of the
+    file. False means only "not proven here": the whole text is then checked as usual,
+    which also gives the exact position of an error."""
+    if "__future__" in source or ("global" in source and _GLOBAL.search(source)):
+        return False  # (a plain search first: the regular expression is slower)
+    start, end = region
+    return _parses_shallow(source[start:end])
 
 
 def _parses_quickly(source: str) -> bool:

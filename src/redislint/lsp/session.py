@@ -233,6 +233,9 @@ class LintSession:
             if incremental:
                 module = self.parser.parse(key, text)
                 if module is not None:
+                    splice = self.parser.last_splice(key, module)
+                    if splice is not None:  # CPython's verdict from the edited statements
+                        index.precheck_edited(key, text, splice.previous_text, splice.region)
                     index.register(path, module, key, text)
             return check_file(
                 path,

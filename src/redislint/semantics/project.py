@@ -20,7 +20,7 @@ import libcst as cst
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
 from redislint.discovery import discover, prefilter
-from redislint.precheck import Rejection, precheck
+from redislint.precheck import Rejection, accepts_edit, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
@@ -455,6 +455,20 @@ class ProjectIndex:
         rejection = precheck(source, guard=guard)
         self._prechecked[key] = (source, guard, rejection)
         return rejection
+
+    def precheck_edited(
+        self, key: str, source: str, previous: str, region: tuple[int, int]
+    ) -> None:
+        """Record CPython's verdict on an edited text without checking it whole, when the
+        verdict on the text it was made from (`previous`, the language server's buffer
+        before the edit) was "accepted" and the replaced statements `source[start:end]`
+        prove it is still (`precheck.accepts_edit`); otherwise `precheck` decides later,
+        on the whole text."""
+        known = self._prechecked.get(key)
+        if known is None or known[0] != previous or not known[1] or known[2] is not None:
+            return
+        if accepts_edit(source, region):
+            self._prechecked[key] = (source, True, None)
 
     def parse(self, path: Path, source: str) -> ModuleFacts:
         """The facts of a file being checked, parsing it only if this exact text was not
