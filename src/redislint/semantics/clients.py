@@ -282,8 +282,10 @@ class Resolver:
 
     def value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
         memo_key = (facts.path, scope, expr)
-        if memo_key in self._memo:
+        try:  # most questions were asked before: one lookup (a key hashes its IR anew)
             return self._memo[memo_key]
+        except KeyError:
+            pass
         if memo_key in self._in_progress:
             return None  # recursion: not proven
         self._in_progress.add(memo_key)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from redislint.config import KeyspaceEntry
@@ -120,10 +120,26 @@ class _Ctx:
     # or host read from the environment is never a literal (rules.md RL401-RL403).
     environment_defaults: bool = True
 
+    def __hash__(self) -> int:
+        """The hash of the fields, computed once: a context is part of every memo key
+        the evaluation of one key touches (several dictionary operations each)."""
+        known: int | None = self.__dict__.get("_hash")
+        if known is None:
+            known = hash((self.at, self.this, self.env, self.env_scope, self.environment_defaults))
+            object.__setattr__(self, "_hash", known)
+        return known
+
+    def reading_at(self, at: Position | None) -> _Ctx:
+        """This context with names read at `at` (`dataclasses.replace`, without its
+        introspection: it runs for every assignment a key is traced through)."""
+        return _Ctx(at, self.this, self.env, self.env_scope, self.environment_defaults)
+
 
 _ROOT = _Ctx()
 _NO_ENVIRONMENT_DEFAULTS = _Ctx(environment_defaults=False)
 _Memo = tuple[str, str, ir.IR, _Ctx]
+_MISSING: Any = object()  # not in the memo
+_BUSY: Any = object()  # being evaluated
 
 
 class KeyResolver:
@@ -135,8 +151,8 @@ class KeyResolver:
     ) -> None:
         self.resolver = resolver
         self._facts_by_path = facts_by_path
-        self._memo: dict[_Memo, str | None] = {}
-        self._busy: set[_Memo] = set()
+        # a glob, None (unknown), or _BUSY while its evaluation runs (a cycle)
+        self._memo: dict[_Memo, Any] = {}
         self._why: dict[_Memo, str] = {}
         self._last_why: str | None = None
         self._subclasses: dict[Class, list[Class]] = {}
@@ -229,22 +245,25 @@ class KeyResolver:
         """The glob of `expr`; `whole` is False for a part inside a larger key, where an
         unknown value is a wildcard rather than "unknown"."""
         memo_key = (facts.path, scope, expr, ctx)
-        if memo_key in self._memo:
-            result = self._memo[memo_key]
-            if result is None:
-                self._last_why = self._why.get(memo_key)
-        elif memo_key in self._busy:
+        memo = self._memo
+        # One lookup, and the evaluation in progress marked in the memo itself: the key
+        # is hashed once per dictionary operation, and most keys are evaluated once.
+        result = memo.get(memo_key, _MISSING)
+        if result is _BUSY:
             return self._fail(f"`{ir.render(expr)}` is defined in terms of itself")
-        else:
-            self._busy.add(memo_key)
+        if result is _MISSING:
+            memo[memo_key] = _BUSY
             self._last_why = None
             try:
                 result = self._glob(facts, scope, expr, ctx)
-            finally:
-                self._busy.discard(memo_key)
-            self._memo[memo_key] = result
+            except BaseException:
+                del memo[memo_key]
+                raise
+            memo[memo_key] = result
             if result is None and self._last_why is not None:
                 self._why[memo_key] = self._last_why
+        elif result is None:
+            self._last_why = self._why.get(memo_key)
         if whole:
             return result
         return WILDCARD if result is None else result
@@ -351,7 +370,7 @@ class KeyResolver:
             if len(values) == 1 and values[0].kind == "assign":
                 value = values[0].value
                 if isinstance(value, ir.Seq):
-                    return value.items, values[0].scope, replace(ctx, at=values[0].position)
+                    return value.items, values[0].scope, ctx.reading_at(values[0].position)
         return None
 
     def _mapping(
@@ -370,7 +389,7 @@ class KeyResolver:
         value = values[0].value
         if not isinstance(value, ir.Dict):
             return None
-        inner = replace(ctx, at=values[0].position)
+        inner = ctx.reading_at(values[0].position)
         return {
             key.value: self._part(facts, values[0].scope, item, inner)
             for key, item in zip(value.keys, value.values, strict=False)
@@ -565,7 +584,7 @@ class KeyResolver:
         positions = builder.return_positions
         for index, returned in enumerate(builder.returns):
             at = positions[index] if index < len(positions) else None
-            globs.append(self._whole(target, function.key, returned, replace(inner, at=at)))
+            globs.append(self._whole(target, function.key, returned, inner.reading_at(at)))
             if globs[-1] is None:
                 if isinstance(returned, ir.Const):
                     return self._fail(f"{function.key}() may return {returned.value!r}")
@@ -611,7 +630,7 @@ class KeyResolver:
         globs: list[str | None] = []
         for binding in bindings:
             if binding.kind == "assign" and binding.value is not None:
-                inner = replace(ctx, at=binding.position)
+                inner = ctx.reading_at(binding.position)
                 glob = self._whole(facts, binding.scope, binding.value, inner)
             elif binding.kind == "import" and binding.qualname:
                 glob = self._imported(binding.qualname, facts)
@@ -946,7 +965,9 @@ def _unescape(glob: str | None) -> str | None:
 
 
 def _has_literal(glob: str) -> bool:
-    return any(token != WILDCARD for token in _tokens(glob))
+    """Whether some token is not the wildcard (a literal character, `?` or a class):
+    whether anything but `*` is left in the text."""
+    return bool(glob.replace(WILDCARD, ""))
 
 
 def _common(*globs: str | None) -> str | None:
