@@ -81,6 +81,8 @@ class KeyPattern:
 def _escape(text: str) -> str:
     # Literal `*`, `?` and `[` in a key would read as glob syntax; Redis keys with
     # those characters are rare, and a bracket class keeps them literal.
+    if "*" not in text and "?" not in text and "[" not in text:
+        return text  # the usual case, without the regular expression machinery
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 

@@ -177,11 +177,12 @@ class CallSite:
         assert isinstance(value, ir.Call)
         return value
 
-    @property
+    # (cached: several rules scan every call site of the file for its method)
+    @cached_property
     def method(self) -> str | None:
         return self.func.attr if isinstance(self.func, ir.Attr) else None
 
-    @property
+    @cached_property
     def receiver(self) -> IR | None:
         return self.func.value if isinstance(self.func, ir.Attr) else None
 
