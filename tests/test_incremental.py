@@ -457,6 +457,7 @@ def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> N
     print(f"reused from the previous check: {dict(warm.reused)}")
     assert warm.reused["body"] > 300  # the body indexes of the methods not edited
     assert warm.reused["anchor"] > 1000  # and the texts their findings' fingerprints hash
+    assert warm.reused["call"] > 1000  # and the IR of their calls
 
 
 def test_node_memo_keeps_what_the_last_check_used_for_the_same_nodes() -> None:

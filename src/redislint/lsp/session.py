@@ -236,7 +236,7 @@ class LintSession:
                     splice = self.parser.last_splice(key, module)
                     if splice is not None:  # CPython's verdict from the edited statements
                         index.precheck_edited(key, text, splice.previous_text, splice.region)
-                    index.register(path, module, key, text)
+                    index.register(path, module, key, text, reuse)
             return check_file(
                 path,
                 display_path(path, self.root),

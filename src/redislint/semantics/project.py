@@ -26,6 +26,7 @@ from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
@@ -481,14 +482,19 @@ class ProjectIndex:
         return self.register(path, module, key, source)
 
     def register(
-        self, path: Path, module: cst.Module, key: str | None = None, source: str | None = None
+        self,
+        path: Path,
+        module: cst.Module,
+        key: str | None = None,
+        source: str | None = None,
+        reuse: NodeMemo | None = None,
     ) -> ModuleFacts:
         name, is_package, root = self.module_name(path)
         self.add_root(root)
         key = key or str(self.real_path(path))
         if key in self._facts or key in self._released:
             self._replacing(key, source)
-        facts = collect(module, key, name, is_package)
+        facts = collect(module, key, name, is_package, reuse=reuse)
         self._facts[facts.path] = facts
         self._released.discard(facts.path)
         if source is not None:
