@@ -158,6 +158,7 @@ class KeyResolver:
         self._why: dict[_Memo, str] = {}
         self._last_why: str | None = None
         self._subclasses: dict[Class, list[Class]] = {}
+        self._roles: dict[tuple[KeyspaceEntry, ...], dict[str, KeyspaceEntry | None]] = {}
 
     # -- public ---------------------------------------------------------------------
     def invalidate(self, path: str) -> None:
@@ -167,6 +168,15 @@ class KeyResolver:
         self._memo.clear()
         self._why.clear()
         self._subclasses.clear()
+
+    def namespaces(self, keyspace: tuple[KeyspaceEntry, ...]) -> dict[str, KeyspaceEntry | None]:
+        """Glob -> the namespace `role_of` finds for it under `keyspace`, as far as asked.
+        A function of the glob and the keyspace alone, so it outlives `invalidate`: the
+        language server's checks of a buffer ask about the same globs each time."""
+        found = self._roles.get(keyspace)
+        if found is None:
+            found = self._roles[keyspace] = {}
+        return found
 
     def pattern(
         self, facts: ModuleFacts, scope: str, expr: ir.IR, at: Position | None = None

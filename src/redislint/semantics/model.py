@@ -145,7 +145,7 @@ class FileModel:
         self._expiries: dict[int, Expiry] = {}
         self._others: dict[str, FileModel] = {}
         # The declared namespace of each key glob: asked for every call by several rules.
-        self._namespaces: dict[str, KeyspaceEntry | None] = {}
+        self._namespaces = key_resolver.namespaces(self.keyspace)
 
     @cached_property
     def is_test_path(self) -> bool:
