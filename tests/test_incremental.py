@@ -493,10 +493,10 @@ def test_edits_are_prechecked_from_their_statements_as_the_whole_text_is() -> No
     (`precheck.accepts_edit`), is the verdict on the whole text: on generated edits, and
     on edits whose error CPython finds in the statement or only in the rest."""
 
-    def run() -> tuple[int, int]:
+    def run() -> tuple[int, int, int]:
         rng = random.Random(99)
         parser = IncrementalParser()
-        proven = compared = 0
+        proven = compared = inside = 0
         for name, original in (*_variants(), *_classy_sources()):
             parser.remember(name, original, cst.parse_module(original))
             previous = original
@@ -507,32 +507,40 @@ def test_edits_are_prechecked_from_their_statements_as_the_whole_text_is() -> No
                     parser.remember(name, text, cst.parse_module(text))
                 elif splice is not None and precheck(previous, guard=True) is None:
                     compared += 1
-                    if accepts_edit(text, splice.region):
+                    if accepts_edit(text, splice.region, splice.indents):
                         proven += 1
+                        inside += bool(splice.indents)
                         assert precheck(text, guard=True) is None, f"{name}:\n{text}"
                 previous = text if module is not None or _parses(text) else previous
-        return proven, compared
+        return proven, compared, inside
 
-    proven, compared = on_big_stack(analysis_settings()(run))
-    print(f"{proven} of {compared} spliced edits proven from their statements")
+    proven, compared, inside = on_big_stack(analysis_settings()(run))
+    print(f"{proven} of {compared} spliced edits proven from their statements, {inside} inside")
     assert proven > 100
     assert proven > compared // 2
+    assert inside > 30  # statements spliced inside a body, checked under `if 1:` heads
 
 
-def test_edits_not_proven_from_their_statements() -> None:
+def test_edited_statements_decide_cpythons_verdict_or_leave_it_to_the_whole_text() -> None:
     """An edit CPython's check refuses (an expression nested deeper than libcst can be
-    trusted with) is not proven from the statement, and a text with a `global`
-    statement or a `__future__` import, whose statements' verdicts depend on each
-    other, is always checked whole."""
+    trusted with), at the top level or in a method, is not proven from its statements;
+    errors of the symbol table, which never decide the verdict (a module-level `global`
+    after a use), and a `__future__` import do not stop the proof, and a text naming
+    the future import that changes the grammar is always checked whole."""
     deep = "x = " + "not " * 300 + "1\n"
-    cases = (
-        (BIG_CLASS, "\nclass Store:", f"\n{deep}class Store:", False),
-        (BIG_CLASS + "global y\n", "\nclass Store:", "\nprint(y)\nclass Store:", True),
-        ("from __future__ import annotations\n" + BIG_CLASS, "prefix =", "prefix: int =", True),
+    made = "        r = redis.Redis()\n"
+    future = "from __future__ import annotations\n" + BIG_CLASS
+    barry = "from __future__ import barry_as_FLUFL\n" + BIG_CLASS
+    cases = (  # (text, old, new, CPython accepts the edited text, proven from the edit)
+        (BIG_CLASS, "\nclass Store:", f"\n{deep}class Store:", False, False),
+        (BIG_CLASS, made, f"{made}        {deep}", False, False),  # in the methods' bodies
+        (BIG_CLASS + "global y\n", "\nclass Store:", "\nprint(y)\nclass Store:", True, True),
+        (future, made, f"{made}        n: int = 1\n", True, True),
+        (barry, made, f"{made}        n = 1 != 2\n", True, False),
     )
 
     def run() -> None:
-        for original, old, new, accepted in cases:
+        for original, old, new, accepted, proven in cases:
             parser = IncrementalParser()
             parser.remember("m.py", original, cst.parse_module(original))
             text = original.replace(old, new)
@@ -541,7 +549,9 @@ def test_edits_not_proven_from_their_statements() -> None:
             splice = parser.last_splice("m.py", module)
             assert splice is not None
             assert precheck(original, guard=True) is None
-            assert (precheck(text, guard=True) is None) == accepted
-            assert not accepts_edit(text, splice.region), new
+            assert (precheck(text, guard=True) is None) == accepted, new
+            assert accepts_edit(text, splice.region, splice.indents) == proven, new
+            if old == made:
+                assert splice.indents  # spliced inside the class's body
 
     on_big_stack(analysis_settings()(run))

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 import symtable
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 
@@ -75,27 +75,33 @@ def precheck(source: str, *, guard: bool, quick: bool = True) -> Rejection | Non
     return _too_deep(source, tree) if guard else None
 
 
-# Statements whose verdict depends on other top-level statements: a module-level
-# `global x` refuses an earlier `x = 1` or use of `x`; a `__future__` import can change
-# the grammar (`barry_as_FLUFL`). A text with either is always checked whole.
-_GLOBAL = re.compile(r"\bglobal\b")
+# The one `__future__` import that changes the grammar (`<>` for `!=`): a text naming it
+# is always checked whole (CPython 3.11's `ast.parse` ignores it, a later one may not).
+_GRAMMAR_FUTURE = "barry_as_FLUFL"
 
 
-def accepts_edit(source: str, region: tuple[int, int]) -> bool:
+def accepts_edit(source: str, region: tuple[int, int], indents: Sequence[str] = ()) -> bool:
     """Whether `precheck(source, guard=True)` is None, knowing that it is None for the
-    text `source` was made from by replacing whole top-level statements with
-    `source[start:end]` (the language server's re-parse, `lsp/incremental.py`).
+    text `source` was made from by replacing whole statements of one block with the
+    lines `source[start:end]`, at the indentation `indents` (the enclosing blocks'; none
+    for top-level statements): the language server's re-parse, `lsp/incremental.py`.
 
-    Every verdict CPython gives on a module is a verdict on one top-level statement
-    (its tokens, its grammar, the symbol tables of the scopes inside it, its nesting),
-    except on a `global` statement or a `__future__` import, so the replaced statements
-    decide alone and a keystroke costs the quick check of one statement, not of the
-    file. False means only "not proven here": the whole text is then checked as usual,
-    which also gives the exact position of an error."""
-    if "__future__" in source or ("global" in source and _GLOBAL.search(source)):
-        return False  # (a plain search first: the regular expression is slower)
+    CPython's verdict is its parser's (a symbol-table error never is one: `precheck`
+    then asks `ast.parse`) plus the depth guard, and both judge a block's statements
+    alone: the grammar of a statement does not depend on the block around it (`return`
+    or `await` parse anywhere), nor on the other statements (a misplaced `global` or
+    `__future__` import is the compiler's business), and an expression's depth is its
+    own. So the replaced statements, under one `if 1:` per enclosing block (the same
+    indentation levels), decide for the whole text, and a keystroke costs the quick
+    check of a few lines, not of the file. False means only "not proven here": the
+    whole text is then checked as usual, which also gives the exact position of an
+    error."""
+    if _GRAMMAR_FUTURE in source:
+        return False
     start, end = region
-    return _parses_shallow(source[start:end])
+    heads = "".join(f"{''.join(indents[:level])}if 1:\n" for level in range(len(indents)))
+    body = source[start:end] + ("".join(indents) + "pass\n" if indents else "")
+    return _parses_shallow(heads + body)
 
 
 def _parses_quickly(source: str) -> bool:

@@ -42,8 +42,9 @@ class Splice:
     parsed: tuple[cst.BaseStatement, ...]  # consecutive, from `line` on
     indents: tuple[str, ...]  # the indentation they were generated at (enclosing blocks)
     replaced: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]  # (new, old) around the edit
-    # The text it was made from, and where the top-level statements parsed again (or
-    # the one spliced inside) stand in the new text: [start, end), whole statements.
+    # The text it was made from, and where the statements parsed again stand in the
+    # new text: [start, end), whole lines, at the indentation `indents` (top-level
+    # statements: none).
     previous_text: str = ""
     region: tuple[int, int] = (0, 0)
 
@@ -233,7 +234,13 @@ class IncrementalParser:
         new.header, new.footer, new.layouts = tree.header, tree.footer, splicer.kept
         at, indents = splicer.parsed_at
         new.splice = _splice_record(
-            tree, text, at, tuple(splicer.parsed), indents, tuple(splicer.replaced), (start, end)
+            tree,
+            text,
+            at,
+            tuple(splicer.parsed),
+            indents,
+            tuple(splicer.replaced),
+            (at, splicer.parsed_end),
         )
         return new
 

@@ -235,7 +235,9 @@ class LintSession:
                 if module is not None:
                     splice = self.parser.last_splice(key, module)
                     if splice is not None:  # CPython's verdict from the edited statements
-                        index.precheck_edited(key, text, splice.previous_text, splice.region)
+                        index.precheck_edited(
+                            key, text, splice.previous_text, splice.region, splice.indents
+                        )
                     index.register(path, module, key, text, reuse)
             return check_file(
                 path,

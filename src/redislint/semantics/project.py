@@ -458,17 +458,22 @@ class ProjectIndex:
         return rejection
 
     def precheck_edited(
-        self, key: str, source: str, previous: str, region: tuple[int, int]
+        self,
+        key: str,
+        source: str,
+        previous: str,
+        region: tuple[int, int],
+        indents: Sequence[str] = (),
     ) -> None:
         """Record CPython's verdict on an edited text without checking it whole, when the
         verdict on the text it was made from (`previous`, the language server's buffer
         before the edit) was "accepted" and the replaced statements `source[start:end]`
-        prove it is still (`precheck.accepts_edit`); otherwise `precheck` decides later,
-        on the whole text."""
+        (at the indentation `indents`) prove it is still (`precheck.accepts_edit`);
+        otherwise `precheck` decides later, on the whole text."""
         known = self._prechecked.get(key)
         if known is None or known[0] != previous or not known[1] or known[2] is not None:
             return
-        if accepts_edit(source, region):
+        if accepts_edit(source, region, indents):
             self._prechecked[key] = (source, True, None)
 
     def parse(self, path: Path, source: str) -> ModuleFacts:
