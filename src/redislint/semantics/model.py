@@ -247,9 +247,7 @@ class FileModel:
     # -- building RedisCall -----------------------------------------------------------
     def _redis_call(self, site: CallSite) -> RedisCall | None:
         func = site.func
-        if any(
-            a.keyword is not None and a.keyword.value in ("keys", "args") for a in site.node.args
-        ):
+        if _passes_script_arguments(site.node):
             script = self._script_call(site)
             if script is not None:
                 return script
@@ -348,17 +346,19 @@ class FileModel:
         positional: list[tuple[cst.BaseExpression, ir.IR]] = []
         keyword: dict[str, tuple[cst.BaseExpression, ir.IR]] = {}
         ir_positional = iter(call_ir.args)
-        ir_keywords = dict(call_ir.kwargs)
+        ir_keywords = dict(call_ir.kwargs) if call_ir.kwargs else {}
         for argument in site.node.args:
             if argument.star:
                 continue
             if argument.keyword is not None:
                 name = argument.keyword.value
-                keyword[name] = (argument.value, ir_keywords.get(name, ir.other()))
+                value = ir_keywords.get(name)
+                keyword[name] = (argument.value, value if value is not None else ir.other())
             else:
-                positional.append((argument.value, next(ir_positional, ir.other())))
+                value = next(ir_positional, None)
+                positional.append((argument.value, value if value is not None else ir.other()))
         found: list[KeyArg] = []
-        named = list(info.params)
+        named = info.params
         for param in info.key_params:
             bound: tuple[cst.BaseExpression, ir.IR] | None = keyword.get(param)
             if bound is None and param in named and named.index(param) < len(positional):
@@ -460,6 +460,16 @@ class FileModel:
         from redislint.semantics.locks import acquiring_scopes  # it imports this module
 
         return acquiring_scopes(self)
+
+
+def _passes_script_arguments(node: cst.Call) -> bool:
+    """`keys=` or `args=` among the arguments: maybe a registered script's call (a plain
+    loop: it runs for every call of the file)."""
+    for argument in node.args:
+        keyword = argument.keyword
+        if keyword is not None and keyword.value in ("keys", "args"):
+            return True
+    return False
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:
