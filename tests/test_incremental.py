@@ -29,6 +29,8 @@ from redislint.engine import analysis_settings
 from redislint.lsp.incremental import IncrementalParser
 from redislint.lsp.session import LintSession
 from redislint.parallel import on_big_stack
+from redislint.precheck import accepts_edit, precheck
+from redislint.semantics.reuse import NodeMemo
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = (
@@ -190,10 +192,15 @@ def _spliced_tree_is_the_full_parse(parser: IncrementalParser, name: str, text: 
     return True
 
 
-def _same_check(warm: LintSession, full: LintSession, path: Path, name: str, text: str) -> bool:
-    """Assert the warm session's check of `path` is the full one's (error, findings with
-    positions and fixes, fingerprints); True when it has findings."""
+def _same_check(warm: LintSession, path: Path, name: str, text: str) -> bool:
+    """Assert the warm session's check of `path` is that of a fresh session, which parses
+    and resolves everything anew (error, findings with positions and fixes, fingerprints);
+    True when it has findings. A fresh one per text: a session kept across the texts
+    would share whatever the warm one wrongly kept (its resolvers' memos, say)."""
+    full = LintSession(path.parent.parent)
+    full.open(path, text)
     got, expected = warm.check(path), full.check(path)
+    assert full.parser.spliced == 0
     assert got.error == expected.error
     assert got.findings == expected.findings, f"{name}:\n{text}"
     assert [f.fingerprint for f in got.findings] == [f.fingerprint for f in expected.findings]
@@ -232,26 +239,71 @@ def test_incremental_findings_equal_a_full_check(project: Path) -> None:
     session that parses the same text in full (the CLI's path through the engine)."""
     rng = random.Random(1414)
     warm = LintSession(project)
-    full = LintSession(project)
     compared = 0
     with_findings = 0
     for name, original in _variants():
         path = project / "app" / name
         path.write_text(original, encoding="utf-8", newline="")
         warm.open(path, original)
-        full.open(path, original)
         warm.check(path)
         for text in _sequence(rng, original, 16):
             warm.update(path, text)
-            full.update(path, text)
-            full.parser.forget(str(path.resolve()))
-            with_findings += _same_check(warm, full, path, name, text)
+            with_findings += _same_check(warm, path, name, text)
             compared += 1
     print(f"{compared} checks compared, {with_findings} with findings")
     assert compared > 120
     assert with_findings > compared // 2  # the edits kept most files reporting
     assert warm.parser.spliced > 20  # (broken texts and BOM/CRLF edges are parsed in full)
-    assert full.parser.spliced == 0
+    print(f"reused from the previous check: {dict(warm.reused)}")
+    assert warm.reused["body"] > 50  # what the statements not edited gave the last check
+    assert warm.reused["anchor"] > 500
+
+
+# Edits that change what a name elsewhere in the buffer resolves to: a client that
+# becomes a dict, a key constant and a key builder that change, a helper's client
+# argument that goes away. A warm session must not keep what it concluded before.
+RESOLVED = (
+    """import redis
+
+r = redis.Redis()
+PREFIX = "cache:"
+
+
+def key(name):
+    return PREFIX + name
+
+
+def helper(client):
+    client.keys("user:*")
+
+
+def use():
+    helper(r)
+    r.set(key("a"), 1)
+""",
+    ("r = redis.Redis()", "r = dict()"),
+    ('PREFIX = "cache:"', 'PREFIX = "user:"'),
+    ("return PREFIX + name", 'return "jobs:" + name'),
+    ("    helper(r)\n", ""),
+)
+
+
+def test_edits_that_change_what_names_resolve_to_equal_a_fresh_check(project: Path) -> None:
+    """Each edit changes the verdict on lines it does not touch; the warm session sees it."""
+    path = project / "app" / "resolved.py"
+    original, *edits = RESOLVED
+    path.write_text(original)
+    warm = LintSession(project)
+    warm.open(path, original)
+    first = warm.check(path).findings
+    assert first
+    for old, new in edits:
+        text = original.replace(old, new)
+        assert text != original
+        warm.update(path, text)
+        _same_check(warm, path, "resolved.py", text)
+        warm.update(path, original)
+        assert warm.check(path).findings == first
 
 
 # One large class (as saq's, rq's and rq-scheduler's modules are): edits land in methods.
@@ -387,7 +439,6 @@ def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> N
     session, whose positions are derived from its previous check, are a full check's."""
     rng = random.Random(5050)
     warm = LintSession(project)
-    full = LintSession(project)
     compared = with_findings = 0
     for name, original in _classy_sources():
         path = project / "app" / name
@@ -396,14 +447,111 @@ def test_positions_derived_inside_classes_equal_a_full_check(project: Path) -> N
         warm.check(path)
         for text in _block_sequence(rng, original, 40):
             warm.update(path, text)
-            full.open(path, text)
-            full.parser.forget(str(path.resolve()))
-            full.spans.forget(str(path.resolve()))
-            with_findings += _same_check(warm, full, path, name, text)
+            with_findings += _same_check(warm, path, name, text)
             compared += 1
     print(f"{compared} checks compared, {warm.spans.derived} with derived positions")
     assert compared > 150
     assert with_findings > compared // 2
     assert warm.parser.spliced_inside > 60
     assert warm.spans.derived > 60  # positions came from the previous check, not codegen
-    assert full.spans.derived == 0
+    print(f"reused from the previous check: {dict(warm.reused)}")
+    assert warm.reused["body"] > 300  # the body indexes of the methods not edited
+    assert warm.reused["anchor"] > 1000  # and the texts their findings' fingerprints hash
+    assert warm.reused["call"] > 1000  # and the IR of their calls
+
+
+def test_node_memo_keeps_what_the_last_check_used_for_the_same_nodes() -> None:
+    """A value is taken over only for the very node it was built from, and only what a
+    check used is carried to the next one (the rest of the buffer's past is dropped)."""
+    old = cst.parse_module("a = 1\nb = 2\n")
+    first = NodeMemo()
+    for statement in old.body:
+        first.get("code", statement, old.code_for_node)
+    second = NodeMemo(first)
+    kept = old.body[0]
+    assert second.get("code", kept, lambda _node: "rebuilt") == "a = 1\n"
+    equal = cst.parse_module("a = 1\n").body[0]  # equal, but another node
+    assert second.get("code", equal, lambda _node: "rebuilt") == "rebuilt"
+    assert second.reused == {"code": 1}
+    third = NodeMemo(second)
+    assert third.get("code", old.body[1], lambda _node: "rebuilt") == "rebuilt"
+
+
+# Edits libcst parses and CPython refuses, which only the edited statement shows (a
+# duplicate parameter, a module-level nonlocal) or only the rest of the module does
+# (a module-level `global` after a use of the name, typed above it).
+REFUSED_EDITS = (
+    ("def after():", "def after(a, a):"),
+    ("class Store:", "nonlocal prefix\nclass Store:"),
+    ("class Store:", "prefix = 1\nglobal prefix\nclass Store:"),
+    ('"""A queue as one class."""\n', '"""A queue as one class."""\nprint(x)\n'),
+)
+
+
+def test_edits_are_prechecked_from_their_statements_as_the_whole_text_is() -> None:
+    """CPython's verdict on a spliced text, taken from the re-parsed statements alone
+    (`precheck.accepts_edit`), is the verdict on the whole text: on generated edits, and
+    on edits whose error CPython finds in the statement or only in the rest."""
+
+    def run() -> tuple[int, int, int]:
+        rng = random.Random(99)
+        parser = IncrementalParser()
+        proven = compared = inside = 0
+        for name, original in (*_variants(), *_classy_sources()):
+            parser.remember(name, original, cst.parse_module(original))
+            previous = original
+            for text in _sequence(rng, original, 30):
+                module = parser.parse(name, text)
+                splice = parser.last_splice(name, module) if module is not None else None
+                if module is None and _parses(text):
+                    parser.remember(name, text, cst.parse_module(text))
+                elif splice is not None and precheck(previous, guard=True) is None:
+                    compared += 1
+                    if accepts_edit(text, splice.region, splice.indents):
+                        proven += 1
+                        inside += bool(splice.indents)
+                        assert precheck(text, guard=True) is None, f"{name}:\n{text}"
+                previous = text if module is not None or _parses(text) else previous
+        return proven, compared, inside
+
+    proven, compared, inside = on_big_stack(analysis_settings()(run))
+    print(f"{proven} of {compared} spliced edits proven from their statements, {inside} inside")
+    assert proven > 100
+    assert proven > compared // 2
+    assert inside > 30  # statements spliced inside a body, checked under `if 1:` heads
+
+
+def test_edited_statements_decide_cpythons_verdict_or_leave_it_to_the_whole_text() -> None:
+    """An edit CPython's check refuses (an expression nested deeper than libcst can be
+    trusted with), at the top level or in a method, is not proven from its statements;
+    errors of the symbol table, which never decide the verdict (a module-level `global`
+    after a use), and a `__future__` import do not stop the proof, and a text naming
+    the future import that changes the grammar is always checked whole."""
+    deep = "x = " + "not " * 300 + "1\n"
+    made = "        r = redis.Redis()\n"
+    future = "from __future__ import annotations\n" + BIG_CLASS
+    barry = "from __future__ import barry_as_FLUFL\n" + BIG_CLASS
+    cases = (  # (text, old, new, CPython accepts the edited text, proven from the edit)
+        (BIG_CLASS, "\nclass Store:", f"\n{deep}class Store:", False, False),
+        (BIG_CLASS, made, f"{made}        {deep}", False, False),  # in the methods' bodies
+        (BIG_CLASS + "global y\n", "\nclass Store:", "\nprint(y)\nclass Store:", True, True),
+        (future, made, f"{made}        n: int = 1\n", True, True),
+        (barry, made, f"{made}        n = 1 != 2\n", True, False),
+    )
+
+    def run() -> None:
+        for original, old, new, accepted, proven in cases:
+            parser = IncrementalParser()
+            parser.remember("m.py", original, cst.parse_module(original))
+            text = original.replace(old, new)
+            module = parser.parse("m.py", text)
+            assert module is not None
+            splice = parser.last_splice("m.py", module)
+            assert splice is not None
+            assert precheck(original, guard=True) is None
+            assert (precheck(text, guard=True) is None) == accepted, new
+            assert accepts_edit(text, splice.region, splice.indents) == proven, new
+            if old == made:
+                assert splice.indents  # spliced inside the class's body
+
+    on_big_stack(analysis_settings()(run))

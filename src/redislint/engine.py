@@ -35,6 +35,7 @@ from redislint.semantics.commands import CommandTable
 from redislint.semantics.model import FileModel
 from redislint.semantics.project import ProjectIndex, decode_source
 from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
+from redislint.semantics.reuse import NodeMemo
 from redislint.suppressions import Suppressions, parse_suppressions
 
 # In test paths only parse errors and the client-bug family apply (rules.md "Test paths").
@@ -124,14 +125,15 @@ def check_file(
     report_blind: bool = False,
     explain: bool = False,
     locate: Locator = spans,
-    anchors: AnchorTexts | None = None,
+    reuse: NodeMemo | None = None,
 ) -> FileResult:
     """Check one file. `data` is the file's bytes when already read (stdin).
 
     With `report_blind`, `FileResult.blind` says whether the model is blind there
-    (`semantics/coverage.py`), for `check --verbose`. `locate` and `anchors` are the
-    language server's: positions and fingerprint texts derived from the last check."""
-    anchors = anchors if anchors is not None else AnchorTexts()
+    (`semantics/coverage.py`), for `check --verbose`. `locate` and `reuse` are the
+    language server's: positions, and what the last check derived from the nodes this
+    tree shares with it (`semantics/reuse.py`)."""
+    reuse = reuse if reuse is not None else NodeMemo()
     codes = frozenset(selected if selected is not None else selected_codes(config))
     config_rel = config.relative_path(path)
     if config.is_test_path(config_rel):
@@ -141,7 +143,7 @@ def check_file(
     result = FileResult()
     why: list[str] | None = [] if explain else None
     try:
-        analysis = analyze_file(path, rel_path, config, index, data=data, why=why)
+        analysis = analyze_file(path, rel_path, config, index, data=data, why=why, reuse=reuse)
     except SourceError as exc:
         suppressed = exc.suppressions is not None and exc.suppressions.match("RL001", [exc.line])
         if "RL001" in codes and not suppressed:
@@ -172,7 +174,7 @@ def check_file(
     if reports:
         result.findings.extend(
             _located(
-                module, rel_path, reports, catalogue, suppressions, used, source, locate, anchors
+                module, rel_path, reports, catalogue, suppressions, used, source, locate, reuse
             )
         )
     if "RL002" in codes and suppressions.comments:
@@ -290,6 +292,7 @@ def analyze_file(
     *,
     data: bytes | None = None,
     why: list[str] | None = None,
+    reuse: NodeMemo | None = None,
 ) -> FileAnalysis | None:
     """One file's `FileModel`, without running any rule.
 
@@ -334,7 +337,7 @@ def analyze_file(
     module = facts.module
     assert module is not None
     model = FileModel(
-        facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load()
+        facts, source, rel_path, config, index.resolver, index.keys, CommandTable.load(), reuse
     )
     return FileAnalysis(module, model, suppressions)
 
@@ -382,7 +385,7 @@ def _located(
     used: set[tuple[int, str]],
     source: str,
     locate: Locator,
-    anchors: AnchorTexts,
+    reuse: NodeMemo,
 ) -> list[Finding]:
     wanted: list[cst.CSTNode] = []
     for report in reports:
@@ -422,7 +425,7 @@ def _located(
                 end_column=span.end_column,
                 hint=report.hint,
                 fix=_fix(module, report, located),
-                fingerprint=_fingerprint(module, report, anchors),
+                fingerprint=_fingerprint(module, report, reuse),
                 deferred=report.deferred,
             )
         )
@@ -452,28 +455,16 @@ def _fix(module: cst.Module, report: Report, located: dict[int, Span]) -> Fix | 
     )
 
 
-class AnchorTexts:
-    """The whitespace-free text of the statements findings are anchored on (what their
-    fingerprints hash), kept between checks of one buffer by the language server: a
-    node the next tree shares (outside the edit) has the same text, and generating the
-    code of a large statement for each finding is a good part of a warm re-check."""
-
-    def __init__(self, previous: AnchorTexts | None = None) -> None:
-        self._previous = previous._texts if previous is not None else {}
-        self._texts: dict[int, tuple[cst.CSTNode, str]] = {}
-
-    def text(self, module: cst.Module, node: cst.CSTNode) -> str:
-        known = self._texts.get(id(node)) or self._previous.get(id(node))
-        if known is None or known[0] is not node:
-            known = (node, "".join(module.code_for_node(node).split()))
-        self._texts[id(node)] = known
-        return known[1]
-
-
-def _fingerprint(module: cst.Module, report: Report, anchors: AnchorTexts) -> str:
-    """The statement's text without whitespace: stable when unrelated lines move."""
+def _fingerprint(module: cst.Module, report: Report, reuse: NodeMemo) -> str:
+    """The statement's text without whitespace: stable when unrelated lines move. The
+    text is kept between checks of one buffer (`reuse`): generating the code of a large
+    statement for each finding is a good part of a warm re-check."""
     anchor = report.statement if report.statement is not None else report.node
-    text = anchors.text(module, anchor)
+
+    def anchor_text(node: cst.CSTNode) -> str:
+        return "".join(module.code_for_node(node).split())
+
+    text = reuse.get("anchor", anchor, anchor_text)
     digest = hashlib.sha256(f"{report.code}\0{text}".encode()).hexdigest()
     return digest[:16]
 

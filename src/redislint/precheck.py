@@ -30,6 +30,7 @@ import functools
 import symtable
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 
@@ -72,6 +73,35 @@ def precheck(source: str, *, guard: bool, quick: bool = True) -> Rejection | Non
     except (RecursionError, MemoryError):
         return Rejection(1, 1, "too deeply nested for analysis (CPython's parser gave up)")
     return _too_deep(source, tree) if guard else None
+
+
+# The one `__future__` import that changes the grammar (`<>` for `!=`): a text naming it
+# is always checked whole (CPython 3.11's `ast.parse` ignores it, a later one may not).
+_GRAMMAR_FUTURE = "barry_as_FLUFL"
+
+
+def accepts_edit(source: str, region: tuple[int, int], indents: Sequence[str] = ()) -> bool:
+    """Whether `precheck(source, guard=True)` is None, knowing that it is None for the
+    text `source` was made from by replacing whole statements of one block with the
+    lines `source[start:end]`, at the indentation `indents` (the enclosing blocks'; none
+    for top-level statements): the language server's re-parse, `lsp/incremental.py`.
+
+    CPython's verdict is its parser's (a symbol-table error never is one: `precheck`
+    then asks `ast.parse`) plus the depth guard, and both judge a block's statements
+    alone: the grammar of a statement does not depend on the block around it (`return`
+    or `await` parse anywhere), nor on the other statements (a misplaced `global` or
+    `__future__` import is the compiler's business), and an expression's depth is its
+    own. So the replaced statements, under one `if 1:` per enclosing block (the same
+    indentation levels), decide for the whole text, and a keystroke costs the quick
+    check of a few lines, not of the file. False means only "not proven here": the
+    whole text is then checked as usual, which also gives the exact position of an
+    error."""
+    if _GRAMMAR_FUTURE in source:
+        return False
+    start, end = region
+    heads = "".join(f"{''.join(indents[:level])}if 1:\n" for level in range(len(indents)))
+    body = source[start:end] + ("".join(indents) + "pass\n" if indents else "")
+    return _parses_shallow(heads + body)
 
 
 def _parses_quickly(source: str) -> bool:

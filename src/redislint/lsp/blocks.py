@@ -136,6 +136,7 @@ class BlockSplicer:
     # replace old ones around the edit (new, old).
     parsed: list[cst.BaseStatement] = field(default_factory=list)
     parsed_at: tuple[int, tuple[str, ...]] = (0, ())
+    parsed_end: int = 0  # where the text of the statements parsed ends in the file
     replaced: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)
 
     def layout(self, statement: cst.CSTNode, indents: Sequence[str]) -> Layout:
@@ -203,6 +204,7 @@ class BlockSplicer:
             spliced, suffix[0], extra = parsed
             self.parsed = spliced
             self.parsed_at = (offset + len(head) + start, site.indents)
+            self.parsed_end = offset + len(head) + end
             if suffix[0] is not body[last]:
                 self.replaced.append((suffix[0], body[last]))
             if extra:

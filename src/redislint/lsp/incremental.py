@@ -42,6 +42,11 @@ class Splice:
     parsed: tuple[cst.BaseStatement, ...]  # consecutive, from `line` on
     indents: tuple[str, ...]  # the indentation they were generated at (enclosing blocks)
     replaced: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]  # (new, old) around the edit
+    # The text it was made from, and where the statements parsed again stand in the
+    # new text: [start, end), whole lines, at the indentation `indents` (top-level
+    # statements: none).
+    previous_text: str = ""
+    region: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -199,7 +204,7 @@ class IncrementalParser:
         new.header, new.footer = _edges(module)
         parsed_at = start if first else len(_edges(fragment)[0])
         replaced = ((suffix[0], old.body[last]),) if suffix and fragment.footer else ()
-        new.splice = _splice_record(tree, text, parsed_at, tuple(body), (), replaced)
+        new.splice = _splice_record(tree, text, parsed_at, tuple(body), (), replaced, (start, end))
         return new
 
     def _splice_inside(
@@ -229,7 +234,13 @@ class IncrementalParser:
         new.header, new.footer, new.layouts = tree.header, tree.footer, splicer.kept
         at, indents = splicer.parsed_at
         new.splice = _splice_record(
-            tree, text, at, tuple(splicer.parsed), indents, tuple(splicer.replaced)
+            tree,
+            text,
+            at,
+            tuple(splicer.parsed),
+            indents,
+            tuple(splicer.replaced),
+            (at, splicer.parsed_end),
         )
         return new
 
@@ -246,7 +257,8 @@ def _splice_record(
     parsed: tuple[cst.BaseStatement, ...],
     indents: tuple[str, ...],
     replaced: tuple[tuple[cst.CSTNode, cst.CSTNode], ...],
+    region: tuple[int, int],
 ) -> Splice:
     line = text.count("\n", 0, offset) + 1
     delta = text.count("\n") - tree.text.count("\n")
-    return Splice(tree.module, line, delta, parsed, indents, replaced)
+    return Splice(tree.module, line, delta, parsed, indents, replaced, tree.text, region)

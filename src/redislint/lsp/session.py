@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import tokenize
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -37,7 +38,6 @@ from redislint.add_noqa import add_noqa_text
 from redislint.config import Config, ConfigError, ConfigSet, resolve_config
 from redislint.discovery import is_python_file
 from redislint.engine import (
-    AnchorTexts,
     FileResult,
     InternalError,
     analysis_settings,
@@ -54,6 +54,7 @@ from redislint.positions import Span, spans
 from redislint.runner import add_project_facts, display_path, resolve_with_facts
 from redislint.semantics.project import ProjectIndex
 from redislint.semantics.project_facts import FileFacts
+from redislint.semantics.reuse import NodeMemo
 
 _T = TypeVar("_T")
 
@@ -124,7 +125,10 @@ class LintSession:
         self._facts_loaded: set[Path] = set()  # config roots whose project facts were read
         self.parser = IncrementalParser()
         self.spans = SpanKeeper()
-        self._anchors: dict[str, AnchorTexts] = {}  # per buffer, its last check's
+        # Per buffer, what its last check derived from single nodes (`semantics/reuse.py`).
+        self._reuse: dict[str, NodeMemo] = {}
+        # by kind, the values taken from a buffer's previous check (tests, the bench)
+        self.reused: Counter[str] = Counter()
         # Per buffer, the text its configuration's index holds (registered by its last
         # check): saving that text changes nothing the index knows.
         self._indexed: dict[Path, str] = {}
@@ -148,7 +152,7 @@ class LintSession:
         self._indexed.pop(path.absolute(), None)
         self.parser.forget(str(path.resolve()))
         self.spans.forget(str(path.resolve()))
-        self._anchors.pop(str(path.resolve()), None)
+        self._reuse.pop(str(path.resolve()), None)
         self._facts.pop(str(path.absolute()), None)
         if self._facts_loaded:
             self._refresh_facts(path.absolute())
@@ -220,16 +224,21 @@ class LintSession:
             splice = self.parser.last_splice(key, module)
             return self.spans.spans(key, module, nodes, source, splice)
 
-        anchors = AnchorTexts(self._anchors.get(key)) if incremental else None
-        if anchors is not None:
-            self._anchors[key] = anchors
+        reuse = NodeMemo(self._reuse.get(key)) if incremental else None
+        if reuse is not None:
+            self._reuse[key] = reuse
 
         @analysis_settings()
         def run() -> FileResult:
             if incremental:
                 module = self.parser.parse(key, text)
                 if module is not None:
-                    index.register(path, module, key, text)
+                    splice = self.parser.last_splice(key, module)
+                    if splice is not None:  # CPython's verdict from the edited statements
+                        index.precheck_edited(
+                            key, text, splice.previous_text, splice.region, splice.indents
+                        )
+                    index.register(path, module, key, text, reuse)
             return check_file(
                 path,
                 display_path(path, self.root),
@@ -238,10 +247,12 @@ class LintSession:
                 data=encode_buffer(text),
                 selected=selected_codes(config),
                 locate=locate if incremental else spans,
-                anchors=anchors,
+                reuse=reuse,
             )
 
         result = _on_big_stack(run)
+        if reuse is not None:
+            self.reused.update(reuse.reused)
         facts = index.facts_by_path(key)
         module = facts.module if facts is not None else None
         if incremental and result.parsed and result.source is not None and module is not None:

@@ -67,8 +67,10 @@ class UnboundedStreamOrList(Rule):
     @classmethod
     def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
         kept = []
-        # What consumes each (project, kind): the same for every finding of it.
-        consumers: dict[tuple[str, str], set[str]] = {}
+        # What consumes each (project, kind): the same for every finding of it, as the
+        # set of globs and the globs with a wildcard (two plain keys overlap only when
+        # equal, so a plain key is compared with those alone, after the set).
+        consumers: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
         for finding in findings:
             if finding.deferred is None or len(finding.deferred) != 3:
                 kept.append(finding)
@@ -76,12 +78,21 @@ class UnboundedStreamOrList(Rule):
             root, kind, glob = finding.deferred
             known = consumers.get((root, kind))
             if known is None:
-                known = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
-                known |= in_project(facts.globs("key-dropped"), root)
-                consumers[(root, kind)] = known
-            if glob not in known and not any(_overlap(glob, other) for other in known):
+                globs = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
+                globs |= in_project(facts.globs("key-dropped"), root)
+                known = consumers[(root, kind)] = (globs, [g for g in globs if not _plain(g)])
+            everything, patterns = known
+            if glob in everything:
+                continue
+            others = patterns if _plain(glob) else everything
+            if not any(_overlap(glob, other) for other in others):
                 kept.append(finding)
         return kept
+
+
+def _plain(glob: str) -> bool:
+    """A glob without wildcard or class: it stands for that one key only."""
+    return "*" not in glob and "?" not in glob and "[" not in glob
 
 
 def _overlap(a: str, b: str) -> bool:

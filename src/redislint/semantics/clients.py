@@ -247,6 +247,7 @@ class Resolver:
         self.replicas = frozenset(replicas)
         self._memo: dict[tuple[str, str, ir.IR], Value | None] = {}
         self._in_progress: set[tuple[str, str, ir.IR]] = set()
+        self._identities: dict[tuple[str, str, ir.IR], Hashable] = {}  # see `identity`
         # module path -> function key -> its call sites in that module (`callers`); by
         # module, so that `forget` drops one module's without scanning everyone's.
         self._callers: dict[str, dict[str, list[tuple[CallSite, int]]]] = {}
@@ -257,6 +258,7 @@ class Resolver:
         """Forget what was resolved (see `ProjectIndex.close`): the memo holds syntax
         trees, and the loaders are bound methods of the index that owns this resolver."""
         self._memo.clear()
+        self._identities.clear()
         self._callers.clear()
         self._by_name.clear()
         self._load_module = _no_module
@@ -270,14 +272,23 @@ class Resolver:
         self._by_name.pop(path, None)
         self._callers.pop(path, None)
 
+    def invalidate(self, path: str) -> None:
+        """The facts of module `path` changed: a resolved value anywhere may have read
+        them (an imported client, a caller's argument), so none is kept."""
+        self.forget(path)
+        self._memo.clear()
+        self._identities.clear()
+
     def load_module(self, name: str, near_path: str | None) -> ModuleFacts | None:
         """The facts of project module `name`, as imported from the file `near_path`."""
         return self._load_module(name, near_path)
 
     def value(self, facts: ModuleFacts, scope: str, expr: ir.IR) -> Value | None:
         memo_key = (facts.path, scope, expr)
-        if memo_key in self._memo:
+        try:  # most questions were asked before: one lookup (a key hashes its IR anew)
             return self._memo[memo_key]
+        except KeyError:
+            pass
         if memo_key in self._in_progress:
             return None  # recursion: not proven
         self._in_progress.add(memo_key)
@@ -333,6 +344,15 @@ class Resolver:
         one module-level client compare equal. Anything else keeps its own expression: a
         separately built client or pipeline is another connection.
         """
+        if depth == 0:  # a rule asks about every call of a function: answered once each
+            memo_key = (facts.path, scope, expr)
+            known = self._identities.get(memo_key)
+            if known is None:
+                known = self._identities[memo_key] = self._identity(facts, scope, expr, 0)
+            return known
+        return self._identity(facts, scope, expr, depth)
+
+    def _identity(self, facts: ModuleFacts, scope: str, expr: ir.IR, depth: int) -> Hashable:
         fallback = ("expr", facts.path, scope, expr)
         if depth > _MAX_ALIAS_DEPTH:
             return fallback

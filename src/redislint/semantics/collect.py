@@ -16,6 +16,7 @@ from typing import Any
 import libcst as cst
 
 from redislint.semantics import ir
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import (
     Binding,
     Blocks,
@@ -200,8 +201,10 @@ class _Collector:
         is_package: bool,
         hooks: dict[str, list[Hook]],
         leave_hooks: dict[str, list[Hook]],
+        reuse: NodeMemo | None = None,
     ) -> None:
         self.facts = ModuleFacts(path, module_name, is_package, {}, [])
+        self.reuse = reuse
         self.hooks = hooks
         self.leave_hooks = leave_hooks
         self.inert = _LEAVES if not hooks and not leave_hooks else frozenset()
@@ -665,10 +668,11 @@ class _Collector:
         self.walk(node.expression)
 
     def on_Call(self, node: cst.Call) -> None:
+        reuse = self.reuse
         site = CallSite(
             node=node,
             scope=self.scope.key,
-            func=ir.from_cst(node.func),
+            func=ir.from_cst(node.func) if reuse is None else reuse.get("func", node.func, _func),
             statement=self.statement or node,
             order=self.order,
             awaited=id(node) in self.awaited,
@@ -676,6 +680,7 @@ class _Collector:
             in_watch_error_handler=self.watch_error_depth > 0,
             seq=self.seq,
             blocks=self.blocks,
+            reuse=reuse,
         )
         self.seq += 1
         self.order += 1
@@ -740,6 +745,10 @@ class _Collector:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 self.walk(param.default)
+
+
+def _func(node: cst.BaseExpression) -> ir.IR:
+    return ir.from_cst(node)
 
 
 def _terminates(body: cst.BaseSuite) -> bool:
@@ -823,9 +832,12 @@ def collect(
     is_package: bool = False,
     hooks: dict[str, list[Hook]] | None = None,
     leave_hooks: dict[str, list[Hook]] | None = None,
+    reuse: NodeMemo | None = None,
 ) -> ModuleFacts:
-    """Run the single traversal over `module` and return what it found."""
-    collector = _Collector(path, module_name, is_package, hooks or {}, leave_hooks or {})
+    """Run the single traversal over `module` and return what it found. With `reuse`
+    (the language server's, `semantics/reuse.py`), the IR of a call that the previous
+    check of the buffer converted is taken over."""
+    collector = _Collector(path, module_name, is_package, hooks or {}, leave_hooks or {}, reuse)
     collector.walk(module)
     collector.facts.module = module
     return collector.facts

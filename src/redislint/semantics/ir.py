@@ -208,8 +208,11 @@ def _formatted(node: cst.FormattedString) -> IR:
 
 
 def _number(node: cst.Integer | cst.Float) -> IR:
+    text = node.value
+    if text.isascii() and text.isdigit() and (text[0] != "0" or text == "0"):
+        return Num(int(text))  # a plain decimal (`ex=3600`): literal_eval compiles it
     try:
-        return Num(ast.literal_eval(node.value))
+        return Num(ast.literal_eval(text))
     except (ValueError, SyntaxError):
         return other()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from redislint.config import KeyspaceEntry
@@ -81,6 +81,8 @@ class KeyPattern:
 def _escape(text: str) -> str:
     # Literal `*`, `?` and `[` in a key would read as glob syntax; Redis keys with
     # those characters are rare, and a bracket class keeps them literal.
+    if "*" not in text and "?" not in text and "[" not in text:
+        return text  # the usual case, without the regular expression machinery
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
@@ -120,10 +122,26 @@ class _Ctx:
     # or host read from the environment is never a literal (rules.md RL401-RL403).
     environment_defaults: bool = True
 
+    def __hash__(self) -> int:
+        """The hash of the fields, computed once: a context is part of every memo key
+        the evaluation of one key touches (several dictionary operations each)."""
+        known: int | None = self.__dict__.get("_hash")
+        if known is None:
+            known = hash((self.at, self.this, self.env, self.env_scope, self.environment_defaults))
+            object.__setattr__(self, "_hash", known)
+        return known
+
+    def reading_at(self, at: Position | None) -> _Ctx:
+        """This context with names read at `at` (`dataclasses.replace`, without its
+        introspection: it runs for every assignment a key is traced through)."""
+        return _Ctx(at, self.this, self.env, self.env_scope, self.environment_defaults)
+
 
 _ROOT = _Ctx()
 _NO_ENVIRONMENT_DEFAULTS = _Ctx(environment_defaults=False)
 _Memo = tuple[str, str, ir.IR, _Ctx]
+_MISSING: Any = object()  # not in the memo
+_BUSY: Any = object()  # being evaluated
 
 
 class KeyResolver:
@@ -135,16 +153,40 @@ class KeyResolver:
     ) -> None:
         self.resolver = resolver
         self._facts_by_path = facts_by_path
-        self._memo: dict[_Memo, str | None] = {}
-        self._busy: set[_Memo] = set()
+        # a glob, None (unknown), or _BUSY while its evaluation runs (a cycle)
+        self._memo: dict[_Memo, Any] = {}
         self._why: dict[_Memo, str] = {}
         self._last_why: str | None = None
         self._subclasses: dict[Class, list[Class]] = {}
+        self._roles: dict[tuple[KeyspaceEntry, ...], dict[str, KeyspaceEntry | None]] = {}
 
     # -- public ---------------------------------------------------------------------
+    def invalidate(self, path: str) -> None:
+        """The facts of module `path` changed: a key resolved anywhere may have read
+        them (a key builder, a constant), so none is kept."""
+        del path
+        self._memo.clear()
+        self._why.clear()
+        self._subclasses.clear()
+
+    def namespaces(self, keyspace: tuple[KeyspaceEntry, ...]) -> dict[str, KeyspaceEntry | None]:
+        """Glob -> the namespace `role_of` finds for it under `keyspace`, as far as asked.
+        A function of the glob and the keyspace alone, so it outlives `invalidate`: the
+        language server's checks of a buffer ask about the same globs each time."""
+        found = self._roles.get(keyspace)
+        if found is None:
+            found = self._roles[keyspace] = {}
+        return found
+
     def pattern(
         self, facts: ModuleFacts, scope: str, expr: ir.IR, at: Position | None = None
     ) -> KeyPattern | None:
+        literal = _literal_glob(expr)
+        if literal is not None:  # the same pattern as below, read off the expression
+            if not _has_literal(literal):
+                return None
+            identity = literal if WILDCARD not in literal else f"{literal}|{ir.render(expr)}"
+            return KeyPattern(literal, identity, frozenset())
         ctx = _Ctx(at) if at is not None else _ROOT
         glob = self.glob(facts, scope, expr, whole=True, ctx=ctx)
         if glob is None or not _has_literal(glob):
@@ -221,22 +263,25 @@ class KeyResolver:
         """The glob of `expr`; `whole` is False for a part inside a larger key, where an
         unknown value is a wildcard rather than "unknown"."""
         memo_key = (facts.path, scope, expr, ctx)
-        if memo_key in self._memo:
-            result = self._memo[memo_key]
-            if result is None:
-                self._last_why = self._why.get(memo_key)
-        elif memo_key in self._busy:
+        memo = self._memo
+        # One lookup, and the evaluation in progress marked in the memo itself: the key
+        # is hashed once per dictionary operation, and most keys are evaluated once.
+        result = memo.get(memo_key, _MISSING)
+        if result is _BUSY:
             return self._fail(f"`{ir.render(expr)}` is defined in terms of itself")
-        else:
-            self._busy.add(memo_key)
+        if result is _MISSING:
+            memo[memo_key] = _BUSY
             self._last_why = None
             try:
                 result = self._glob(facts, scope, expr, ctx)
-            finally:
-                self._busy.discard(memo_key)
-            self._memo[memo_key] = result
+            except BaseException:
+                del memo[memo_key]
+                raise
+            memo[memo_key] = result
             if result is None and self._last_why is not None:
                 self._why[memo_key] = self._last_why
+        elif result is None:
+            self._last_why = self._why.get(memo_key)
         if whole:
             return result
         return WILDCARD if result is None else result
@@ -343,7 +388,7 @@ class KeyResolver:
             if len(values) == 1 and values[0].kind == "assign":
                 value = values[0].value
                 if isinstance(value, ir.Seq):
-                    return value.items, values[0].scope, replace(ctx, at=values[0].position)
+                    return value.items, values[0].scope, ctx.reading_at(values[0].position)
         return None
 
     def _mapping(
@@ -362,7 +407,7 @@ class KeyResolver:
         value = values[0].value
         if not isinstance(value, ir.Dict):
             return None
-        inner = replace(ctx, at=values[0].position)
+        inner = ctx.reading_at(values[0].position)
         return {
             key.value: self._part(facts, values[0].scope, item, inner)
             for key, item in zip(value.keys, value.values, strict=False)
@@ -557,7 +602,7 @@ class KeyResolver:
         positions = builder.return_positions
         for index, returned in enumerate(builder.returns):
             at = positions[index] if index < len(positions) else None
-            globs.append(self._whole(target, function.key, returned, replace(inner, at=at)))
+            globs.append(self._whole(target, function.key, returned, inner.reading_at(at)))
             if globs[-1] is None:
                 if isinstance(returned, ir.Const):
                     return self._fail(f"{function.key}() may return {returned.value!r}")
@@ -603,7 +648,7 @@ class KeyResolver:
         globs: list[str | None] = []
         for binding in bindings:
             if binding.kind == "assign" and binding.value is not None:
-                inner = replace(ctx, at=binding.position)
+                inner = ctx.reading_at(binding.position)
                 glob = self._whole(facts, binding.scope, binding.value, inner)
             elif binding.kind == "import" and binding.qualname:
                 glob = self._imported(binding.qualname, facts)
@@ -937,8 +982,27 @@ def _unescape(glob: str | None) -> str | None:
     return glob.replace("[*]", "*").replace("[?]", "?").replace("[[]", "[")
 
 
+def _literal_glob(expr: ir.IR) -> str | None:
+    """The glob of a key written out in full (a string, an f-string without a value in
+    it, an int), as `KeyResolver.glob` gives it; None for anything else. Such a key
+    reads nothing of the module, so it needs none of the evaluation's lookups and memos
+    (a third to a half of the keys of ordinary code)."""
+    if isinstance(expr, ir.Str):
+        return _escape(expr.value)
+    if isinstance(expr, ir.FStr):
+        texts = [part for part in expr.parts if isinstance(part, str)]
+        if len(texts) == len(expr.parts):
+            return _squash("".join(_escape(text) for text in texts))
+        return None
+    if isinstance(expr, ir.Num) and isinstance(expr.value, int):
+        return str(expr.value)
+    return None
+
+
 def _has_literal(glob: str) -> bool:
-    return any(token != WILDCARD for token in _tokens(glob))
+    """Whether some token is not the wildcard (a literal character, `?` or a class):
+    whether anything but `*` is left in the text."""
+    return bool(glob.replace(WILDCARD, ""))
 
 
 def _common(*globs: str | None) -> str | None:

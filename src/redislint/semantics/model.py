@@ -21,6 +21,7 @@ from redislint.semantics.commands import CommandInfo, CommandTable, MethodInfo
 from redislint.semantics.connections import Connection, connections_of
 from redislint.semantics.expiry import Expiry, expiry_of
 from redislint.semantics.keys import KeyPattern, KeyResolver, role_of
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import CallSite, ModuleFacts, Position, Scope
 from redislint.semantics.slots import SlotKeys
 from redislint.semantics.usage import Usage
@@ -129,6 +130,7 @@ class FileModel:
         resolver: Resolver,
         key_resolver: KeyResolver,
         table: CommandTable,
+        reuse: NodeMemo | None = None,
     ) -> None:
         self.facts = facts
         self.source = source
@@ -137,10 +139,13 @@ class FileModel:
         self.resolver = resolver
         self.keys = key_resolver
         self.table = table
+        # what the previous check of this buffer derived from nodes it shares (the
+        # language server's), else this check's own
+        self.reuse = reuse if reuse is not None else NodeMemo()
         self._expiries: dict[int, Expiry] = {}
         self._others: dict[str, FileModel] = {}
         # The declared namespace of each key glob: asked for every call by several rules.
-        self._namespaces: dict[str, KeyspaceEntry | None] = {}
+        self._namespaces = key_resolver.namespaces(self.keyspace)
 
     @cached_property
     def is_test_path(self) -> bool:
@@ -192,7 +197,14 @@ class FileModel:
         model = self._others.get(facts.path)
         if model is None:
             model = self._others[facts.path] = FileModel(
-                facts, "", facts.path, self.config, self.resolver, self.keys, self.table
+                facts,
+                "",
+                facts.path,
+                self.config,
+                self.resolver,
+                self.keys,
+                self.table,
+                self.reuse,  # node-derived values are the same whichever module asks
             )
         return model
 
@@ -235,9 +247,7 @@ class FileModel:
     # -- building RedisCall -----------------------------------------------------------
     def _redis_call(self, site: CallSite) -> RedisCall | None:
         func = site.func
-        if any(
-            a.keyword is not None and a.keyword.value in ("keys", "args") for a in site.node.args
-        ):
+        if _passes_script_arguments(site.node):
             script = self._script_call(site)
             if script is not None:
                 return script
@@ -336,17 +346,19 @@ class FileModel:
         positional: list[tuple[cst.BaseExpression, ir.IR]] = []
         keyword: dict[str, tuple[cst.BaseExpression, ir.IR]] = {}
         ir_positional = iter(call_ir.args)
-        ir_keywords = dict(call_ir.kwargs)
+        ir_keywords = dict(call_ir.kwargs) if call_ir.kwargs else {}
         for argument in site.node.args:
             if argument.star:
                 continue
             if argument.keyword is not None:
                 name = argument.keyword.value
-                keyword[name] = (argument.value, ir_keywords.get(name, ir.other()))
+                value = ir_keywords.get(name)
+                keyword[name] = (argument.value, value if value is not None else ir.other())
             else:
-                positional.append((argument.value, next(ir_positional, ir.other())))
+                value = next(ir_positional, None)
+                positional.append((argument.value, value if value is not None else ir.other()))
         found: list[KeyArg] = []
-        named = list(info.params)
+        named = info.params
         for param in info.key_params:
             bound: tuple[cst.BaseExpression, ir.IR] | None = keyword.get(param)
             if bound is None and param in named and named.index(param) < len(positional):
@@ -432,7 +444,7 @@ class FileModel:
     @cached_property
     def usage(self) -> Usage:
         """Parents of nodes and uses of names, computed per function on demand."""
-        return Usage(self.facts)
+        return Usage(self.facts, self.reuse)
 
     @cached_property
     def pipelines(self) -> list[LocalPipeline]:
@@ -448,6 +460,16 @@ class FileModel:
         from redislint.semantics.locks import acquiring_scopes  # it imports this module
 
         return acquiring_scopes(self)
+
+
+def _passes_script_arguments(node: cst.Call) -> bool:
+    """`keys=` or `args=` among the arguments: maybe a registered script's call (a plain
+    loop: it runs for every call of the file)."""
+    for argument in node.args:
+        keyword = argument.keyword
+        if keyword is not None and keyword.value in ("keys", "args"):
+            return True
+    return False
 
 
 def _elements(node: cst.BaseExpression) -> list[cst.BaseExpression | None]:

@@ -21,12 +21,13 @@ import libcst as cst
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
 from redislint.discovery import discover, prefilter
-from redislint.precheck import Rejection, precheck
+from redislint.precheck import Rejection, accepts_edit, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.keys import KeyResolver
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
@@ -567,6 +568,25 @@ class ProjectIndex:
         self._prechecked[key] = (source, guard, rejection)
         return rejection
 
+    def precheck_edited(
+        self,
+        key: str,
+        source: str,
+        previous: str,
+        region: tuple[int, int],
+        indents: Sequence[str] = (),
+    ) -> None:
+        """Record CPython's verdict on an edited text without checking it whole, when the
+        verdict on the text it was made from (`previous`, the language server's buffer
+        before the edit) was "accepted" and the replaced statements `source[start:end]`
+        (at the indentation `indents`) prove it is still (`precheck.accepts_edit`);
+        otherwise `precheck` decides later, on the whole text."""
+        known = self._prechecked.get(key)
+        if known is None or known[0] != previous or not known[1] or known[2] is not None:
+            return
+        if accepts_edit(source, region, indents):
+            self._prechecked[key] = (source, True, None)
+
     def parse(self, path: Path, source: str) -> ModuleFacts:
         """The facts of a file being checked, parsing it only if this exact text was not
         already parsed (as an import of an earlier file). Raises ParserSyntaxError."""
@@ -578,16 +598,36 @@ class ProjectIndex:
         return self.register(path, module, key, source)
 
     def register(
-        self, path: Path, module: cst.Module, key: str | None = None, source: str | None = None
+        self,
+        path: Path,
+        module: cst.Module,
+        key: str | None = None,
+        source: str | None = None,
+        reuse: NodeMemo | None = None,
     ) -> ModuleFacts:
         name, is_package, root = self.module_name(path)
         self.add_root(root)
-        facts = collect(module, key or str(self.real_path(path)), name, is_package)
+        key = key or str(self.real_path(path))
+        if key in self._facts or key in self._released:
+            self._replacing(key, source)
+        facts = collect(module, key, name, is_package, reuse=reuse)
         self._facts[facts.path] = facts
         self._released.discard(facts.path)
         if source is not None:
             self._texts[facts.path] = source
         return facts
+
+    def _replacing(self, key: str, source: str | None) -> None:
+        """A module's facts are about to be replaced (the language server checks each
+        edit of a buffer, a fix round re-checks the fixed text): its call sites are
+        new objects, and when the text changed, what the resolvers concluded from the
+        old facts may be wrong for the new ones (a client that is now a dict, a key
+        constant that changed), so it is dropped. The same text parsed again (a
+        released module) has the same facts."""
+        self.resolver.forget(key)
+        if source is None or self._texts.get(key) != source:
+            self.resolver.invalidate(key)
+            self.keys.invalidate(key)
 
     # -- the project's import graph (cross-module callers) ----------------------------
 

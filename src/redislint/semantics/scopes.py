@@ -16,6 +16,7 @@ import libcst as cst
 
 from redislint.semantics import ir
 from redislint.semantics.ir import IR
+from redislint.semantics.reuse import NodeMemo
 
 BindingKind = Literal["assign", "annotated", "import", "def", "class", "with", "unknown"]
 ScopeKind = Literal["module", "class", "function", "lambda"]
@@ -166,6 +167,8 @@ class CallSite:
     # position in the module's walk (shared with bindings) and the branches around the call
     seq: int = -1
     blocks: Blocks = ()
+    # where the IR of the call may come from (the previous check's, `semantics/reuse.py`)
+    reuse: NodeMemo | None = field(default=None, repr=False)
 
     @property
     def position(self) -> Position:
@@ -173,17 +176,24 @@ class CallSite:
 
     @cached_property
     def ir(self) -> ir.Call:
-        value = ir.from_cst(self.node)
-        assert isinstance(value, ir.Call)
-        return value
+        if self.reuse is None:
+            return _call_ir(self.node)
+        return self.reuse.get("call", self.node, _call_ir)
 
-    @property
+    # (cached: several rules scan every call site of the file for its method)
+    @cached_property
     def method(self) -> str | None:
         return self.func.attr if isinstance(self.func, ir.Attr) else None
 
-    @property
+    @cached_property
     def receiver(self) -> IR | None:
         return self.func.value if isinstance(self.func, ir.Attr) else None
+
+
+def _call_ir(node: cst.Call) -> ir.Call:
+    value = ir.from_cst(node)
+    assert isinstance(value, ir.Call)
+    return value
 
 
 @dataclass(eq=False)

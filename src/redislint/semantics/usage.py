@@ -15,6 +15,7 @@ from typing import Literal, cast
 import libcst as cst
 
 from redislint.semantics.collect import _FIELD_CACHE, _NODE_TYPES, _fields, _is_node
+from redislint.semantics.reuse import NodeMemo
 from redislint.semantics.scopes import ModuleFacts
 
 ConsumerKind = Literal[
@@ -125,7 +126,7 @@ class BodyIndex:
         awaited = False
         value = node
         parent = self.parent_of(node)
-        if isinstance(parent, cst.Await):
+        if type(parent) is cst.Await:
             awaited = True
             value = parent
             parent = self.parent_of(parent)
@@ -136,66 +137,78 @@ class BodyIndex:
 def _classify(
     value: cst.CSTNode, parent: cst.CSTNode | None, index: BodyIndex
 ) -> tuple[ConsumerKind, cst.CSTNode | None, str | None]:
+    """Exact types throughout (no libcst node class has subclasses, and isinstance on
+    libcst's ABCs is slow: this runs for every use of every local pipeline)."""
     if parent is None:
         return "other", None, None
-    if isinstance(parent, cst.Expr):
+    kind = type(parent)
+    if kind is cst.Expr:
         return "discarded", parent, None
-    if isinstance(parent, cst.Assign):
-        if parent.value is value:
-            targets = parent.targets
-            if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
-                return "assigned", parent, targets[0].target.value
+    if kind is cst.Assign:
+        assign = cast(cst.Assign, parent)
+        if assign.value is value:
+            targets = assign.targets
+            if len(targets) == 1 and type(targets[0].target) is cst.Name:
+                return "assigned", parent, cast(cst.Name, targets[0].target).value
             return "stored", parent, None
         return "other", parent, None
-    if isinstance(parent, cst.AnnAssign | cst.AugAssign):
-        if parent.value is value and isinstance(parent.target, cst.Name):
-            kind: ConsumerKind = "assigned" if isinstance(parent, cst.AnnAssign) else "stored"
-            return kind, parent, parent.target.value
+    if kind is cst.AnnAssign or kind is cst.AugAssign:
+        annotated = cast(cst.AnnAssign | cst.AugAssign, parent)
+        if annotated.value is value and type(annotated.target) is cst.Name:
+            consumed: ConsumerKind = "assigned" if kind is cst.AnnAssign else "stored"
+            return consumed, parent, cast(cst.Name, annotated.target).value
         return "stored", parent, None
-    if isinstance(parent, cst.Return | cst.Yield | cst.Lambda):
+    if kind in _RETURNING:
         return "returned", parent, None
-    if isinstance(parent, cst.Arg):
+    if kind is cst.Arg:
         call = index.parent_of(parent)
         return "argument", call, None
-    if isinstance(parent, cst.Attribute) and parent.value is value:
+    if kind is cst.Attribute and cast(cst.Attribute, parent).value is value:
+        attribute = cast(cst.Attribute, parent)
         grand = index.parent_of(parent)
-        if isinstance(grand, cst.Call) and grand.func is parent:
-            return "method", grand, parent.attr.value
-        return "attribute", parent, parent.attr.value
-    if isinstance(parent, cst.Subscript) and parent.value is value:
+        if type(grand) is cst.Call and cast(cst.Call, grand).func is parent:
+            return "method", grand, attribute.attr.value
+        return "attribute", parent, attribute.attr.value
+    if kind is cst.Subscript and cast(cst.Subscript, parent).value is value:
         return "subscript", parent, None
-    if isinstance(parent, cst.ComparisonTarget):
+    if kind is cst.ComparisonTarget:
         return "compared", index.parent_of(parent), None
-    if isinstance(parent, cst.Comparison):
+    if kind is cst.Comparison:
         return "compared", parent, None
-    if isinstance(parent, cst.If | cst.While | cst.Assert | cst.IfExp):
+    if kind in _TESTING:
         if getattr(parent, "test", None) is value:
             return "tested", parent, None
-        if isinstance(parent, cst.IfExp):
+        if kind is cst.IfExp:
             return _classify(parent, index.parent_of(parent), index)
         return "other", parent, None
-    if isinstance(parent, cst.BooleanOperation):
+    if kind is cst.BooleanOperation:
         return "tested", parent, None
-    if isinstance(parent, cst.UnaryOperation):
-        if isinstance(parent.operator, cst.Not):
+    if kind is cst.UnaryOperation:
+        if type(cast(cst.UnaryOperation, parent).operator) is cst.Not:
             return "tested", parent, None
         return "arithmetic", parent, None
-    if isinstance(parent, cst.BinaryOperation):
+    if kind is cst.BinaryOperation:
         return "arithmetic", parent, None
-    if isinstance(parent, cst.FormattedStringExpression):
+    if kind is cst.FormattedStringExpression:
         return "formatted", parent, None
-    if isinstance(parent, cst.For | cst.CompFor) and parent.iter is value:
+    if (kind is cst.For or kind is cst.CompFor) and cast(cst.For, parent).iter is value:
         return "iterated", parent, None
     return "other", parent, None
 
 
+_RETURNING: tuple[type[cst.CSTNode], ...] = (cst.Return, cst.Yield, cst.Lambda)
+_TESTING: tuple[type[cst.CSTNode], ...] = (cst.If, cst.While, cst.Assert, cst.IfExp)
+
+
 class Usage:
     """Per-file access to body indexes, one per function (module-level statements are
-    indexed one statement at a time: a module body can be huge)."""
+    indexed one statement at a time: a module body can be huge). An index is a function
+    of its root node alone, so the language server keeps them from one check to the
+    next for the functions an edit did not touch (`reuse`, `semantics/reuse.py`)."""
 
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, reuse: NodeMemo) -> None:
         self.facts = facts
-        self._bodies: dict[int, BodyIndex] = {}
+        self._reuse = reuse
 
     def body(self, scope_key: str, statement: cst.CSTNode) -> BodyIndex:
         """The index of the function `scope_key` (or of `statement` at module level)."""
@@ -203,10 +216,7 @@ class Usage:
         while scope is not None and scope.kind == "class":
             scope = self.facts.scopes.get(scope.parent) if scope.parent is not None else None
         root = scope.node if scope is not None and scope.node is not None else statement
-        found = self._bodies.get(id(root))
-        if found is None:
-            found = self._bodies[id(root)] = BodyIndex.build(root)
-        return found
+        return self._reuse.get("body", root, BodyIndex.build)
 
     def function_node(self, scope_key: str) -> cst.CSTNode | None:
         """The function a scope belongs to (None at module level)."""
