@@ -37,10 +37,19 @@ ANALYSIS_THREAD = "redislint-analysis"
 
 
 def on_big_stack(function: Callable[..., _Result], *args: object) -> _Result:
-    """`function(*args)` on a thread with `ANALYSIS_STACK_BYTES` of stack."""
+    """`function(*args)` on a thread with `ANALYSIS_STACK_BYTES` of stack.
+
+    The work starts only once this thread is about to block in `join()`: the analysis
+    lowers the interpreter's recursion limit around some C calls (`precheck`, to its own
+    depth plus a margin), and a caller still returning from `Thread.start()` at a deeper
+    stack (a test under pytest) would meet that limit (RecursionError, even a fatal
+    "Cannot recover from stack overflow"). Between `go.set()` and `join()` blocking,
+    this thread runs a few bytecodes while holding the GIL the work needs."""
     outcome: dict[str, Any] = {}
+    go = threading.Event()
 
     def target() -> None:
+        go.wait()
         try:
             outcome["result"] = function(*args)
         except BaseException as exc:  # re-raised in the caller's thread
@@ -52,6 +61,7 @@ def on_big_stack(function: Callable[..., _Result], *args: object) -> _Result:
         thread.start()
     finally:
         threading.stack_size(previous)
+    go.set()
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
