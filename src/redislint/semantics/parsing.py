@@ -33,12 +33,16 @@ _PARSING = threading.local()
 # From this many characters on, a parse is followed by `_return_scratch_memory`. libcst's
 # native parser allocates 250-520 bytes of its own (Rust) memory per character of the
 # text, measured on redis-py's largest modules: 150 MiB for tests/test_commands.py
-# (308 KB), 100 MiB for redis/commands/core.py (420 KB). It frees that memory when the
-# parse returns, but glibc keeps freed memory for the next allocation, and most of
-# Python's own objects come from separate memory maps: it stays resident under every
-# tree built after it. A return costs about 10 ms (and the next parse touches its pages afresh);
-# below this size the memory is too small to be worth that (100 KB: the same peak).
-RETURN_SCRATCH_FROM = 150_000
+# (308 KB), 126 MiB for tests/test_asyncio/test_commands.py (252 KB), 100 MiB for
+# redis/commands/core.py (420 KB). It frees that memory when the parse returns, but
+# glibc keeps freed memory for the next allocation, and most of Python's own objects
+# come from separate memory maps: it stays resident under every tree built after it.
+# Returning it has a price: the next parses fault those pages in again (about 1 ms per
+# MiB on a 2-core VM). Below this size it needed at most 80 MiB on those files, which
+# may stay resident. Dense tree, two workers (largest process, page faults of the whole
+# run): no return 358 MiB, 189,000 faults; from 150,000 characters 270 MiB, 487,000;
+# from 240,000 267 MiB, 356,000; from 300,000 278 MiB, 278,000.
+RETURN_SCRATCH_FROM = 240_000
 
 
 def parse_checked(source: str) -> cst.Module:
@@ -60,11 +64,11 @@ def parse_checked(source: str) -> cst.Module:
 
 def _return_scratch_memory() -> None:
     """Hand the C heap's free pages back to the operating system (glibc's `malloc_trim`;
-    nothing elsewhere). On redis-py's sdist with its tests (two workers) the largest
-    process peaked at 358 MiB; 347 MiB with this alone, 345 MiB with the check order of
-    `ProjectIndex.memory_order` alone, 270 MiB with both: the order keeps few trees
-    alive while the largest modules are parsed, and this keeps their parser's freed
-    memory from staying resident under the trees built after them."""
+    nothing elsewhere). It works with the check order of `ProjectIndex.memory_order`,
+    which keeps few trees alive while the largest modules are parsed: this keeps their
+    parser's freed memory from staying resident under the trees built after them.
+    Dense tree, largest process: 358 MiB before, about 345 MiB with either alone,
+    about 270 MiB with both (`RETURN_SCRATCH_FROM`)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
