@@ -706,11 +706,13 @@ class ProjectIndex:
             text = (data if data is not None else path.read_bytes()).decode("utf-8", "replace")
         except OSError:
             return None
+        # Whether it mentions Redis also for a file without imports: the check order
+        # (`memory_order`) asks which files will be parsed.
+        uses_redis = prefilter(text, self.config)
         if "import" not in text:
-            uses_redis, candidates = False, []
+            candidates = []
         else:
             package = package or self._package_of(path)
-            uses_redis = prefilter(text, self.config)
             candidates = list(dict.fromkeys(_imported_modules(text, package)))
         if store is not None and digest is not None:
             store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
