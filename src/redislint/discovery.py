@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from redislint.config import Config, display_path
-from redislint.walk_memo import WalkMemo, WalkRecorder, replay, walk_key
+from redislint.walk_memo import PROBES, WalkMemo, WalkRecorder, replay, walk_key
 
 if TYPE_CHECKING:
     import pathspec
@@ -252,7 +252,7 @@ class _Walker:
         """`os.path.exists` ("e") or `os.path.isfile` ("f"), recorded for the memo."""
         if self.recorder is not None:
             return self.recorder.probe(kind, path)
-        return os.path.exists(path) if kind == "e" else os.path.isfile(path)
+        return PROBES[kind](path)
 
     def result(self) -> DiscoveryResult:
         # Sorted as `Path` objects compare (component by component), without building

@@ -73,26 +73,31 @@ class WalkRecorder:
     def directory(self, real: str) -> None:
         """Record a directory's stat before it is listed (a change after the stat
         changes the mtime, so the memo can never hold a listing newer than its stat)."""
-        try:
-            info = os.stat(real)
-        except OSError:
-            self.usable = False
-            return
-        self._check_racy(info)
-        self.dirs.append((real, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+        info = self._stat(real)
+        if info is not None:
+            self.dirs.append((real, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
 
     def ignore_file(self, path: str) -> None:
+        info = self._stat(path)
+        if info is not None:
+            self.ignores.append(
+                (path, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+            )
+
+    def _stat(self, path: str) -> os.stat_result | None:
+        """The stat to record, or None (and the walk not memoized) when it cannot be
+        taken; a racy one leaves the walk unmemoized too."""
         try:
             info = os.stat(path)
         except OSError:
             self.usable = False
-            return
+            return None
         self._check_racy(info)
-        self.ignores.append((path, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+        return info
 
     def probe(self, kind: str, path: str) -> bool:
         """`os.path.exists` ("e") or `os.path.isfile` ("f") of `path`, recorded."""
-        answer = _PROBES[kind](path)
+        answer = PROBES[kind](path)
         self.probes.append((kind, path, answer))
         return answer
 
@@ -146,7 +151,7 @@ def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
             ):
                 return None
         for kind, path, answer in document["probes"]:
-            if _PROBES[kind](full(path)) != answer:
+            if PROBES[kind](full(path)) != answer:
                 return None
         found: list[tuple[str, str]] = []
         for path, real in document["files"]:
@@ -157,4 +162,4 @@ def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
         return None
 
 
-_PROBES: dict[str, Callable[[str], bool]] = {"e": os.path.exists, "f": os.path.isfile}
+PROBES: dict[str, Callable[[str], bool]] = {"e": os.path.exists, "f": os.path.isfile}
