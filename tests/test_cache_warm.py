@@ -312,6 +312,28 @@ def test_a_comment_that_mentions_redis_rechecks_the_importers_it_lets_through(
     assert sorted(seen) == ["plain.py", "reader.py"]
 
 
+def test_a_skipped_file_depends_on_the_text_of_its_imports_not_on_theirs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the prefilter skips read only the text of the modules it imports (does one
+    mention Redis?): an edit further down the import chain leaves its entry valid. Its
+    entry named every module of the chain, and on a sparse tree most of the graph."""
+    # reader.py -> views.py (no Redis named) -> app.db (a Redis client)
+    _edit(project / "app" / "views.py", "from app.db import r\n\n\ndef get():\n    return r\n")
+    _edit(
+        project / "app" / "reader.py",
+        "from app.views import get\n\n\ndef read():\n    return get()\n",
+    )
+    first = invoke_cli([*ARGS, "app"], project)
+    db = project / "app" / "db.py"
+    _edit(db, db.read_text().replace("redis.Redis()", "redis.Redis(socket_timeout=1)"))
+    seen = _checked_names(monkeypatch)
+    edited = invoke_cli([*ARGS, "app"], project)
+    assert "reader.py" not in seen and "views.py" in seen and "db.py" in seen
+    assert edited.output != first.output  # db.py's RL404 is gone
+    assert edited.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
 def test_a_module_becomes_a_helper_and_stops_being_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

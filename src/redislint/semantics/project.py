@@ -170,9 +170,12 @@ class ProjectIndex:
         self._listings: dict[str, frozenset[str]] = {}
         self._source_roots: dict[str, Path] = {}
         self._redis_modules: dict[str, bool] = {}
-        # Which files each file's analysis read (imports followed, prefilter look-ups),
-        # and the hash of the bytes read: what a cached result depends on.
+        # Which files each file's analysis read (imports followed, importers read), and
+        # the hash of the bytes read: what a cached result depends on. `_verdict_edges`
+        # are the imported files read only for the prefilter's verdict on their text
+        # (`imports_redis_module`): what those files read in turn is no dependency.
         self._edges: dict[str, set[str]] = {}
+        self._verdict_edges: dict[str, set[str]] = {}
         self._hashes: dict[str, str] = {}
         self._failed: set[str] = set()
         # What an importer's result can depend on in each of those files, by file
@@ -433,7 +436,7 @@ class ProjectIndex:
         """
         near = str(self.real_path(path))
         for found in self.imported_files(source, path):
-            self._edges.setdefault(near, set()).add(str(found))
+            self._verdict_edges.setdefault(near, set()).add(str(found))
             if self._mentions_redis(found):
                 return True
         return False
@@ -486,15 +489,25 @@ class ProjectIndex:
 
     def dependency_paths(self, path: Path) -> set[str]:
         """The project files `path`'s analysis read, transitively (without hashing them,
-        for the language server, which asks at every save which buffers a file feeds)."""
+        for the language server, which asks at every save which buffers a file feeds).
+
+        A file read for its facts is followed to what its analysis read; a file read
+        only for the prefilter's verdict on its text is not (the verdict depends on
+        those bytes alone): on a sparse tree most files are skipped, and following their
+        imports made every entry depend on most of the import graph."""
         start = str(self.real_path(path))
         seen: set[str] = set()
+        expanded = {start}  # a file first seen through a verdict may be read later
         pending = [start]
         while pending:
-            for target in self._edges.get(pending.pop(), ()):
-                if target not in seen and target != start:
-                    seen.add(target)
+            node = pending.pop()
+            for target in self._edges.get(node, ()):
+                if target not in expanded:
+                    expanded.add(target)
                     pending.append(target)
+            seen.update(self._edges.get(node, ()))
+            seen.update(self._verdict_edges.get(node, ()))
+        seen.discard(start)
         return seen
 
     def dependency_shapes(self, dependencies: dict[str, str]) -> dict[str, str]:
