@@ -16,6 +16,7 @@ import pytest
 from support import invoke_cli
 
 from redislint import runner, walk_memo
+from redislint.semantics.project import ProjectIndex
 
 DB = """
 import redis
@@ -387,3 +388,61 @@ def test_rechecking_a_helper_does_not_read_the_unchanged_project_again(
     assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
     assert "helpers.py" in read  # the edited file, and what its analysis needs
     assert not {"plain.py", "admin.py", "a_models.py", "b_views.py"} & set(read), read
+
+
+def _resolved_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose import lines the import scan resolves (not taken from its memo)."""
+    resolved: list[str] = []
+    real = ProjectIndex._resolve_imports
+
+    def record(self: ProjectIndex, key: str, candidates: list[str]) -> tuple[str, ...]:
+        resolved.append(Path(key).name)
+        return real(self, key, candidates)
+
+    monkeypatch.setattr(ProjectIndex, "_resolve_imports", record)
+    return resolved
+
+
+def _helper_project(project: Path) -> Path:
+    helper = project / "app" / "helpers.py"
+    helper.write_text("def wipe(client):\n    client.flushdb()\n")
+    user = project / "app" / "user.py"
+    user.write_text("import redis\nfrom app.helpers import wipe\n\nwipe(redis.Redis())\n")
+    for path in (helper, user, project / "app"):
+        os.utime(path, (PAST, PAST))
+    return helper
+
+
+def test_rechecking_a_helper_resolves_the_imports_of_the_edited_file_only(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import scan keeps what each file's imports resolved to (`graph_memo.py`):
+    after an edit, only the edited file's imports are resolved again."""
+    helper = _helper_project(project)
+    first = invoke_cli([*ARGS, "app"], project)
+    helper.write_text(helper.read_text() + "# edited\n")
+    resolved = _resolved_files(monkeypatch)
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert resolved == ["helpers.py"], resolved
+    assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """user.py imports app.tools before it exists; creating app/tools.py changes what
+    the unchanged user.py's import resolves to (its folder's listing changed), and the
+    new module is a helper of a Redis-using file."""
+    user = project / "app" / "user.py"
+    user.write_text("import redis\nfrom app.tools import wipe\n\nwipe(redis.Redis())\n")
+    os.utime(user, (PAST, PAST))
+    os.utime(project / "app", (PAST, PAST))
+    _edit(project / "app" / "plain.py", "def nothing():\n    return 2\n")  # a scan runs
+    first = invoke_cli([*ARGS, "app"], project)
+    assert "tools.py" not in first.output
+    tools = project / "app" / "tools.py"
+    tools.write_text("def wipe(client):\n    client.flushdb()\n")
+    os.utime(tools, (PAST, PAST))
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert "tools.py:2:5: RL301" in warm.output
+    assert warm.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from redislint.discovery import discover, prefilter
 from redislint.precheck import Rejection, accepts_edit, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
+from redislint.semantics.graph_memo import GraphMemo, Scanned
 from redislint.semantics.keys import KeyResolver
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
@@ -194,6 +196,8 @@ class ProjectIndex:
         self._importers: dict[str, list[str]] = {}
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
+        self._linked_modules = False  # a module resolved through a symlink (graph_memo.py)
+        self._created = time.time()
         self._scanned_files: set[str] = set()
         self._sizes: dict[str, int] = {}  # characters of each scanned file's text
         self._redis_users: set[str] = set()  # scanned files that mention Redis (`prefilter`)
@@ -389,17 +393,20 @@ class ProjectIndex:
                 # `last/__init__.py` is looked for only when the listing of `base` shows
                 # `last`: most imported names are members, not modules, and listing a
                 # folder that does not exist failed thousands of times in a large tree.
-                if self._listed(base, last + ".py"):
-                    candidate = os.path.join(base, last + ".py")
-                    if os.path.isfile(candidate):
-                        found = self.real_path(Path(candidate))
-                        break
-                if self._listed(base, last):
+                candidate = os.path.join(base, last + ".py")
+                if not (self._listed(base, last + ".py") and os.path.isfile(candidate)):
                     folder = os.path.join(base, last)
                     candidate = os.path.join(folder, "__init__.py")
-                    if self._listed(folder, "__init__.py") and os.path.isfile(candidate):
-                        found = self.real_path(Path(candidate))
-                        break
+                    if not (
+                        self._listed(base, last)
+                        and self._listed(folder, "__init__.py")
+                        and os.path.isfile(candidate)
+                    ):
+                        continue
+                found = self.real_path(Path(candidate))
+                # A symlink's target can change without any folder's stat changing.
+                self._linked_modules = self._linked_modules or str(found) != candidate
+                break
         self._module_paths[cache_key] = found
         return found
 
@@ -667,49 +674,78 @@ class ProjectIndex:
             for listed, real in found.real_paths.items():  # the walk knows: no resolve()
                 if listed not in self._real_paths:
                     self._real_paths[listed] = Path(real)
+            memo = None
+            if self._walk_memo is not None and self._scan_store is not None:
+                roots = [str(root) for root in self.roots]
+                memo = GraphMemo.open(self._walk_memo.store, str(top), roots)
             for path in found.files:
-                self._scan_file(path, importers)
+                self._scan_file(path, importers, memo)
+            if memo is not None:
+                memo.usable = not self._linked_modules
+                memo.started = self._created  # folders may have been listed since then
+                memo.save([*self._listings, *map(str, self._packages)])
             if self._retention is not None:
                 self._retention.graph_changed()
         return importers
 
-    def _scan_file(self, path: Path, importers: dict[str, list[str]]) -> None:
+    def _scan_file(
+        self, path: Path, importers: dict[str, list[str]], memo: GraphMemo | None = None
+    ) -> None:
+        """Add one file's imports to the graph: from the memo of an earlier scan when
+        the file is unchanged (`graph_memo.py`), else read and resolved."""
         key = str(self.real_path(path))
         if key in self._scanned_files:
             return
         self._scanned_files.add(key)
-        read = self._read_imports(path)
-        if read is None:
-            return
-        uses_redis, candidates, text, size = read
-        self._sizes[key] = size
-        if uses_redis:
+        store = self._scan_store
+        digest, data = store.scan_digest(path) if store is not None else (None, None)
+        short = digest[:32] if digest is not None else None
+        text: str | None = None
+        entry = memo.lookup(key, short) if memo is not None else None
+        if entry is None:
+            read = self._read_imports(path, digest, data)
+            if read is None:
+                return
+            uses_redis, candidates, text, size = read
+            entry = Scanned(short or "", uses_redis, size, self._resolve_imports(key, candidates))
+            if memo is not None and short is not None:
+                memo.record(key, entry, fresh=True)
+        elif memo is not None:
+            memo.record(key, entry, fresh=False)
+        self._sizes[key] = entry.size
+        if entry.uses_redis:
             self._redis_users.add(key)
-        imported = False
+        for target in entry.targets:
+            self._imports.setdefault(key, set()).add(target)
+            known = importers.setdefault(target, [])
+            if key not in known:
+                known.append(key)
+            if entry.uses_redis:
+                self._helpers.setdefault(target, set()).add(key)
+        if entry.targets and text is not None:
+            self._importer_texts[key] = text
+
+    def _resolve_imports(self, key: str, candidates: list[str]) -> tuple[str, ...]:
+        """The project files (real paths) that a file's imported module names resolve
+        to, in order, without the file itself."""
+        targets: list[str] = []
         first = self._root_of(key)
         for candidate in candidates:
             found = self._find_from(candidate, first)
-            if found is None or str(found) == key:
-                continue
-            imported = True
-            self._imports.setdefault(key, set()).add(str(found))
-            known = importers.setdefault(str(found), [])
-            if key not in known:
-                known.append(key)
-            if uses_redis:
-                self._helpers.setdefault(str(found), set()).add(key)
-        if imported and text is not None:
-            self._importer_texts[key] = text
+            if found is not None and str(found) != key:
+                targets.append(str(found))
+        return tuple(targets)
 
-    def _read_imports(self, path: Path) -> tuple[bool, list[str], str | None, int] | None:
+    def _read_imports(
+        self, path: Path, digest: str | None, data: bytes | None
+    ) -> tuple[bool, list[str], str | None, int] | None:
         """(whether the file mentions Redis, the module names its import lines may name,
         its text when it was read, its length in characters), or None when it cannot be
-        read. With a scan store
-        (a run with the results cache), a file whose stat is unchanged since a run
-        stored what it read is not read again: the scan of a 2,800-file project read
+        read. `digest` and `data` are the scan store's (`ScanStore.scan_digest`). With a
+        scan store (a run with the results cache), a file whose stat is unchanged since a
+        run stored what it read is not read again: the scan of a 2,800-file project read
         every file at each run that re-checked a helper module."""
         store = self._scan_store
-        digest, data = store.scan_digest(path) if store is not None else (None, None)
         package = self._package_of(path) if digest is not None else ""
         if store is not None and digest is not None:
             row = store.load_scan(path, digest)
