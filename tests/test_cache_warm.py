@@ -446,3 +446,27 @@ def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
     warm = invoke_cli([*ARGS, "app"], project)
     assert "tools.py:2:5: RL301" in warm.output
     assert warm.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path) -> None:
+    """Every worker of a run scans the project's imports; only the shard holding the
+    group's first file writes what the scan read (the same rows, once)."""
+    from redislint.cache import ResultCache
+    from redislint.catalogue import selected_codes
+    from redislint.config import resolve_config
+
+    config = resolve_config(project, None, False)
+    selected = selected_codes(config)
+    plain = project / "app" / "plain.py"
+    jobs = [runner._Job(plain, "app/plain.py", plain.read_bytes())]  # skipped: a scan runs
+
+    def scan_rows() -> int:
+        with sqlite3.connect(project / ".redislint_cache" / "cache.sqlite3") as connection:
+            return int(connection.execute("SELECT count(*) FROM scans").fetchone()[0])
+
+    cache = ResultCache(config, selected)
+    runner._check_shard(config, jobs, selected, False, cache, False, False, project / "other.py")
+    assert scan_rows() == 0  # another worker's shard holds the first file
+    cache = ResultCache(config, selected)
+    runner._check_shard(config, jobs, selected, False, cache, False, False, plain)
+    assert scan_rows() == len(list(project.rglob("*.py")))

@@ -529,7 +529,7 @@ class ResultCache:
             connection = self._connect(create=True)
             if connection is None:
                 raise sqlite3.OperationalError("cannot open the database")
-            with connection:
+            with _transaction(connection):
                 connection.executemany(
                     "INSERT OR REPLACE INTO entries (salt, path, digest, payload)"
                     " VALUES (?, ?, ?, ?)",
@@ -658,6 +658,25 @@ def _open(database: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, committed at the end or rolled back on an error.
+
+    The connection is in autocommit mode (`isolation_level=None`), where `with
+    connection` opens no transaction: each row was then a transaction of its own (the
+    first flush of a 4,240-file tree's stats took 0.27 s instead of 0.02 s). IMMEDIATE
+    takes the write lock at once, so a busy database is waited for (the busy timeout)
+    instead of failing when a read lock cannot be upgraded."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def _made_again(database: Path) -> sqlite3.Connection:

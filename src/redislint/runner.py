@@ -70,9 +70,14 @@ def _check_shard(
     cache: ResultCache | None,
     report_blind: bool = False,
     explain: bool = False,
+    first: Path | None = None,
 ) -> RunOutcome:
+    """Check one shard of a group's files. Every worker scans the project's imports;
+    only the one whose shard holds the group's `first` file records what the scan read
+    (the same rows, written once)."""
     memo = WalkMemo(cache, "scan") if cache is not None else None
-    with ProjectIndex(config, walk_memo=memo, scan_store=cache) as index:
+    record = first is None or any(job.path == first for job in jobs)
+    with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=record) as index:
         return _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )
@@ -605,6 +610,7 @@ def _check_group(
         cache,
         report_blind,
         explain,
+        work[0].path if work else None,
         crashed=crashed,
     ):
         outcome.findings += part.findings

@@ -152,12 +152,16 @@ class ProjectIndex:
         *,
         walk_memo: WalkMemo | None = None,
         scan_store: ScanStore | None = None,
+        record_scan: bool = True,
     ) -> None:
         self.config = config
         # Where the import scan's walk of the project is memoized, and what it read of
         # each file kept (a run with the results cache: `walk_memo.py`, `cache.py`).
+        # Without `record_scan` the scan reads the store but leaves its writing to
+        # another index (the workers of one run each scan the same project).
         self._walk_memo = walk_memo
         self._scan_store = scan_store
+        self._record_scan = record_scan
         self.roots: list[Path] = []
         self._real_paths: dict[str, Path] = {}  # see `real_path`
         for root in (config.root, config.root / "src"):
@@ -680,7 +684,7 @@ class ProjectIndex:
                 memo = GraphMemo.open(self._walk_memo.store, str(top), roots)
             for path in found.files:
                 self._scan_file(path, importers, memo)
-            if memo is not None:
+            if memo is not None and self._record_scan:
                 memo.usable = not self._linked_modules
                 memo.started = self._created  # folders may have been listed since then
                 memo.save([*self._listings, *map(str, self._packages)])
@@ -763,7 +767,7 @@ class ProjectIndex:
         else:
             package = package or self._package_of(path)
             candidates = list(dict.fromkeys(_imported_modules(text, package)))
-        if store is not None and digest is not None:
+        if store is not None and digest is not None and self._record_scan:
             store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
         return uses_redis, candidates, text, len(text)
 
