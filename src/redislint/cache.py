@@ -124,7 +124,7 @@ def _fields(data: Any, fields: Mapping[str, type | tuple[type, ...]], what: str)
     return {name: _expect(data.get(name), kind, f"{what}.{name}") for name, kind in fields.items()}
 
 
-def _finding_from_json(data: Any) -> Finding:
+def finding_from_json(data: Any) -> Finding:
     """Rebuild one cached finding, checking every field (a damaged entry is a miss)."""
     values = _fields(data, _FINDING_FIELDS, "finding")
     if values["severity"] not in ("error", "warning", "info"):
@@ -295,8 +295,7 @@ class ResultCache:
             entry["dependencies"] = {**dependencies, **moved}
             self._pending.append((self.salt, _text(rel_path), row[0], _pack(entry)))
         findings = [
-            _finding_from_json(item)
-            for item in _expect(entry.get("findings", []), list, "findings")
+            finding_from_json(item) for item in _expect(entry.get("findings", []), list, "findings")
         ]
         return findings, FileFacts.from_json(entry.get("facts", {}))
 
@@ -401,6 +400,11 @@ class ResultCache:
         }
         # What this run read or recorded one by one is as new as the table, or newer.
         self._stats.update((k, v) for k, v in self._stat_rows.items() if v is not None)
+
+    def dependency_paths(self) -> list[str]:
+        """The project files whose hashes this run's look-ups compared (what the entries
+        answered depend on), as absolute paths."""
+        return [str(self.root / dependency) for dependency in self._hashes]
 
     # -- directory walks (`walk_memo.py`) ---------------------------------------------
     def load_walk(self, key: str) -> bytes | None:

@@ -1056,6 +1056,11 @@ class ConfigSet:
             root = self._roots[key] = self.for_path(path).root.resolve()
         return root
 
+    def lookups(self) -> dict[Path, Path | None]:
+        """The folders whose nearest configuration file was looked up, and what each
+        found (`run_memo.py` records what those look-ups read)."""
+        return dict(self._nearest)
+
     def for_path(self, path: Path) -> Config:
         if not self.hierarchical:
             return self.base

@@ -87,6 +87,8 @@ class DiscoveryResult:
     # Each listed file's real path (symlinks resolved), by the path as listed: the walk
     # knows it, and `Path.resolve()` costs a system call per component of every path.
     real_paths: dict[str, str] = field(default_factory=dict)
+    # Whether the list came from the memo of an earlier walk (no walked folder changed).
+    replayed: bool = False
 
 
 def discover(
@@ -124,7 +126,9 @@ def discover(
         if found is not None:
             for path, real in found:
                 walker.add_file(path, real)
-            return walker.result()
+            result = walker.result()
+            result.replayed = True
+            return result
         walker.recorder = WalkRecorder()
     for arg in args:
         walker.explicit(arg)

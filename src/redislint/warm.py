@@ -15,11 +15,13 @@ Nothing here may import libcst (a test runs a warm `check` and asserts it).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from redislint import run_memo
 from redislint.cache import ResultCache
 from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
@@ -113,11 +115,14 @@ def plan_run(
     """Answer what the cache can of a `check` run (see the module docstring)."""
     from redislint.deploy.kinds import configured_kind, file_kind, is_deploy_file
 
+    started = time.time()
     plan = Plan()
     outcome = plan.outcome
     base = configs.base
-    # The base configuration's cache also keeps the memo of the walk (`walk_memo.py`).
+    # The base configuration's cache also keeps the memo of the walk (`walk_memo.py`)
+    # and of the run's answer (`run_memo.py`).
     caches = {id(base): ResultCache(base, selected_codes(base))}
+    run_key = None
     if stdin is not None:
         path = (cwd / stdin[0]).absolute()
         if force_exclude and base.is_excluded(base.relative_path(path)):
@@ -137,11 +142,20 @@ def plan_run(
         outcome.errors += [f"{p}: {message}" for p, message in result.errors]
         found = result.files
         plan.real_paths = result.real_paths
+        if result.replayed and not result.errors:
+            tops = [os.path.normpath(os.path.join(cwd, arg)) for arg in paths or ["."]]
+            run_key = run_memo.memo_key(caches[id(base)], cwd, tops, force_exclude)
+            answer = run_memo.replay(caches[id(base)], run_key, found)
+            if answer is not None:
+                caches[id(base)].finish()
+                plan.outcome = answer
+                return plan
     groups = group_by_config(found, lambda p: p, configs, paths, cwd)
     if not any(config is base for config, _ in groups):
         caches[id(base)].finish()  # the walk's memo, when no file is the base's
     for config, group in groups:
         cache = caches.get(id(config)) or ResultCache(config, selected_codes(config))
+        caches[id(config)] = cache
         if len(group) >= _PRELOAD_FROM:
             cache.preload()
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
@@ -168,6 +182,9 @@ def plan_run(
                 outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
         outcome.cache_problem(cache.finish())  # the stats recorded on the way
     plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
+    if plan.complete and run_key is not None:
+        run_memo.record(list(caches.values()), run_key, found, configs, outcome, started)
+        outcome.cache_problem(caches[id(base)].finish())
     return plan
 
 

@@ -1,0 +1,125 @@
+"""The memo of a warm run's answer (`run_memo.py`, issue 13): a re-run on an unchanged
+tree is answered from one row, and anything the answer depends on (a file, a module it
+imports from outside the checked folder, a nested configuration file) makes the next
+run look every file up again, with the same output as `--no-cache`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from support import invoke_cli
+
+from redislint import cache, walk_memo
+
+ARGS = ["check", "--select", "ALL", "--output-format", "concise", "--jobs", "1"]
+PAST = time.time() - 3600
+FILES = {
+    "pyproject.toml": "[tool.redislint]\n",
+    "lib/__init__.py": "",
+    "lib/db.py": "import redis\n\nr = redis.Redis(socket_timeout=1)\n",
+    "app/__init__.py": "",
+    "app/admin.py": "from lib.db import r\n\n\ndef wipe():\n    r.flushdb()\n",
+    "app/sub/__init__.py": "",
+    "app/sub/jobs.py": "import redis\n\nr = redis.Redis(socket_timeout=1)\nr.flushall()\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", 0.0)  # stats are trusted at once
+    for name, text in FILES.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (PAST, PAST))
+    return tmp_path
+
+
+def _lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files looked up one by one in the cache (none when the memo answers)."""
+    looked: list[str] = []
+    real = cache.ResultCache.lookup_file
+
+    def record(self: cache.ResultCache, rel_path: str, path: Path) -> object:
+        looked.append(rel_path)
+        return real(self, rel_path, path)
+
+    monkeypatch.setattr(cache.ResultCache, "lookup_file", record)
+    return looked
+
+
+def _edit(path: Path, text: str) -> None:
+    path.write_text(text)
+    os.utime(path, (PAST, PAST))  # the old mtime: the ctime and size tell
+
+
+def _warm_twice(project: Path, args: list[str]) -> str:
+    invoke_cli(args, project)  # cold: the runner checks every file
+    return invoke_cli(args, project).output  # warm: answered file by file, memo recorded
+
+
+def test_an_unchanged_tree_is_answered_by_the_memo(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm = _warm_twice(project, [*ARGS, "app"])
+    assert "app/admin.py:5:5: RL301" in warm and "app/sub/jobs.py:4:1: RL301" in warm
+    looked = _lookups(monkeypatch)
+    assert invoke_cli([*ARGS, "app"], project).output == warm
+    assert looked == []
+    assert warm == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_an_edited_file_is_looked_up_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _warm_twice(project, [*ARGS, "app"])
+    jobs = project / "app" / "sub" / "jobs.py"
+    _edit(jobs, jobs.read_text().replace("r.flushall()", "r.get('x')"))
+    looked = _lookups(monkeypatch)
+    edited = invoke_cli([*ARGS, "app"], project).output
+    assert "jobs.py" not in edited and "app/sub/jobs.py" in looked
+    assert edited == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_an_edited_module_outside_the_checked_folder_is_seen(project: Path) -> None:
+    """admin.py's client comes from lib/db.py, which the run does not list: the memo
+    records it as a dependency of admin.py's entry."""
+    warm = _warm_twice(project, [*ARGS, "app"])
+    assert "app/admin.py:5:5: RL301" in warm
+    _edit(project / "lib" / "db.py", "r = {}\n")
+    edited = invoke_cli([*ARGS, "app"], project).output
+    assert "admin.py" not in edited
+    assert edited == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_a_nested_configuration_that_gains_its_table_is_seen(project: Path) -> None:
+    """A pyproject.toml without a [tool.redislint] table is no configuration; editing
+    one in changes no folder's stat, only the file's."""
+    nested = project / "app" / "sub" / "pyproject.toml"
+    _edit(nested, "[project]\nname = 'jobs'\n")
+    args = ["check", "--output-format", "concise", "--jobs", "1"]  # `--select` would win
+    warm = _warm_twice(project, [*args, "app"])
+    assert "app/sub/jobs.py:4:1: RL301" in warm
+    _edit(nested, "[project]\nname = 'jobs'\n\n[tool.redislint]\nignore = ['RL301']\n")
+    edited = invoke_cli([*args, "app"], project).output
+    assert "jobs.py:4:1: RL301" not in edited and "admin.py:5:5: RL301" in edited
+    assert edited == invoke_cli([*args, "--no-cache", "app"], project).output
+
+
+def test_a_file_created_in_a_checked_folder_is_checked(project: Path) -> None:
+    _warm_twice(project, [*ARGS, "app"])
+    _edit(project / "app" / "new.py", "import redis\n\nredis.Redis(socket_timeout=1).flushall()\n")
+    created = invoke_cli([*ARGS, "app"], project).output
+    assert "app/new.py:3:1: RL301" in created
+    assert created == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_a_damaged_memo_is_no_memo(project: Path) -> None:
+    import sqlite3
+
+    warm = _warm_twice(project, [*ARGS, "app"])
+    database = project / ".redislint_cache" / "cache.sqlite3"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE walks SET payload = ?", (b"not zlib",))
+    assert invoke_cli([*ARGS, "app"], project).output == warm
