@@ -123,3 +123,29 @@ def test_a_damaged_memo_is_no_memo(project: Path) -> None:
     with sqlite3.connect(database) as connection:
         connection.execute("UPDATE walks SET payload = ?", (b"not zlib",))
     assert invoke_cli([*ARGS, "app"], project).output == warm
+
+
+def test_after_an_edit_the_edited_file_and_its_importers_are_looked_up(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _warm_twice(project, [*ARGS, "."])
+    db = project / "lib" / "db.py"
+    _edit(db, db.read_text() + "# the shared client\n")
+    looked = _lookups(monkeypatch)
+    edited = invoke_cli([*ARGS, "."], project).output
+    assert sorted(looked) == ["app/admin.py", "lib/db.py"]  # the rest from the memo
+    assert edited == invoke_cli([*ARGS, "--no-cache", "."], project).output
+    looked.clear()
+    assert invoke_cli([*ARGS, "."], project).output == edited
+    assert sorted(looked) == ["app/admin.py", "lib/db.py"]  # entries found, memo recorded
+    looked.clear()
+    assert invoke_cli([*ARGS, "."], project).output == edited
+    assert looked == []  # that run, complete, recorded the memo again
+
+
+def test_an_edit_that_changes_a_finding_in_an_importer_is_seen(project: Path) -> None:
+    _warm_twice(project, [*ARGS, "."])
+    _edit(project / "lib" / "db.py", "import redis\n\nr = redis.Redis()\n")
+    edited = invoke_cli([*ARGS, "."], project).output
+    assert "lib/db.py:3:5: RL404" in edited and "app/admin.py:5:5: RL301" in edited
+    assert edited == invoke_cli([*ARGS, "--no-cache", "."], project).output

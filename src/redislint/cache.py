@@ -176,6 +176,7 @@ class ResultCache:
         self._connection: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str, str, bytes | None]] = []
         self._hashes: dict[str, str | None] = {}
+        self._answered: dict[str, tuple[str, ...]] = {}  # see `entry_dependencies`
         self._shapes: dict[tuple[str, str], str | None] = {}
         self._config = config
         self._broken = False
@@ -193,6 +194,7 @@ class ResultCache:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(_connection=None, _pending=[], _hashes={}, _rows=None, _stats=None)
+        state.update(_answered={})
         state.update(_stat_rows={})
         state.update(_shapes={})
         state.update(_pending_stats=[], _pending_walks=[], _scans=None, _pending_scans=[])
@@ -275,6 +277,7 @@ class ResultCache:
         entry = _expect(_unpack(_expect(payload, bytes, "payload")), dict, "entry")
         dependencies = _expect(entry.get("dependencies", {}), dict, "dependencies")
         shapes = _expect(entry.get("shapes", {}), dict, "shapes")
+        self._answered[rel_path] = tuple(str(self.root / path) for path in dependencies)
         moved: dict[str, str] = {}
         known = self._hashes
         for dependency, expected in dependencies.items():
@@ -293,7 +296,10 @@ class ResultCache:
             # depends on): recorded with the new hashes, so the next run compares
             # hashes again, without reading the dependency.
             entry["dependencies"] = {**dependencies, **moved}
-            self._pending.append((self.salt, _text(rel_path), row[0], _pack(entry)))
+            packed = _pack(entry)
+            self._pending.append((self.salt, _text(rel_path), row[0], packed))
+            if self._rows is not None:
+                self._rows[_text(rel_path)] = (row[0], packed)  # as `row_token` sees it
         findings = [
             finding_from_json(item) for item in _expect(entry.get("findings", []), list, "findings")
         ]
@@ -401,10 +407,20 @@ class ResultCache:
         # What this run read or recorded one by one is as new as the table, or newer.
         self._stats.update((k, v) for k, v in self._stat_rows.items() if v is not None)
 
-    def dependency_paths(self) -> list[str]:
-        """The project files whose hashes this run's look-ups compared (what the entries
-        answered depend on), as absolute paths."""
-        return [str(self.root / dependency) for dependency in self._hashes]
+    def row_token(self, rel_path: str) -> int | None:
+        """A checksum of the entry stored for `rel_path` (its content hash and payload),
+        or None: `run_memo.py` keeps a file's answer only while its entry is the one it
+        was taken from (another run may have stored a new one: a module that became a
+        helper of a file that run checked)."""
+        row = self._row(rel_path)
+        if row is None:
+            return None
+        return zlib.crc32(row[1] or b"", zlib.crc32(row[0].encode()))
+
+    def entry_dependencies(self) -> dict[str, tuple[str, ...]]:
+        """The dependencies (absolute paths) of each entry this run's look-ups answered
+        from, by the path it was looked up as (`run_memo.py` records them)."""
+        return dict(self._answered)
 
     # -- directory walks (`walk_memo.py`) ---------------------------------------------
     def load_walk(self, key: str) -> bytes | None:

@@ -1,24 +1,30 @@
-"""A memo of the last warm run's answer, so that a re-run on an unchanged tree reads one
+"""A memo of the last complete warm answer, file by file, so that a re-run reads one
 row instead of one cache entry per file (issue 13: a warm run of a 4,240-file tree spent
 half its time looking each file up and decoding its entry).
 
 A run that the results cache answers completely (`warm.plan_run`) depends on: the files
-the walk lists, each file's bytes, the bytes of every project module their entries
-depend on, the configuration governing each file, the tool, the selection and the
-arguments. The key covers the last three (the base configuration's cache salt, the
-working directory, the paths). The memo records the answer (findings, files checked)
-with the stat of every file and dependency and, when configurations are looked up per
-folder, the stat of every folder that lookup read and of every configuration file in
-them (a `pyproject.toml` that gains a `[tool.redislint]` table changes no folder). It
-is used only when the walk itself was answered by its memo (no walked folder changed)
-and every recorded stat still matches.
+the walk lists, each file's bytes, the bytes of every project module each entry depends
+on, the configuration governing each file, the tool, the selection and the arguments.
+The key covers the last three (the base configuration's cache salt, the working
+directory, the paths). The memo records each file's answer (findings, facts, whether it
+counts as checked) with the stat of the file and of its entry's dependencies, and, when
+configurations are looked up per folder, the stat of every folder those look-ups read
+and of every configuration file name in them (a `pyproject.toml` that gains a
+`[tool.redislint]` table changes no folder).
+
+It is used only when the walk itself was answered by its memo (no walked folder
+changed) and lists the same files, and the configuration reads are unchanged. Then a
+file whose own stat and whose dependencies' stats are unchanged takes its recorded
+answer, and the others are looked up in the cache as before (after an edit: the edited
+file and its importers). Deployment files are answered together or not at all (their
+findings depend on all of them). When every file is answered the run is complete
+without a look-up.
 
 Stats are taken when the answer is recorded, after the files were read, so a file that
 changed in between would be recorded with a stat newer than its answer: a stat changed
 since `RACY_SECONDS` before the run began leaves the run unmemoized. So do an error, a
-warning or a deferred finding. The memo is one row of the walk store; `outcome.facts`
-is empty in an answer from it (nothing after the plan reads the facts of a complete
-run). This module must not import libcst.
+warning or a deferred finding. The memo is one row of the walk store. This module must
+not import libcst.
 """
 
 from __future__ import annotations
@@ -26,15 +32,29 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from redislint import walk_memo
 from redislint.cache import ResultCache, finding_from_json
 from redislint.config import CONFIG_FILE_NAMES, ConfigSet
+from redislint.findings import Finding
 from redislint.outcome import RunOutcome
+from redislint.semantics.facts_types import FileFacts
 from redislint.walk_memo import WalkMemo, walk_key
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One file's recorded answer."""
+
+    findings: list[Finding]
+    facts: FileFacts | None  # None: not a Python file the cache answered
+    checked: bool  # counted in `files_checked` and listed in `checked_paths`
+    dependencies: tuple[str, ...]  # absolute paths, as recorded
+    token: int | None  # `ResultCache.row_token` of the entry it was taken from
 
 
 def memo_key(cache: ResultCache, cwd: Path, tops: Sequence[str], force_exclude: bool) -> str:
@@ -43,65 +63,118 @@ def memo_key(cache: ResultCache, cwd: Path, tops: Sequence[str], force_exclude: 
     return walk_key(WalkMemo(cache, "outcome"), str(cwd), list(tops), force_exclude)
 
 
-def replay(cache: ResultCache, key: str, files: Sequence[Path]) -> RunOutcome | None:
-    """The recorded answer of the run with `key` when `files` (the walk's list) and
-    every recorded stat are unchanged, else None."""
+def replay(cache: ResultCache, key: str, files: Sequence[Path]) -> dict[int, Answer]:
+    """The recorded answers still valid, by position in `files` (the walk's list): none
+    when there is no memo, it lists other files or a configuration read changed."""
     payload = cache.load_walk(key)
     if payload is None:
-        return None
+        return {}
     try:
         document = json.loads(zlib.decompress(payload))
         if document["files"] != [str(path) for path in files]:
-            return None
-        for path, stat in zip(document["files"], document["stats"], strict=True):
-            if _stat(path) != stat:
-                return None
-        for path, stat in document["others"]:
-            if _stat(path) != stat:
-                return None
-        outcome = RunOutcome()
-        outcome.findings = [finding_from_json(item) for item in document["findings"]]
-        outcome.files_checked = int(document["files_checked"])
-        outcome.checked_paths = [str(path) for path in document["checked_paths"]]
-    except (ValueError, KeyError, TypeError, zlib.error):
-        return None  # a damaged memo is no memo
-    return outcome
+            return {}
+        others = [_stat(path) == stat for path, stat in document["others"]]
+        if not all(others[i] for i in document["config_reads"]):
+            return {}
+        answers: dict[int, Answer] = {}
+        deploy_valid = True
+        for position, (path, row) in enumerate(
+            zip(document["files"], document["rows"], strict=True)
+        ):
+            stat, dependencies, findings, facts, checked, deploy, token = row
+            valid = _stat(path) == stat and all(others[i] for i in dependencies)
+            if deploy:
+                deploy_valid = deploy_valid and valid
+            if not valid:
+                continue
+            answers[position] = Answer(
+                [finding_from_json(item) for item in findings],
+                None if facts is None else FileFacts.from_json(facts),
+                bool(checked),
+                tuple(document["others"][i][0] for i in dependencies),
+                token if isinstance(token, int) else None,
+            )
+        if not deploy_valid:
+            for position, row in enumerate(document["rows"]):
+                if row[5]:
+                    answers.pop(position, None)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error):
+        return {}  # a damaged memo is no memo
+    return answers
 
 
 def record(
-    caches: Sequence[ResultCache],
+    caches: Iterable[ResultCache],
     key: str,
     files: Sequence[Path],
+    rel_paths: Sequence[str],
     configs: ConfigSet,
     outcome: RunOutcome,
+    *,
+    deploy: Collection[Path],
+    carried: Mapping[int, Answer],
+    tokens: Mapping[int, int | None],
     started: float,
 ) -> None:
     """Write the memo of a run the cache answered completely, which began at `started`
-    (see the module docstring)."""
+    (see the module docstring). `rel_paths` are the files as reported; `deploy` the
+    deployment files; `carried` the answers this run took from the memo; `tokens` the
+    `ResultCache.row_token` of each file's entry, by position."""
+    caches = list(caches)
     if outcome.errors or outcome.warnings or any(f.deferred is not None for f in outcome.findings):
         return
     settled = (started - walk_memo.RACY_SECONDS) * 1e9
-    stats: list[list[int] | None] = []
-    for path in files:
+    looked_up: dict[str, tuple[str, ...]] = {}
+    for cache in caches:
+        looked_up.update(cache.entry_dependencies())
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for finding in outcome.findings:
+        by_path.setdefault(finding.path, []).append(asdict(finding))
+    if not set(by_path) <= set(rel_paths):
+        return  # a finding in a file the walk did not list: not kept file by file
+    checked = set(outcome.checked_paths)
+    index: dict[str, int] = {}
+    others: list[list[Any]] = []
+
+    def other(path: str) -> int | None:
+        if path not in index:
+            stat = _stat(path)
+            if stat is not None and max(stat[1], stat[2]) >= settled:
+                return None
+            index[path] = len(others)
+            others.append([path, stat])
+        return index[path]
+
+    rows: list[list[Any]] = []
+    for position, (path, rel) in enumerate(zip(files, rel_paths, strict=True)):
         stat = _stat(str(path))
         if stat is None or max(stat[1], stat[2]) >= settled:
             return
-        stats.append(stat)
-    others: list[list[object]] = []
-    needed = {path for cache in caches for path in cache.dependency_paths()}
-    needed |= _configuration_reads(configs)
-    for other in sorted(needed):
-        stat = _stat(other)
-        if stat is not None and max(stat[1], stat[2]) >= settled:
+        answer = carried.get(position)
+        dependencies = answer.dependencies if answer is not None else looked_up.get(rel, ())
+        positions = [other(dependency) for dependency in dependencies]
+        if None in positions:
             return
-        others.append([other, stat])
+        facts = outcome.facts.get(str(path))
+        rows.append(
+            [
+                stat,
+                positions,
+                by_path.get(rel, []),
+                None if facts is None else facts.to_json(),
+                rel in checked,
+                path in deploy,
+                tokens.get(position),
+            ]
+        )
+    config_reads = [other(path) for path in sorted(_configuration_reads(configs))]
+    if None in config_reads:
+        return
     document = {
         "files": [str(path) for path in files],
-        "stats": stats,
+        "rows": rows,
         "others": others,
-        "findings": [asdict(finding) for finding in outcome.findings],
-        "files_checked": outcome.files_checked,
-        "checked_paths": outcome.checked_paths,
+        "config_reads": config_reads,
     }
     payload = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogateescape")
     caches[0].save_walk(key, zlib.compress(payload, 1))

@@ -123,6 +123,7 @@ def plan_run(
     # and of the run's answer (`run_memo.py`).
     caches = {id(base): ResultCache(base, selected_codes(base))}
     run_key = None
+    answers: dict[int, run_memo.Answer] = {}
     if stdin is not None:
         path = (cwd / stdin[0]).absolute()
         if force_exclude and base.is_excluded(base.relative_path(path)):
@@ -142,29 +143,38 @@ def plan_run(
         outcome.errors += [f"{p}: {message}" for p, message in result.errors]
         found = result.files
         plan.real_paths = result.real_paths
-        if result.replayed and not result.errors:
+        if not result.errors:
             tops = [os.path.normpath(os.path.join(cwd, arg)) for arg in paths or ["."]]
             run_key = run_memo.memo_key(caches[id(base)], cwd, tops, force_exclude)
-            answer = run_memo.replay(caches[id(base)], run_key, found)
-            if answer is not None:
-                caches[id(base)].finish()
-                plan.outcome = answer
-                return plan
+            if result.replayed:  # no walked folder changed since the walk was recorded
+                answers = run_memo.replay(caches[id(base)], run_key, found)
+    rel_paths = [display_path(path, cwd) for path in found]
+    positions = {path: position for position, path in enumerate(found)}
+    tokens: dict[int, int | None] = {}  # of each file's entry, for the memo
     groups = group_by_config(found, lambda p: p, configs, paths, cwd)
     if not any(config is base for config, _ in groups):
         caches[id(base)].finish()  # the walk's memo, when no file is the base's
+    deploy_files: set[Path] = set()
     for config, group in groups:
         cache = caches.get(id(config)) or ResultCache(config, selected_codes(config))
         caches[id(config)] = cache
-        if len(group) >= _PRELOAD_FROM:
-            cache.preload()
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
+        deploy_files.update(deploy)
+        if answers:
+            group, deploy = _take_answers(
+                outcome, cache, group, deploy, answers, positions, rel_paths, tokens
+            )
+        elif len(group) >= _PRELOAD_FROM:
+            cache.preload()
         if deploy:
             _plan_deployments(plan, cache, config, deploy, cwd)
             skipped = set(deploy)
             group = [path for path in group if path not in skipped]
+            if run_key is not None:
+                token = cache.row_token(DEPLOY_CACHE_ENTRY)
+                tokens.update((positions[path], token) for path in deploy)
         for path in group:
-            rel = display_path(path, cwd)
+            rel = rel_paths[positions[path]]
             data: bytes | None
             if stdin is not None:
                 cached, data = cache.lookup(rel, stdin[1]), stdin[1]
@@ -175,17 +185,70 @@ def plan_run(
                 outcome.facts[str(path)] = cached[1]
                 outcome.files_checked += 1
                 outcome.checked_paths.append(rel)
+                if run_key is not None:
+                    tokens[positions[path]] = cache.row_token(rel)
                 continue
             try:
                 plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
             except OSError as exc:
                 outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
         outcome.cache_problem(cache.finish())  # the stats recorded on the way
+    caches[id(base)].finish()  # closed, also when the memo answered every file
     plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
-    if plan.complete and run_key is not None:
-        run_memo.record(list(caches.values()), run_key, found, configs, outcome, started)
+    if plan.complete and run_key is not None and len(answers) < len(found):
+        run_memo.record(
+            caches.values(),
+            run_key,
+            found,
+            rel_paths,
+            configs,
+            outcome,
+            deploy=deploy_files,
+            carried=answers,
+            tokens=tokens,
+            started=started,
+        )
         outcome.cache_problem(caches[id(base)].finish())
     return plan
+
+
+def _take_answers(
+    outcome: RunOutcome,
+    cache: ResultCache,
+    group: list[Path],
+    deploy: list[Path],
+    answers: dict[int, run_memo.Answer],
+    positions: dict[Path, int],
+    rel_paths: list[str],
+    tokens: dict[int, int | None],
+) -> tuple[list[Path], list[Path]]:
+    """Add the memo's answers for one configuration's files (`run_memo.py`) whose entry
+    is still the one each was taken from; return the files and deployment files left to
+    look up. Deployment files are answered together or not at all."""
+    cache.preload()  # one query: the rows, to compare with the memo's
+    taken: dict[Path, run_memo.Answer] = {}
+    for path in group:
+        answer = answers.get(positions[path])
+        if answer is None:
+            continue
+        rel = DEPLOY_CACHE_ENTRY if path in deploy else rel_paths[positions[path]]
+        if answer.token is not None and cache.row_token(rel) == answer.token:
+            taken[path] = answer
+    if deploy and not all(path in taken for path in deploy):
+        for path in deploy:
+            taken.pop(path, None)
+    for path, answer in taken.items():
+        outcome.findings += answer.findings
+        if answer.facts is not None:
+            outcome.facts[str(path)] = answer.facts
+        if answer.checked:
+            outcome.files_checked += 1
+            outcome.checked_paths.append(rel_paths[positions[path]])
+        tokens[positions[path]] = answer.token
+    for position in [positions[path] for path in group if path not in taken]:
+        answers.pop(position, None)  # not carried into the next memo
+    left = [path for path in group if path not in taken]
+    return left, [path for path in deploy if path not in taken]
 
 
 def check_paths(
