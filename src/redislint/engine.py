@@ -27,6 +27,7 @@ from redislint.catalogue import (  # the selection lives there: the warm path ne
 )
 from redislint.config import Config
 from redislint.discovery import prefilter
+from redislint.errors import InternalError
 from redislint.findings import Edit, Finding, Fix
 from redislint.positions import Span, render_at, spans
 from redislint.rules import all_rules
@@ -76,10 +77,6 @@ PREFILTER_REASON = (
     "client or factory name, imports no Redis-using project module, and no Redis-using "
     "module imports it)"
 )
-
-
-class InternalError(Exception):
-    """A bug in redislint while checking a file; the message names the file."""
 
 
 @dataclass

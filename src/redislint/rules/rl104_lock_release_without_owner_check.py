@@ -25,8 +25,9 @@ from dataclasses import replace
 from redislint.findings import Finding
 from redislint.rules._base import Rule
 from redislint.semantics import ir
+from redislint.semantics.globs import has_text, matches_lock
 from redislint.semantics.key_index import KeyIndex
-from redislint.semantics.locks import DELETE_COMMANDS, has_text, lock_objects, matches_lock, nx_keys
+from redislint.semantics.locks import DELETE_COMMANDS, lock_objects, nx_keys
 from redislint.semantics.model import KeyArg, RedisCall
 from redislint.semantics.project_facts import ProjectFacts
 

@@ -23,14 +23,8 @@ from redislint.findings import Finding
 from redislint.rules._base import Rule
 from redislint.semantics import ir
 from redislint.semantics.expiry import EXPIRE_COMMANDS, given
-from redislint.semantics.locks import (
-    has_text,
-    lock_objects,
-    matches_lock,
-    named_like_lock,
-    nx_keys,
-    released_globs,
-)
+from redislint.semantics.globs import has_text, matches_lock
+from redislint.semantics.locks import lock_objects, named_like_lock, nx_keys, released_globs
 from redislint.semantics.model import KeyArg, RedisCall
 from redislint.semantics.project_facts import ProjectFacts
 

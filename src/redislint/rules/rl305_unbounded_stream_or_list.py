@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from redislint.findings import Finding
 from redislint.rules._base import Rule
-from redislint.semantics.data_facts import in_project, xadd_capped
-from redislint.semantics.keys import subsumes
+from redislint.semantics.data_facts import xadd_capped
+from redislint.semantics.facts_types import in_project
+from redislint.semantics.globs import subsumes
 from redislint.semantics.project_facts import ProjectFacts
 
 _PUSHES = frozenset({"LPUSH", "RPUSH"})

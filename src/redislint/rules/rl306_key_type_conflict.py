@@ -22,7 +22,8 @@ from dataclasses import replace
 
 from redislint.findings import Finding
 from redislint.rules._base import Rule
-from redislint.semantics.data_facts import comparable, in_project, parse_use_record, typed_uses
+from redislint.semantics.data_facts import comparable, typed_uses
+from redislint.semantics.facts_types import in_project, parse_use_record
 from redislint.semantics.project_facts import ProjectFacts
 
 # Commands that replace a key of any type instead of failing with WRONGTYPE.
