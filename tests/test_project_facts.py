@@ -12,7 +12,10 @@ from redislint.cache import ResultCache
 from redislint.config import Config, ConfigSet, load_config
 from redislint.engine import resolve_deferred
 from redislint.findings import Finding
+from redislint.rules import all_rules
+from redislint.rules._base import Rule
 from redislint.runner import _project_roots
+from redislint.semantics.deferred import RESOLVERS
 from redislint.semantics.model import FileModel
 from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
 from tests.semantics.helpers import model_for
@@ -77,6 +80,22 @@ def test_the_cache_keeps_deferred_payloads_and_facts(tmp_path: Path) -> None:
     assert cached is not None
     assert cached == (stored, facts)
     assert cached[0][0].deferred == ("lock:*", "DEL")
+
+
+def test_project_stage_resolvers_are_registered_not_overridden() -> None:
+    # The warm path decides deferred findings from `RESOLVERS` without importing the rules:
+    # a rule that overrode `resolve_project` would be decided differently there.
+    overriding = [
+        code
+        for code, rule in all_rules().items()
+        if any("resolve_project" in vars(cls) for cls in rule.__mro__ if cls is not Rule)
+    ]
+    assert overriding == []
+    assert set(RESOLVERS) <= set(all_rules())
+    facts = ProjectFacts([FileFacts({"lock-key": ("lock:*",)})])
+    deferred = [_finding("RL104", 3, ("lock:job",)), _finding("RL104", 5, ("cache:job",))]
+    by_class = all_rules()["RL104"].resolve_project(deferred, facts)
+    assert by_class == RESOLVERS["RL104"](deferred, facts) == [replace(deferred[0], deferred=None)]
 
 
 def test_resolve_deferred_keeps_immediate_findings_and_sorts() -> None:

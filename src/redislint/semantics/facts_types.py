@@ -4,7 +4,7 @@ Kept apart from their producers, which read libcst trees, so that the warm path 
 results cache answering a re-run, `warm.py`) handles cached facts, and decides the
 deferred findings on them, without importing the parser at all. The formats of the
 entries (`root \\x1f ...`, RL306's use records) are here for the same reason: producers
-write them, the project stage reads them.
+write them, the project stage (`semantics/deferred.py`) reads them.
 """
 
 from __future__ import annotations
