@@ -14,10 +14,10 @@ from redislint.engine import resolve_deferred
 from redislint.findings import Finding
 from redislint.rules import all_rules
 from redislint.rules._base import Rule
-from redislint.runner import _project_roots
 from redislint.semantics.deferred import RESOLVERS
 from redislint.semantics.model import FileModel
 from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
+from redislint.warm import project_roots
 from tests.semantics.helpers import model_for
 
 
@@ -114,16 +114,16 @@ def test_project_roots_come_from_a_config_file_or_git_never_a_bare_directory(
     (configured / "pkg").mkdir(parents=True)
     (configured / "pyproject.toml").write_text("[tool.redislint]\n")
     configs = ConfigSet(load_config(configured / "pyproject.toml"), hierarchical=True)
-    assert _project_roots(configs, ["pkg"], configured) == {configured}
+    assert project_roots(configs, ["pkg"], configured) == {configured}
 
     in_git = tmp_path / "repo"
     (in_git / ".git").mkdir(parents=True)
     (in_git / "src").mkdir()
     bare = ConfigSet(Config(root=in_git / "src"), hierarchical=False)
-    assert _project_roots(bare, ["."], in_git / "src") == {in_git}
+    assert project_roots(bare, ["."], in_git / "src") == {in_git}
 
     nowhere = tmp_path / "loose"
     nowhere.mkdir()
     assert (
-        _project_roots(ConfigSet(Config(root=nowhere), hierarchical=False), ["."], nowhere) == set()
+        project_roots(ConfigSet(Config(root=nowhere), hierarchical=False), ["."], nowhere) == set()
     )
