@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from support import invoke_cli
+from support import count_walks, invoke_cli
 
-from redislint import discovery, runner, walk_memo
+from redislint import runner, walk_memo
 from redislint.semantics import deferred
 
 DB = """
@@ -212,14 +212,7 @@ def test_a_warm_stdin_run_lists_the_unchanged_project_from_the_walk_memo(
     # The first run made the cache's folder in the walked root: that root's listing
     # changed, so the second walks again, and records the memo the third replays.
     invoke_cli(STDIN, project, stdin=_views())
-    listed: list[str] = []
-    real = discovery._Walker.walk_one
-
-    def record(self: discovery._Walker, directory: str, *args: object) -> object:
-        listed.append(directory)
-        return real(self, directory, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(discovery._Walker, "walk_one", record)
+    listed = count_walks(monkeypatch)
     _refuse_runner(monkeypatch)
     assert invoke_cli(STDIN, project, stdin=_views()).output == first.output
     assert listed == []
