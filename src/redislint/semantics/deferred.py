@@ -60,12 +60,7 @@ def _sort_key(finding: Finding) -> tuple[str, int, int, str]:
 def lock_key_deletes(findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
     """Keep the DELs whose key falls under a lock key pattern of the project."""
     locks = facts.globs("lock-key")
-    kept = []
-    for finding in findings:
-        glob = finding.deferred[0] if finding.deferred else ""
-        if any(matches_lock(glob, lock) for lock in locks):
-            kept.append(replace(finding, deferred=None))
-    return kept
+    return _kept_by_glob(findings, lambda glob: any(matches_lock(glob, lock) for lock in locks))
 
 
 # -- RL105 lock-without-timeout ------------------------------------------------------------
@@ -74,12 +69,16 @@ def lock_key_deletes(findings: list[Finding], facts: ProjectFacts) -> list[Findi
 def released_nx_keys(findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
     """Keep the NX keys that some file of the project releases."""
     released = facts.globs("released-key")
-    kept = []
-    for finding in findings:
-        glob = finding.deferred[0] if finding.deferred else ""
-        if any(matches_lock(r, glob) for r in released):
-            kept.append(replace(finding, deferred=None))
-    return kept
+    return _kept_by_glob(findings, lambda glob: any(matches_lock(r, glob) for r in released))
+
+
+def _kept_by_glob(findings: list[Finding], keep: Callable[[str], bool]) -> list[Finding]:
+    """The findings whose payload glob (`deferred[0]`) passes `keep`, reported as they are."""
+    return [
+        replace(finding, deferred=None)
+        for finding in findings
+        if keep(finding.deferred[0] if finding.deferred else "")
+    ]
 
 
 # -- RL305 unbounded-stream-or-list --------------------------------------------------------
