@@ -125,6 +125,23 @@ def _run(args: list[str], cwd: Path, stdin: str | None = None) -> tuple[str, int
     return done.stdout, done.returncode, imported
 
 
+@pytest.mark.parametrize(
+    "module",
+    [
+        "redislint.warm",
+        "redislint.semantics.deferred",
+        "redislint.semantics.globs",
+        "redislint.semantics.facts_types",
+        "redislint.errors",
+    ],
+)
+def test_the_project_stage_modules_import_no_parser_and_no_rule(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith("
+    code += "('libcst', 'redislint.rules', 'redislint.engine'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_warm_run_decides_deferred_findings_without_the_parser(project: Path) -> None:
     cold = _run([*ARGS, "app"], project)
     assert cold[2] != []  # the measurement sees the parser when it is imported
