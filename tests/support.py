@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from redislint import discovery
 from redislint.cli import main
 
 
@@ -69,3 +70,17 @@ def invoke_cli(
         return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
     finally:
         os.chdir(old)
+
+
+def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders discovery's walker lists from now on (a walk replayed from its memo,
+    `walk_memo.py`, lists none)."""
+    listed: list[str] = []
+    real = discovery._Walker.walk_one
+
+    def record(self: discovery._Walker, directory: str, *args: object) -> object:
+        listed.append(directory)
+        return real(self, directory, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discovery._Walker, "walk_one", record)
+    return listed

@@ -108,7 +108,7 @@ def test_warm_equals_cold_equals_no_cache(project: Path, monkeypatch: pytest.Mon
 
 
 def test_a_warm_run_imports_no_parser(project: Path) -> None:
-    # No deferred finding here: the project stage (RL104/105/305/306) still needs the rules.
+    # No deferred finding here (tests/test_project_stage_warm.py has a warm project stage).
     for name in ("a_models.py", "b_views.py"):
         (project / "app" / name).unlink()
     command = [sys.executable, "-X", "importtime", "-m", "redislint", *ARGS, "app"]

@@ -12,9 +12,12 @@ from redislint.cache import ResultCache
 from redislint.config import Config, ConfigSet, load_config
 from redislint.engine import resolve_deferred
 from redislint.findings import Finding
-from redislint.runner import _project_roots
+from redislint.rules import all_rules
+from redislint.rules._base import Rule
+from redislint.semantics.deferred import RESOLVERS
 from redislint.semantics.model import FileModel
 from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
+from redislint.warm import project_roots
 from tests.semantics.helpers import model_for
 
 
@@ -79,6 +82,22 @@ def test_the_cache_keeps_deferred_payloads_and_facts(tmp_path: Path) -> None:
     assert cached[0][0].deferred == ("lock:*", "DEL")
 
 
+def test_project_stage_resolvers_are_registered_not_overridden() -> None:
+    # The warm path decides deferred findings from `RESOLVERS` without importing the rules:
+    # a rule that overrode `resolve_project` would be decided differently there.
+    overriding = [
+        code
+        for code, rule in all_rules().items()
+        if any("resolve_project" in vars(cls) for cls in rule.__mro__ if cls is not Rule)
+    ]
+    assert overriding == []
+    assert set(RESOLVERS) <= set(all_rules())
+    facts = ProjectFacts([FileFacts({"lock-key": ("lock:*",)})])
+    deferred = [_finding("RL104", 3, ("lock:job",)), _finding("RL104", 5, ("cache:job",))]
+    by_class = all_rules()["RL104"].resolve_project(deferred, facts)
+    assert by_class == RESOLVERS["RL104"](deferred, facts) == [replace(deferred[0], deferred=None)]
+
+
 def test_resolve_deferred_keeps_immediate_findings_and_sorts() -> None:
     immediate = _finding("RL301", 9)
     deferred = _finding("RL301", 2, ("payload",))
@@ -95,16 +114,16 @@ def test_project_roots_come_from_a_config_file_or_git_never_a_bare_directory(
     (configured / "pkg").mkdir(parents=True)
     (configured / "pyproject.toml").write_text("[tool.redislint]\n")
     configs = ConfigSet(load_config(configured / "pyproject.toml"), hierarchical=True)
-    assert _project_roots(configs, ["pkg"], configured) == {configured}
+    assert project_roots(configs, ["pkg"], configured) == {configured}
 
     in_git = tmp_path / "repo"
     (in_git / ".git").mkdir(parents=True)
     (in_git / "src").mkdir()
     bare = ConfigSet(Config(root=in_git / "src"), hierarchical=False)
-    assert _project_roots(bare, ["."], in_git / "src") == {in_git}
+    assert project_roots(bare, ["."], in_git / "src") == {in_git}
 
     nowhere = tmp_path / "loose"
     nowhere.mkdir()
     assert (
-        _project_roots(ConfigSet(Config(root=nowhere), hierarchical=False), ["."], nowhere) == set()
+        project_roots(ConfigSet(Config(root=nowhere), hierarchical=False), ["."], nowhere) == set()
     )

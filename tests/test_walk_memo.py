@@ -10,9 +10,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from support import invoke_cli
+from support import count_walks, invoke_cli
 
-from redislint import discovery, walk_memo
+from redislint import walk_memo
 
 FLUSH = "import redis\nr = redis.Redis()\nr.flushall()\n"
 ARGS = ["check", "--select", "RL301", "--output-format", "concise", "--jobs", "1"]
@@ -42,26 +42,13 @@ def _memos(root: Path) -> int:
     return sum(1 for payload in payloads if b'"dirs"' in zlib.decompress(payload))
 
 
-def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The folders the walker lists (a replayed walk lists none)."""
-    listed: list[str] = []
-    real = discovery._Walker.walk_one
-
-    def record(self: discovery._Walker, directory: str, *args: object) -> object:
-        listed.append(directory)
-        return real(self, directory, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(discovery._Walker, "walk_one", record)
-    return listed
-
-
 def test_an_unchanged_tree_is_listed_from_the_memo(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = invoke_cli([*ARGS, "app"], project)
     assert _flagged(first.output) == {"app/__init__.py", "app/one.py", "app/sub/two.py"}
     assert _memos(project) >= 1  # the run's walk (and the import scan's, when it ran)
-    listed = _count_walks(monkeypatch)
+    listed = count_walks(monkeypatch)
     again = invoke_cli([*ARGS, "app"], project)
     assert again.output == first.output and listed == []
 
@@ -111,7 +98,7 @@ def test_a_change_the_walk_could_see_is_walked_again(
     assert _flagged(warm.output) == expected
     assert warm.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
     # ... and the new memo answers the next run
-    listed = _count_walks(monkeypatch)
+    listed = count_walks(monkeypatch)
     assert _flagged(invoke_cli([*ARGS, "app"], project).output) == expected
     assert listed == []
 

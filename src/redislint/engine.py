@@ -27,14 +27,16 @@ from redislint.catalogue import (  # the selection lives there: the warm path ne
 )
 from redislint.config import Config
 from redislint.discovery import prefilter
+from redislint.errors import InternalError
 from redislint.findings import Edit, Finding, Fix
 from redislint.positions import Span, render_at, spans
 from redislint.rules import all_rules
 from redislint.rules._base import Report
 from redislint.semantics.commands import CommandTable
+from redislint.semantics.deferred import resolve_deferred as resolve_deferred  # harness, API
 from redislint.semantics.model import FileModel
 from redislint.semantics.project import ProjectIndex, decode_source
-from redislint.semantics.project_facts import FileFacts, ProjectFacts, file_facts
+from redislint.semantics.project_facts import FileFacts, file_facts
 from redislint.semantics.reuse import NodeMemo
 from redislint.suppressions import Suppressions, parse_suppressions
 
@@ -76,10 +78,6 @@ PREFILTER_REASON = (
     "client or factory name, imports no Redis-using project module, and no Redis-using "
     "module imports it)"
 )
-
-
-class InternalError(Exception):
-    """A bug in redislint while checking a file; the message names the file."""
 
 
 @dataclass
@@ -197,32 +195,6 @@ def facts_of_file(
     except SourceError:
         return FileFacts()
     return FileFacts() if analysis is None else file_facts(analysis.model)
-
-
-def resolve_deferred(findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
-    """Every finding, with the deferred ones decided by their rules' `resolve_project`.
-
-    A bug in a rule's resolution names the rule (there is no single file to name)."""
-    kept = [f for f in findings if f.deferred is None]
-    by_code: dict[str, list[Finding]] = {}
-    for finding in sorted((f for f in findings if f.deferred is not None), key=_sort_key):
-        by_code.setdefault(finding.code, []).append(finding)
-    rules = all_rules()
-    for code, deferred in sorted(by_code.items()):
-        rule_class = rules.get(code)
-        if rule_class is None:
-            kept.extend(deferred)
-            continue
-        try:
-            kept.extend(rule_class.resolve_project(deferred, facts))
-        except Exception as exc:
-            raise InternalError(f"internal error in {code} (project stage): {exc!r}") from exc
-    kept.sort(key=_sort_key)
-    return kept
-
-
-def _sort_key(finding: Finding) -> tuple[str, int, int, str]:
-    return finding.sort_key
 
 
 def _unused_suppressions(

@@ -25,7 +25,7 @@ from redislint.deploy_engine import (
     read_deployments,
     relevant_files,
 )
-from redislint.discovery import discover, find_git_root, is_python_file, prefilter
+from redislint.discovery import discover, is_python_file, prefilter
 from redislint.engine import (
     FileAnalysis,
     FileResult,
@@ -35,22 +35,23 @@ from redislint.engine import (
     analyze_file,
     check_file,
     facts_of_file,
-    resolve_deferred,
     selected_codes,
 )
 from redislint.findings import Finding
 from redislint.outcome import RunOutcome
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex
-from redislint.semantics.project_facts import FileFacts, ProjectFacts
+from redislint.semantics.project_facts import FileFacts
 from redislint.walk_memo import WalkMemo
 from redislint.warm import (
     DEPLOY_CACHE_ENTRY,
     Plan,
-    cached_facts,
+    add_cached_outside_facts,
+    decide_deferred,
     deploy_cache_key,
     display_path,
     group_by_config,
+    resolve_per_project,
 )
 
 
@@ -214,10 +215,6 @@ def _no_facts(job: _Job) -> dict[str, FileFacts]:
     return {}
 
 
-# The cache salt of facts-only entries: facts do not depend on the selected rules.
-_FACTS_ONLY = frozenset({"<project-facts>"})
-
-
 @analysis_settings()
 def _facts_shard(
     config: Config, jobs: list[_Job], cache: ResultCache | None
@@ -247,23 +244,6 @@ def _facts_shard(
         return facts
 
 
-def _project_roots(configs: ConfigSet, paths: Sequence[str], cwd: Path) -> set[Path]:
-    """The tops of the projects a run's files belong to: each governing configuration's
-    directory, or the git root when no configuration file exists (never a bare cwd,
-    which could be the whole disk)."""
-    roots: set[Path] = set()
-    for arg in paths or ["."]:
-        start = Path(os.path.abspath(cwd / arg))
-        config = configs.for_path(start)
-        if config.config_path is not None:
-            roots.add(Path(config.root))
-            continue
-        git_root = find_git_root(str(start if start.is_dir() else start.parent))
-        if git_root is not None:
-            roots.add(Path(git_root))
-    return roots
-
-
 def _add_outside_facts(
     outcome: RunOutcome,
     configs: ConfigSet,
@@ -272,16 +252,10 @@ def _add_outside_facts(
     jobs: int | None,
     use_cache: bool,
 ) -> None:
-    """Facts of the project's files that the run did not check (pre-commit and editors
-    name a few files; a lock key or a consumer may live in another one)."""
-    roots = sorted(_project_roots(configs, paths, cwd))
-    found = discover([str(root) for root in roots], configs.base, cwd)
-    outside = [path for path in found.files if str(path) not in outcome.facts]
-    for group_config, group in group_by_config(outside, lambda p: p, configs, [], cwd):
-        cache = ResultCache(group_config, _FACTS_ONLY) if use_cache else None
-        # The cached facts come without reading the files (stat-based, `warm.py`).
-        facts, misses = cached_facts(cache, group, cwd)
-        outcome.facts.update(facts)
+    """Facts of the project's files that the run did not check: from the cache, else
+    computed (and cached) by the workers (`warm.add_cached_outside_facts`)."""
+    left = add_cached_outside_facts(outcome, configs, paths, cwd, use_cache)
+    for group_config, cache, misses in left:
         work = [_Job(path, rel, data) for path, rel, data in misses]
         for part in run_sharded(_facts_shard, group_config, work, jobs, cache, crashed=_no_facts):
             outcome.facts.update(part)
@@ -299,35 +273,7 @@ def _resolve_project_stage(
     if not any(f.deferred is not None for f in outcome.findings):
         return
     _add_outside_facts(outcome, configs, paths, cwd, jobs, use_cache)
-    try:
-        outcome.findings = _resolve_per_project(outcome, configs, cwd)
-    except InternalError as exc:
-        outcome.errors.append(str(exc))
-        outcome.findings = [f for f in outcome.findings if f.deferred is None]
-
-
-def _resolve_per_project(outcome: RunOutcome, configs: ConfigSet, cwd: Path) -> list[Finding]:
-    """Deferred findings decided on the facts of their own project: the files governed by
-    the same configuration root (a folder with its own config is a nested project, as
-    for every other setting), so one project's lock keys say nothing about another's."""
-    facts: dict[Path, list[FileFacts]] = {}
-    for path, one in outcome.facts.items():
-        facts.setdefault(configs.project_root(Path(path)), []).append(one)
-    by_root: dict[Path, list[Finding]] = {}
-    kept: list[Finding] = []
-    roots: dict[str, Path] = {}  # per finding path: a file's findings share one
-    for finding in outcome.findings:
-        if finding.deferred is None:
-            kept.append(finding)
-            continue
-        root = roots.get(finding.path)
-        if root is None:
-            root = roots[finding.path] = configs.project_root((cwd / finding.path).resolve())
-        by_root.setdefault(root, []).append(finding)
-    for root, deferred in by_root.items():
-        kept.extend(resolve_deferred(deferred, ProjectFacts(facts.get(root, []))))
-    kept.sort(key=lambda f: f.sort_key)
-    return kept
+    decide_deferred(outcome, configs, cwd)
 
 
 def _read_jobs(
@@ -804,4 +750,4 @@ def resolve_with_facts(
     `check_paths` does after its files are checked (InternalError from a rule)."""
     if not any(f.deferred is not None for f in findings):
         return findings
-    return _resolve_per_project(RunOutcome(findings=list(findings), facts=facts), configs, cwd)
+    return resolve_per_project(list(findings), facts, configs, cwd)

@@ -3,11 +3,14 @@
 `check_paths` here has the runner's signature. With the cache on, it first plans the
 run (`plan_run`): discovery, the configuration of each file, and a cache look-up per
 file that reads a file's bytes only when its stat changed (`ResultCache.lookup_file`).
-When every file is a hit and no finding waits for the project stage, the run is
-answered from the plan alone: libcst, the rules and the worker pool are never
-imported, which is most of a warm run's cost. Otherwise the runner checks only the
-misses (the edited files and the files whose imported modules changed), and the hits
-come from the plan, never looked up or read twice.
+When every file is a hit, the run is answered from the plan alone: libcst, the rules
+and the worker pool are never imported, which is most of a warm run's cost. Deferred
+findings (decided on every file's facts, `semantics/deferred.py`) are decided here too,
+on the cached facts of the project's other files, when every one of those is a hit
+(the project stage's shared steps are at the end of this module; the runner uses them
+too). Otherwise the runner checks only the misses (the edited files and the files whose
+imported modules changed), and the hits come from the plan, never looked up or read
+twice.
 
 Nothing here may import libcst (a test runs a warm `check` and asserts it).
 """
@@ -25,8 +28,11 @@ from redislint import run_memo
 from redislint.cache import ResultCache
 from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
+from redislint.errors import InternalError
+from redislint.findings import Finding
 from redislint.outcome import RunOutcome
-from redislint.semantics.facts_types import FileFacts
+from redislint.semantics.deferred import resolve_deferred
+from redislint.semantics.facts_types import FileFacts, ProjectFacts
 from redislint.walk_memo import WalkMemo
 
 _Item = TypeVar("_Item")
@@ -45,8 +51,8 @@ class Plan:
     outcome: RunOutcome = field(default_factory=RunOutcome)
     # (absolute path, path as reported, bytes): files the cache could not answer
     misses: list[tuple[Path, str, bytes]] = field(default_factory=list)
-    # False when the runner must still run: misses, deployment files, or deferred
-    # findings (the project stage needs the rules)
+    # False when the runner may still have to run: misses, deployment files, or
+    # deferred findings (decided here when the project's other files are hits too)
     complete: bool = True
     # Discovery's real path of each file found (`DiscoveryResult.real_paths`)
     real_paths: dict[str, str] = field(default_factory=dict)
@@ -273,7 +279,9 @@ def check_paths(
     plan = None
     if use_cache and not keep_sources and not report_blind and not explain:
         plan = plan_run(paths, configs, cwd, force_exclude=force_exclude, stdin=stdin)
-        if plan.complete:
+        if plan.complete or (
+            not plan.misses and _project_stage_from_cache(plan.outcome, configs, paths, cwd)
+        ):
             outcome = plan.outcome
             outcome.findings.sort(key=lambda f: f.sort_key)
             outcome.checked_paths.sort()
@@ -293,6 +301,18 @@ def check_paths(
         explain=explain,
         planned=plan,
     )
+
+
+def _project_stage_from_cache(
+    outcome: RunOutcome, configs: ConfigSet, paths: Sequence[str], cwd: Path
+) -> bool:
+    """The project stage of a run whose every file was a hit, on cached facts: False when
+    some file of the project outside the run has none (its facts must be computed: the
+    runner does that, and keeps the facts added here)."""
+    if add_cached_outside_facts(outcome, configs, paths, cwd, use_cache=True):
+        return False
+    decide_deferred(outcome, configs, cwd)
+    return True
 
 
 def _plan_deployments(
@@ -342,3 +362,98 @@ def cached_facts(
     if cache is not None:
         cache.finish()  # the stats recorded on the way
     return facts, misses
+
+
+# -- the project stage, shared with the runner ---------------------------------------------
+
+# The cache salt of facts-only entries: facts do not depend on the selected rules.
+FACTS_ONLY = frozenset({"<project-facts>"})
+
+
+def project_roots(configs: ConfigSet, paths: Sequence[str], cwd: Path) -> set[Path]:
+    """The tops of the projects a run's files belong to: each governing configuration's
+    directory, or the git root when no configuration file exists (never a bare cwd,
+    which could be the whole disk)."""
+    from redislint.discovery import find_git_root
+
+    roots: set[Path] = set()
+    for arg in paths or ["."]:
+        start = Path(os.path.abspath(cwd / arg))
+        config = configs.for_path(start)
+        if config.config_path is not None:
+            roots.add(Path(config.root))
+            continue
+        git_root = find_git_root(str(start if start.is_dir() else start.parent))
+        if git_root is not None:
+            roots.add(Path(git_root))
+    return roots
+
+
+def add_cached_outside_facts(
+    outcome: RunOutcome, configs: ConfigSet, paths: Sequence[str], cwd: Path, use_cache: bool
+) -> list[tuple[Config, ResultCache | None, list[tuple[Path, str, bytes]]]]:
+    """Add to `outcome.facts` the cached facts of the project's files that the run did not
+    check (pre-commit and editors name a few files; a lock key or a consumer may live in
+    another one); return, per configuration, the files whose facts are not cached, with
+    the cache to store them in. Unchanged files are not read, and an unchanged tree is
+    not walked again (the walk's memo, as `plan_run`'s)."""
+    from redislint.discovery import discover
+
+    base = configs.base
+    caches: dict[int, ResultCache] = {}
+    memo = None
+    if use_cache:
+        caches[id(base)] = ResultCache(base, FACTS_ONLY)
+        memo = WalkMemo(caches[id(base)], "project")
+    roots = sorted(project_roots(configs, paths, cwd))
+    found = discover([str(root) for root in roots], base, cwd, memo=memo)
+    outside = [path for path in found.files if str(path) not in outcome.facts]
+    groups = group_by_config(outside, lambda p: p, configs, [], cwd)
+    if use_cache and not any(config is base for config, _ in groups):
+        caches[id(base)].finish()  # the walk's memo, when no file is the base's
+    left: list[tuple[Config, ResultCache | None, list[tuple[Path, str, bytes]]]] = []
+    for config, group in groups:
+        cache = None
+        if use_cache:
+            cache = caches.get(id(config)) or ResultCache(config, FACTS_ONLY)
+        facts, misses = cached_facts(cache, group, cwd)
+        outcome.facts.update(facts)
+        if misses:
+            left.append((config, cache, misses))
+    return left
+
+
+def decide_deferred(outcome: RunOutcome, configs: ConfigSet, cwd: Path) -> None:
+    """Decide `outcome`'s deferred findings on its facts, project by project. A bug in a
+    resolver is the run's error (exit 2), and the deferred findings are dropped."""
+    try:
+        outcome.findings = resolve_per_project(outcome.findings, outcome.facts, configs, cwd)
+    except InternalError as exc:
+        outcome.errors.append(str(exc))
+        outcome.findings = [f for f in outcome.findings if f.deferred is None]
+
+
+def resolve_per_project(
+    findings: list[Finding], facts: dict[str, FileFacts], configs: ConfigSet, cwd: Path
+) -> list[Finding]:
+    """Deferred findings decided on the facts of their own project: the files governed by
+    the same configuration root (a folder with its own config is a nested project, as
+    for every other setting), so one project's lock keys say nothing about another's."""
+    by_project: dict[Path, list[FileFacts]] = {}
+    for path, one in facts.items():
+        by_project.setdefault(configs.project_root(Path(path)), []).append(one)
+    by_root: dict[Path, list[Finding]] = {}
+    kept: list[Finding] = []
+    roots: dict[str, Path] = {}  # per finding path: a file's findings share one
+    for finding in findings:
+        if finding.deferred is None:
+            kept.append(finding)
+            continue
+        root = roots.get(finding.path)
+        if root is None:
+            root = roots[finding.path] = configs.project_root((cwd / finding.path).resolve())
+        by_root.setdefault(root, []).append(finding)
+    for root, deferred in by_root.items():
+        kept.extend(resolve_deferred(deferred, ProjectFacts(by_project.get(root, []))))
+    kept.sort(key=lambda f: f.sort_key)
+    return kept

@@ -14,6 +14,7 @@ import libcst as cst
 
 from redislint.catalogue import RuleDoc
 from redislint.findings import Finding
+from redislint.semantics.deferred import RESOLVERS
 from redislint.semantics.model import FileModel, RedisCall
 from redislint.semantics.project_facts import ProjectFacts
 
@@ -106,8 +107,11 @@ class Rule:
 
         `findings` are all of them, in path, line, column order, each with the payload
         the rule gave in `finding.deferred`; return the ones to report (a rule may
-        replace their message). The default keeps them all."""
-        return findings
+        replace their message). A rule does not override this: its decision is the
+        resolver registered under its code in `semantics/deferred.py`, which the warm
+        path runs without importing the rules (or libcst). No resolver keeps them all."""
+        resolver = RESOLVERS.get(cls.CODE)
+        return findings if resolver is None else resolver(findings, facts)
 
     def code_for(self, node: cst.CSTNode) -> str:
         module = self.model.facts.module

@@ -13,22 +13,21 @@ name of a redis-py Lock *anywhere in the project* (`semantics/locks.py`, the "lo
 project fact): acquire and release usually live in different functions or modules. A
 DEL in this file of a key that is NX-written in this file by the same expression
 (`self.name` in both methods of a lock class) is decided here; any other DEL of a key
-with a known pattern is deferred to `resolve_project`. A DEL queued on a pipeline that
-is WATCHed in the same function is the WATCH/MULTI check-and-delete: not reported.
+with a known pattern is deferred to the project stage (`semantics/deferred.py`,
+`lock_key_deletes`). A DEL queued on a pipeline that is WATCHed in the same function is
+the WATCH/MULTI check-and-delete: not reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 
-from redislint.findings import Finding
 from redislint.rules._base import Rule
 from redislint.semantics import ir
+from redislint.semantics.globs import has_text
 from redislint.semantics.key_index import KeyIndex
-from redislint.semantics.locks import DELETE_COMMANDS, has_text, lock_objects, matches_lock, nx_keys
+from redislint.semantics.locks import DELETE_COMMANDS, lock_objects, nx_keys
 from redislint.semantics.model import KeyArg, RedisCall
-from redislint.semantics.project_facts import ProjectFacts
 
 _HINT = (
     "release with an atomic owner check: redis-py's `r.lock(name, timeout=...)` "
@@ -63,17 +62,6 @@ class LockReleaseWithoutOwnerCheck(Rule):
                     message = self._message(call, key)
                     self.report_call(call, message, hint=_HINT, deferred=(key.pattern.glob,))
                     break
-
-    @classmethod
-    def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
-        """Keep the DELs whose key falls under a lock key pattern of the project."""
-        locks = facts.globs("lock-key")
-        kept = []
-        for finding in findings:
-            glob = finding.deferred[0] if finding.deferred else ""
-            if any(matches_lock(glob, lock) for lock in locks):
-                kept.append(replace(finding, deferred=None))
-        return kept
 
     # -- helpers ---------------------------------------------------------------------
     def _local_lock_keys(self) -> list[tuple[str, KeyArg]]:

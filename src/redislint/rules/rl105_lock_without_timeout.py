@@ -11,28 +11,19 @@ reported. A SETNX followed in the same function by an EXPIRE of the key does get
 expiry (the gap between the two is RL103's finding). A key written with NX is a lock
 when its name says so (`lock`, `mutex`, `semaphore`, `leader`) or when the project
 releases it: a DEL/UNLINK/GETDEL, or a script given the key (the "released-key"
-project fact, decided in `resolve_project`). An NX key that is never released is a
-"first writer wins" marker, not a lock.
+project fact, decided in the project stage: `semantics/deferred.py`,
+`released_nx_keys`). An NX key that is never released is a "first writer wins" marker,
+not a lock.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from redislint.findings import Finding
 from redislint.rules._base import Rule
 from redislint.semantics import ir
 from redislint.semantics.expiry import EXPIRE_COMMANDS, given
-from redislint.semantics.locks import (
-    has_text,
-    lock_objects,
-    matches_lock,
-    named_like_lock,
-    nx_keys,
-    released_globs,
-)
+from redislint.semantics.globs import has_text, matches_lock
+from redislint.semantics.locks import lock_objects, named_like_lock, nx_keys, released_globs
 from redislint.semantics.model import KeyArg, RedisCall
-from redislint.semantics.project_facts import ProjectFacts
 
 _LOCK_HINT = (
     "pass `timeout=<seconds>` (longer than the work it guards; extend it with "
@@ -73,17 +64,6 @@ class LockWithoutTimeout(Rule):
                 self.report_call(call, message, hint=_NX_HINT)
             elif has_text(glob):
                 self.report_call(call, message, hint=_NX_HINT, deferred=(glob,))
-
-    @classmethod
-    def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
-        """Keep the NX keys that some file of the project releases."""
-        released = facts.globs("released-key")
-        kept = []
-        for finding in findings:
-            glob = finding.deferred[0] if finding.deferred else ""
-            if any(matches_lock(r, glob) for r in released):
-                kept.append(replace(finding, deferred=None))
-        return kept
 
     def _expired_later(self, call: RedisCall, key: KeyArg, calls: list[RedisCall]) -> bool:
         """An EXPIRE of the key later in the function (non-atomic: RL103's finding)."""

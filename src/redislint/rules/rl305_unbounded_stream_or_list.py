@@ -6,7 +6,8 @@ pops or moves them, LTRIM or LREM; for a stream, XTRIM/XDEL or a capped XADD; fo
 either, deleting or expiring the whole key. rules.md's binding decision: any of these
 *anywhere in the project* exempts the key (a work queue pushed here and popped in a
 worker module is not a leak). So every candidate is a deferred finding, decided in
-`resolve_project` against the project facts of `semantics/data_facts.py`.
+the project stage (`semantics/deferred.py`, `unconsumed_growth`) against the project
+facts of `semantics/data_facts.py`.
 
 Keys in a critical namespace are exempt (their growth is the data itself), and keys the
 model cannot resolve are not judged.
@@ -14,14 +15,10 @@ model cannot resolve are not judged.
 
 from __future__ import annotations
 
-from redislint.findings import Finding
 from redislint.rules._base import Rule
-from redislint.semantics.data_facts import in_project, xadd_capped
-from redislint.semantics.keys import subsumes
-from redislint.semantics.project_facts import ProjectFacts
+from redislint.semantics.data_facts import xadd_capped
 
 _PUSHES = frozenset({"LPUSH", "RPUSH"})
-_CONSUMED_BY = {"list": "list-consumed", "stream": "stream-trimmed"}
 
 
 class UnboundedStreamOrList(Rule):
@@ -63,39 +60,3 @@ class UnboundedStreamOrList(Rule):
                 )
             root = str(self.model.config.root)
             self.report_call(call, message, hint=hint, deferred=(root, kind, glob))
-
-    @classmethod
-    def resolve_project(cls, findings: list[Finding], facts: ProjectFacts) -> list[Finding]:
-        kept = []
-        # What consumes each (project, kind): the same for every finding of it, as the
-        # set of globs and the globs with a wildcard (two plain keys overlap only when
-        # equal, so a plain key is compared with those alone, after the set).
-        consumers: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
-        for finding in findings:
-            if finding.deferred is None or len(finding.deferred) != 3:
-                kept.append(finding)
-                continue
-            root, kind, glob = finding.deferred
-            known = consumers.get((root, kind))
-            if known is None:
-                globs = in_project(facts.globs(_CONSUMED_BY.get(kind, "")), root)
-                globs |= in_project(facts.globs("key-dropped"), root)
-                known = consumers[(root, kind)] = (globs, [g for g in globs if not _plain(g)])
-            everything, patterns = known
-            if glob in everything:
-                continue
-            others = patterns if _plain(glob) else everything
-            if not any(_overlap(glob, other) for other in others):
-                kept.append(finding)
-        return kept
-
-
-def _plain(glob: str) -> bool:
-    """A glob without wildcard or class: it stands for that one key only."""
-    return "*" not in glob and "?" not in glob and "[" not in glob
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether two key globs may name one key (one contains the other): a pop of
-    `queue:*` consumes a push to `queue:default`, and the reverse."""
-    return a == b or subsumes(a, b) or subsumes(b, a)

@@ -22,7 +22,8 @@ Every entry is prefixed with the governing configuration's root (`root \\x1f ...
 project is what one configuration governs (the runner gathers outside facts per
 configuration root too), and two projects checked in one run (a monorepo's packages,
 the fixture projects under tests/fixtures) must not exempt or contradict each other.
-Rules read the entries back with `in_project`.
+The project stage reads them back with `facts_types.in_project` (the record formats
+live there, beside `FileFacts`, so that it needs no parser).
 
 Files in test paths contribute nothing: a test that deletes its queue, or builds a key of
 the wrong type on purpose, says nothing about production.
@@ -30,18 +31,18 @@ the wrong type on purpose, says nothing about production.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from redislint.semantics import ir
 from redislint.semantics.expiry import DELETE_COMMANDS, FIELD_EXPIRE, given
+from redislint.semantics.facts_types import SEPARATOR, use_record
 
 if TYPE_CHECKING:
     from redislint.semantics.keys import KeyPattern
     from redislint.semantics.model import FileModel, RedisCall
 
 ANY = "*"
-SEPARATOR = "\x1f"
 
 # Commands that consume a list: all their keys, or only the first (the source).
 _POPS_ALL = frozenset({"LPOP", "RPOP", "BLPOP", "BRPOP", "LTRIM", "LREM", "LMPOP", "BLMPOP"})
@@ -55,12 +56,6 @@ def _scoped(model: FileModel, entries: Iterator[str]) -> Iterator[str]:
     root = str(model.config.root)
     for entry in entries:
         yield f"{root}{SEPARATOR}{entry}"
-
-
-def in_project(entries: Iterable[str], root: str) -> set[str]:
-    """The entries of one project (configuration root), without the root prefix."""
-    prefix = f"{root}{SEPARATOR}"
-    return {entry[len(prefix) :] for entry in entries if entry.startswith(prefix)}
 
 
 def _globs(
@@ -175,14 +170,3 @@ def comparable(pattern: KeyPattern) -> str:
         return pattern.glob
     names = ",".join(sorted(pattern.variables)) if pattern.variables is not None else "?"
     return f"{pattern.glob} over {names}"
-
-
-def use_record(glob: str, data_type: str, path: str, order: int) -> str:
-    return SEPARATOR.join((glob, data_type, path, f"{order:09d}"))
-
-
-def parse_use_record(record: str) -> tuple[str, str, str, int] | None:
-    parts = record.split(SEPARATOR)
-    if len(parts) != 4 or not parts[3].isdigit():
-        return None
-    return parts[0], parts[1], parts[2], int(parts[3])

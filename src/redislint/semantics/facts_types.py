@@ -1,8 +1,10 @@
 """The plain values of project facts (`project_facts.py` computes them from a model).
 
 Kept apart from their producers, which read libcst trees, so that the warm path (the
-results cache answering a re-run, `warm.py`) handles cached facts without importing the
-parser at all.
+results cache answering a re-run, `warm.py`) handles cached facts, and decides the
+deferred findings on them, without importing the parser at all. The formats of the
+entries (`root \\x1f ...`, RL306's use records) are here for the same reason: producers
+write them, the project stage (`semantics/deferred.py`) reads them.
 """
 
 from __future__ import annotations
@@ -50,3 +52,28 @@ class ProjectFacts:
 
     def has(self, kind: str, glob: str) -> bool:
         return glob in self._facts.get(kind, frozenset())
+
+
+# Between the parts of an entry (see `data_facts.py`): a character no key glob, path or
+# type name holds.
+SEPARATOR = "\x1f"
+
+
+def in_project(entries: Iterable[str], root: str) -> set[str]:
+    """The entries of one project (configuration root), without the root prefix."""
+    prefix = f"{root}{SEPARATOR}"
+    return {entry[len(prefix) :] for entry in entries if entry.startswith(prefix)}
+
+
+def use_record(glob: str, data_type: str, path: str, order: int) -> str:
+    """RL306's `typed-use` entry (after the root): the order zero-padded, so that records
+    sort in source order as text."""
+    return SEPARATOR.join((glob, data_type, path, f"{order:09d}"))
+
+
+def parse_use_record(record: str) -> tuple[str, str, str, int] | None:
+    """(glob, data type, path, order) of a `use_record`; None when it is not one."""
+    parts = record.split(SEPARATOR)
+    if len(parts) != 4 or not parts[3].isdigit():
+        return None
+    return parts[0], parts[1], parts[2], int(parts[3])

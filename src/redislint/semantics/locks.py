@@ -22,7 +22,8 @@ import libcst as cst
 from redislint.semantics import ir
 from redislint.semantics.clients import BoundMethod, Client
 from redislint.semantics.expiry import given
-from redislint.semantics.keys import KeyPattern, subsumes
+from redislint.semantics.globs import has_text
+from redislint.semantics.keys import KeyPattern
 from redislint.semantics.model import FileModel, KeyArg, RedisCall
 from redislint.semantics.scopes import CallSite
 
@@ -125,16 +126,6 @@ def lock_key_facts(model: FileModel) -> frozenset[str]:
 def released_key_facts(model: FileModel) -> frozenset[str]:
     """The "released-key" project fact: keys deleted or handed to a script here."""
     return frozenset(glob for glob in released_globs(model) if has_text(glob))
-
-
-def has_text(glob: str) -> bool:
-    """The glob has literal text, so that it can tell one key family from another."""
-    return bool(glob.replace("*", ""))
-
-
-def matches_lock(glob: str, lock_glob: str) -> bool:
-    """A deleted key belongs to a lock key pattern (equal, or inside it)."""
-    return glob == lock_glob or subsumes(lock_glob, glob)
 
 
 def named_like_lock(glob: str) -> bool:

@@ -5,7 +5,8 @@ sets it with NX (RL104), a list is a work queue when *any* file pops it (RL305),
 first use of a pattern anywhere decides its type (RL306). Each analysed file yields a
 small `FileFacts` (kind -> key globs) computed from its model by the `PRODUCERS`; the
 runner merges them into one `ProjectFacts` over every Python file of the project and
-hands it to the rules' `resolve_project`, which decide their deferred findings.
+hands it to the project stage (`semantics/deferred.py`), which decides the deferred
+findings.
 
 Facts are plain, sorted tuples of strings so they cross worker processes and are
 stored in the results cache with the file's findings. Producers read the shared model
