@@ -149,3 +149,26 @@ def test_an_edit_that_changes_a_finding_in_an_importer_is_seen(project: Path) ->
     edited = invoke_cli([*ARGS, "."], project).output
     assert "lib/db.py:3:5: RL404" in edited and "app/admin.py:5:5: RL301" in edited
     assert edited == invoke_cli([*ARGS, "--no-cache", "."], project).output
+
+
+def test_deferred_findings_are_answered_by_the_memo_and_decided_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RL306 waits for the project stage: the memo keeps each file's deferred finding
+    and facts, and the stage decides them again (an edit elsewhere flips the verdict)."""
+    first = project / "app" / "a_first.py"
+    _edit(first, "from lib.db import r\n\n\ndef save():\n    r.hset('user:1', 'n', 'a')\n")
+    second = project / "app" / "b_second.py"
+    _edit(second, "from lib.db import r\n\n\ndef load():\n    return r.get('user:1')\n")
+    warm = _warm_twice(project, [*ARGS, "app"])
+    assert "app/b_second.py:5:12: RL306" in warm
+    looked = _lookups(monkeypatch)
+    assert invoke_cli([*ARGS, "app"], project).output == warm
+    # lib/ is outside the run: its facts come from the project stage's own look-ups
+    assert [path for path in looked if path.startswith("app/")] == []
+    _edit(first, first.read_text().replace("r.hset('user:1', 'n', 'a')", "r.set('user:1', 'a')"))
+    looked.clear()
+    edited = invoke_cli([*ARGS, "app"], project).output
+    assert "RL306" not in edited
+    assert [path for path in looked if path.startswith("app/")] == ["app/a_first.py"]
+    assert edited == invoke_cli([*ARGS, "--no-cache", "app"], project).output

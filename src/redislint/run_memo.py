@@ -2,7 +2,7 @@
 row instead of one cache entry per file (issue 13: a warm run of a 4,240-file tree spent
 half its time looking each file up and decoding its entry).
 
-A run that the results cache answers completely (`warm.plan_run`) depends on: the files
+A run that the results cache answers file by file (`warm.plan_run`) depends on: the files
 the walk lists, each file's bytes, the bytes of every project module each entry depends
 on, the configuration governing each file, the tool, the selection and the arguments.
 The key covers the last three (the base configuration's cache salt, the working
@@ -22,9 +22,10 @@ without a look-up.
 
 Stats are taken when the answer is recorded, after the files were read, so a file that
 changed in between would be recorded with a stat newer than its answer: a stat changed
-since `RACY_SECONDS` before the run began leaves the run unmemoized. So do an error, a
-warning or a deferred finding. The memo is one row of the walk store. This module must
-not import libcst.
+since `RACY_SECONDS` before the run began leaves the run unmemoized, and so do an error
+or a warning. Deferred findings are recorded as the plan has them, with each file's
+facts: the project stage decides them after the plan, as after look-ups. The memo is one
+row of the walk store. This module must not import libcst.
 """
 
 from __future__ import annotations
@@ -116,12 +117,12 @@ def record(
     tokens: Mapping[int, int | None],
     started: float,
 ) -> None:
-    """Write the memo of a run the cache answered completely, which began at `started`
+    """Write the memo of a run the cache answered every file of, which began at `started`
     (see the module docstring). `rel_paths` are the files as reported; `deploy` the
     deployment files; `carried` the answers this run took from the memo; `tokens` the
     `ResultCache.row_token` of each file's entry, by position."""
     caches = list(caches)
-    if outcome.errors or outcome.warnings or any(f.deferred is not None for f in outcome.findings):
+    if outcome.errors or outcome.warnings:
         return
     settled = (started - walk_memo.RACY_SECONDS) * 1e9
     looked_up: dict[str, tuple[str, ...]] = {}

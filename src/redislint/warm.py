@@ -201,7 +201,9 @@ def plan_run(
         outcome.cache_problem(cache.finish())  # the stats recorded on the way
     caches[id(base)].finish()  # closed, also when the memo answered every file
     plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
-    if plan.complete and run_key is not None and len(answers) < len(found):
+    # Deferred findings are kept as the plan has them: the project stage decides them
+    # after the plan, from facts (the memo keeps each file's).
+    if not plan.misses and run_key is not None and len(answers) < len(found):
         run_memo.record(
             caches.values(),
             run_key,
