@@ -49,13 +49,24 @@ from redislint.walk_memo import WalkMemo, walk_key
 
 @dataclass(frozen=True)
 class Answer:
-    """One file's recorded answer."""
+    """One file's recorded answer (its findings and facts as stored: decoded only for
+    a file the plan takes the answer of, `decoded`)."""
 
-    findings: list[Finding]
-    facts: FileFacts | None  # None: not a Python file the cache answered
+    stored_findings: list[Any]
+    stored_facts: Any  # None: not a Python file the cache answered
     checked: bool  # counted in `files_checked` and listed in `checked_paths`
     dependencies: tuple[str, ...]  # absolute paths, as recorded
     token: int | None  # `ResultCache.row_token` of the entry it was taken from
+
+    def decoded(self) -> tuple[list[Finding], FileFacts | None]:
+        """(findings, facts); ValueError, KeyError or TypeError for a damaged memo."""
+        if not isinstance(self.stored_findings, list):
+            raise TypeError("findings")
+        findings = [finding_from_json(item) for item in self.stored_findings]
+        facts = self.stored_facts
+        if facts is None:
+            return findings, None
+        return findings, FileFacts.from_json(facts) if facts else FileFacts()
 
 
 def memo_key(cache: ResultCache, cwd: Path, tops: Sequence[str], force_exclude: bool) -> str:
@@ -89,8 +100,8 @@ def replay(cache: ResultCache, key: str, files: Sequence[Path]) -> dict[int, Ans
             if not valid:
                 continue
             answers[position] = Answer(
-                [finding_from_json(item) for item in findings],
-                None if facts is None else FileFacts.from_json(facts),
+                findings,
+                facts,
                 bool(checked),
                 tuple(document["others"][i][0] for i in dependencies),
                 token if isinstance(token, int) else None,

@@ -155,7 +155,7 @@ def plan_run(
             if result.replayed:  # no walked folder changed since the walk was recorded
                 answers = run_memo.replay(caches[id(base)], run_key, found)
     rel_paths = [display_path(path, cwd) for path in found]
-    positions = {path: position for position, path in enumerate(found)}
+    positions = {str(path): position for position, path in enumerate(found)}
     tokens: dict[int, int | None] = {}  # of each file's entry, for the memo
     groups = group_by_config(found, lambda p: p, configs, paths, cwd)
     if not any(config is base for config, _ in groups):
@@ -178,9 +178,9 @@ def plan_run(
             group = [path for path in group if path not in skipped]
             if run_key is not None:
                 token = cache.row_token(DEPLOY_CACHE_ENTRY)
-                tokens.update((positions[path], token) for path in deploy)
+                tokens.update((positions[str(path)], token) for path in deploy)
         for path in group:
-            rel = rel_paths[positions[path]]
+            rel = rel_paths[positions[str(path)]]
             data: bytes | None
             if stdin is not None:
                 cached, data = cache.lookup(rel, stdin[1]), stdin[1]
@@ -192,7 +192,7 @@ def plan_run(
                 outcome.files_checked += 1
                 outcome.checked_paths.append(rel)
                 if run_key is not None:
-                    tokens[positions[path]] = cache.row_token(rel)
+                    tokens[positions[str(path)]] = cache.row_token(rel)
                 continue
             try:
                 plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
@@ -226,7 +226,7 @@ def _take_answers(
     group: list[Path],
     deploy: list[Path],
     answers: dict[int, run_memo.Answer],
-    positions: dict[Path, int],
+    positions: dict[str, int],
     rel_paths: list[str],
     tokens: dict[int, int | None],
 ) -> tuple[list[Path], list[Path]]:
@@ -234,29 +234,36 @@ def _take_answers(
     is still the one each was taken from; return the files and deployment files left to
     look up. Deployment files are answered together or not at all."""
     cache.preload()  # one query: the rows, to compare with the memo's
-    taken: dict[Path, run_memo.Answer] = {}
+    deployment = {str(path) for path in deploy}
+    taken: dict[str, tuple[list[Finding], FileFacts | None, run_memo.Answer]] = {}
     for path in group:
-        answer = answers.get(positions[path])
-        if answer is None:
+        key = str(path)
+        answer = answers.get(positions[key])
+        if answer is None or answer.token is None:
             continue
-        rel = DEPLOY_CACHE_ENTRY if path in deploy else rel_paths[positions[path]]
-        if answer.token is not None and cache.row_token(rel) == answer.token:
-            taken[path] = answer
-    if deploy and not all(path in taken for path in deploy):
-        for path in deploy:
-            taken.pop(path, None)
-    for path, answer in taken.items():
-        outcome.findings += answer.findings
-        if answer.facts is not None:
-            outcome.facts[str(path)] = answer.facts
+        rel = DEPLOY_CACHE_ENTRY if key in deployment else rel_paths[positions[key]]
+        if cache.row_token(rel) != answer.token:
+            continue
+        try:
+            findings, facts = answer.decoded()
+        except (ValueError, KeyError, TypeError):
+            continue  # a damaged memo row: looked up instead
+        taken[key] = (findings, facts, answer)
+    if deployment and not deployment <= set(taken):
+        for key in deployment:
+            taken.pop(key, None)
+    for key, (findings, facts, answer) in taken.items():
+        outcome.findings += findings
+        if facts is not None:
+            outcome.facts[key] = facts
         if answer.checked:
             outcome.files_checked += 1
-            outcome.checked_paths.append(rel_paths[positions[path]])
-        tokens[positions[path]] = answer.token
-    for position in [positions[path] for path in group if path not in taken]:
-        answers.pop(position, None)  # not carried into the next memo
-    left = [path for path in group if path not in taken]
-    return left, [path for path in deploy if path not in taken]
+            outcome.checked_paths.append(rel_paths[positions[key]])
+        tokens[positions[key]] = answer.token
+    left = [path for path in group if str(path) not in taken]
+    for path in left:
+        answers.pop(positions[str(path)], None)  # not carried into the next memo
+    return left, [path for path in deploy if str(path) not in taken]
 
 
 def check_paths(
