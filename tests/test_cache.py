@@ -114,3 +114,25 @@ def test_workers_creating_the_cache_at_once_keep_every_entry(tmp_path: Path) -> 
     with sqlite3.connect(tmp_path / ".redislint_cache" / "cache.sqlite3") as connection:
         paths = {row[0] for row in connection.execute("SELECT path FROM entries")}
     assert paths == {f"mod{i}.py" for i in range(workers)}
+
+
+def test_the_rows_of_selections_not_used_lately_are_evicted(project: Path) -> None:
+    """Each selection (`--select`, configuration, tool version) has its own rows; the
+    eight used last are kept, and with them their `salts` rows (so the eviction, a scan
+    of each table, runs only when a ninth selection appears)."""
+    database = project / ".redislint_cache" / "cache.sqlite3"
+
+    def salts() -> list[str]:
+        with sqlite3.connect(database) as connection:
+            return [row[0] for row in connection.execute("SELECT salt FROM salts ORDER BY used")]
+
+    codes = ["RL101", "RL102", "RL103", "RL104", "RL105", "RL106", "RL107", "RL108", "RL109"]
+    for code in codes:
+        run(["check", "--select", code, "--jobs", "1", "app"], project)
+        if code == "RL101":
+            (first,) = salts()
+    kept = salts()
+    with sqlite3.connect(database) as connection:
+        in_entries = {row[0] for row in connection.execute("SELECT DISTINCT salt FROM entries")}
+    assert len(kept) == 8 and in_entries == set(kept)
+    assert first not in kept  # the oldest selection's rows are gone

@@ -572,7 +572,11 @@ class ResultCache:
                     "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)",
                     (self.salt, time.time()),
                 )
-                for table in ("entries", "walks", "scans"):
+                # Rows of selections not used lately go; the DELETE scans a whole table,
+                # so it runs only when there is a selection to evict.
+                (salts,) = connection.execute("SELECT count(*) FROM salts").fetchone()
+                evicted = ("entries", "walks", "scans", "salts") if salts > _SALTS_KEPT else ()
+                for table in evicted:  # `salts` last: the others' subquery reads it
                     connection.execute(
                         f"DELETE FROM {table} WHERE salt NOT IN"
                         " (SELECT salt FROM salts ORDER BY used DESC LIMIT ?)",
