@@ -67,8 +67,11 @@ def test_an_unchanged_tree_is_answered_by_the_memo(
     warm = _warm_twice(project, [*ARGS, "app"])
     assert "app/admin.py:5:5: RL301" in warm and "app/sub/jobs.py:4:1: RL301" in warm
     looked = _lookups(monkeypatch)
+    preloaded: list[str] = []
+    monkeypatch.setattr(cache.ResultCache, "preload", lambda self: preloaded.append(self.salt))
     assert invoke_cli([*ARGS, "app"], project).output == warm
     assert looked == []
+    assert preloaded == []  # no entry was written since the memo: its rows are not read
     assert warm == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
 

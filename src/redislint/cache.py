@@ -31,7 +31,7 @@ import sqlite3
 import time
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -46,7 +46,7 @@ from redislint.semantics.facts_types import FileFacts
 CACHE_DIR_NAME = ".redislint_cache"
 DATABASE_NAME = "cache.sqlite3"
 # Bumped whenever the tables or the payload change: an older database is recreated.
-_SCHEMA_VERSION = "8"
+_SCHEMA_VERSION = "9"
 # Selections (configuration x rules) kept per database; older ones are dropped.
 _SALTS_KEPT = 8
 # Entries a worker buffers before writing them (one transaction each time).
@@ -407,6 +407,42 @@ class ResultCache:
         # What this run read or recorded one by one is as new as the table, or newer.
         self._stats.update((k, v) for k, v in self._stat_rows.items() if v is not None)
 
+    def entries_written(self) -> int | None:
+        """How many flushes of any selection have written entries to this database (None
+        when it cannot be read): unchanged, no entry is other than it was."""
+        try:
+            connection = self._connect(create=False)
+            if connection is None:
+                return 0
+            row = connection.execute("SELECT n FROM generation WHERE id = 0").fetchone()
+        except sqlite3.Error:
+            return None
+        return 0 if row is None else int(row[0])
+
+    def snapshot_tokens(self, rel_paths: Iterable[str]) -> tuple[int, dict[str, int]] | None:
+        """(`entries_written`, `row_token` of each path's entry) read in one transaction,
+        so that the tokens are those of that generation; None when it cannot be read."""
+        try:
+            connection = self._connect(create=False)
+            if connection is None:
+                return None
+            connection.execute("BEGIN")
+            try:
+                row = connection.execute("SELECT n FROM generation WHERE id = 0").fetchone()
+                rows = {
+                    path: zlib.crc32(payload or b"", zlib.crc32(digest.encode()))
+                    for path, digest, payload in connection.execute(
+                        "SELECT path, digest, payload FROM entries WHERE salt = ?", (self.salt,)
+                    )
+                }
+            finally:
+                connection.execute("COMMIT")
+        except sqlite3.Error:
+            return None
+        wanted = {_text(path): path for path in rel_paths}
+        tokens = {wanted[path]: token for path, token in rows.items() if path in wanted}
+        return (0 if row is None else int(row[0])), tokens
+
     def row_token(self, rel_path: str) -> int | None:
         """A checksum of the entry stored for `rel_path` (its content hash and payload),
         or None: `run_memo.py` keeps a file's answer only while its entry is the one it
@@ -572,6 +608,11 @@ class ResultCache:
                     "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)",
                     (self.salt, time.time()),
                 )
+                if rows:
+                    connection.execute(
+                        "INSERT INTO generation (id, n) VALUES (0, 1)"
+                        " ON CONFLICT(id) DO UPDATE SET n = n + 1"
+                    )
                 # Rows of selections not used lately go; the DELETE scans a whole table,
                 # so it runs only when there is a selection to evict.
                 (salts,) = connection.execute("SELECT count(*) FROM salts").fetchone()
@@ -655,6 +696,7 @@ def _open(database: Path) -> sqlite3.Connection:
                 connection.execute("DROP TABLE IF EXISTS stats")
                 connection.execute("DROP TABLE IF EXISTS walks")
                 connection.execute("DROP TABLE IF EXISTS scans")
+                connection.execute("DROP TABLE IF EXISTS generation")
                 connection.execute(
                     "CREATE TABLE entries (salt TEXT, path TEXT, digest TEXT, payload BLOB,"
                     " PRIMARY KEY (salt, path)) WITHOUT ROWID"
@@ -672,6 +714,9 @@ def _open(database: Path) -> sqlite3.Connection:
                     "CREATE TABLE scans (salt TEXT, path TEXT, digest TEXT, payload BLOB,"
                     " PRIMARY KEY (salt, path)) WITHOUT ROWID"
                 )
+                # How many flushes wrote entries: a memo of answers taken from entries
+                # (`run_memo.py`) holds while it is unchanged.
+                connection.execute("CREATE TABLE generation (id INTEGER PRIMARY KEY, n INTEGER)")
                 connection.execute(f"PRAGMA user_version = {int(_SCHEMA_VERSION)}")
             connection.execute("COMMIT")
         except sqlite3.Error:

@@ -75,19 +75,25 @@ def memo_key(cache: ResultCache, cwd: Path, tops: Sequence[str], force_exclude: 
     return walk_key(WalkMemo(cache, "outcome"), str(cwd), list(tops), force_exclude)
 
 
-def replay(cache: ResultCache, key: str, files: Sequence[Path]) -> dict[int, Answer]:
-    """The recorded answers still valid, by position in `files` (the walk's list): none
-    when there is no memo, it lists other files or a configuration read changed."""
+def replay(
+    cache: ResultCache, key: str, files: Sequence[Path]
+) -> tuple[dict[int, Answer], dict[str, int]]:
+    """The recorded answers still valid as to stats, by position in `files` (the walk's
+    list), and the `ResultCache.entries_written` of each selection's database when they
+    were recorded (while it is unchanged, every entry is the one an answer was taken
+    from): nothing when there is no memo, it lists other files or a configuration read
+    changed."""
     payload = cache.load_walk(key)
     if payload is None:
-        return {}
+        return {}, {}
     try:
         document = json.loads(zlib.decompress(payload))
         if document["files"] != [str(path) for path in files]:
-            return {}
+            return {}, {}
         others = [_stat(path) == stat for path, stat in document["others"]]
         if not all(others[i] for i in document["config_reads"]):
-            return {}
+            return {}, {}
+        generations = {str(salt): int(written) for salt, written in document["generations"].items()}
         answers: dict[int, Answer] = {}
         deploy_valid = True
         for position, (path, row) in enumerate(
@@ -110,9 +116,9 @@ def replay(cache: ResultCache, key: str, files: Sequence[Path]) -> dict[int, Ans
             for position, row in enumerate(document["rows"]):
                 if row[5]:
                     answers.pop(position, None)
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error):
-        return {}  # a damaged memo is no memo
-    return answers
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.error):
+        return {}, {}  # a damaged memo is no memo
+    return answers, generations
 
 
 def record(
@@ -125,16 +131,31 @@ def record(
     *,
     deploy: Collection[Path],
     carried: Mapping[int, Answer],
+    members: Sequence[tuple[ResultCache, Mapping[int, str]]],
     tokens: Mapping[int, int | None],
     started: float,
 ) -> None:
     """Write the memo of a run the cache answered every file of, which began at `started`
     (see the module docstring). `rel_paths` are the files as reported; `deploy` the
-    deployment files; `carried` the answers this run took from the memo; `tokens` the
-    `ResultCache.row_token` of each file's entry, by position."""
+    deployment files; `carried` the answers this run took from the memo; `members` each
+    selection's cache with the entry each of its files (by position) was answered from;
+    `tokens` the `ResultCache.row_token` of those entries as the plan read them.
+
+    The tokens are read again with each database's `entries_written`, in one transaction:
+    an entry another run rewrote since the plan read it leaves the run unmemoized, and
+    one rewritten after that transaction changes the count."""
     caches = list(caches)
     if outcome.errors or outcome.warnings:
         return
+    generations: dict[str, int] = {}
+    for cache, entries in members:
+        snapshot = cache.snapshot_tokens(entries.values())
+        if snapshot is None:
+            return
+        written, now = snapshot
+        if any(now.get(rel) != tokens.get(position) for position, rel in entries.items()):
+            return
+        generations[cache.salt] = written
     settled = (started - walk_memo.RACY_SECONDS) * 1e9
     looked_up: dict[str, tuple[str, ...]] = {}
     for cache in caches:
@@ -187,6 +208,7 @@ def record(
         "rows": rows,
         "others": others,
         "config_reads": config_reads,
+        "generations": generations,
     }
     payload = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogateescape")
     caches[0].save_walk(key, zlib.compress(payload, 1))

@@ -130,6 +130,7 @@ def plan_run(
     caches = {id(base): ResultCache(base, selected_codes(base))}
     run_key = None
     answers: dict[int, run_memo.Answer] = {}
+    generations: dict[str, int] = {}
     if stdin is not None:
         path = (cwd / stdin[0]).absolute()
         if force_exclude and base.is_excluded(base.relative_path(path)):
@@ -153,10 +154,11 @@ def plan_run(
             tops = [os.path.normpath(os.path.join(cwd, arg)) for arg in paths or ["."]]
             run_key = run_memo.memo_key(caches[id(base)], cwd, tops, force_exclude)
             if result.replayed:  # no walked folder changed since the walk was recorded
-                answers = run_memo.replay(caches[id(base)], run_key, found)
+                answers, generations = run_memo.replay(caches[id(base)], run_key, found)
     rel_paths = [display_path(path, cwd) for path in found]
     positions = {str(path): position for position, path in enumerate(found)}
     tokens: dict[int, int | None] = {}  # of each file's entry, for the memo
+    members: list[tuple[ResultCache, dict[int, str]]] = []  # each cache's files' entries
     groups = group_by_config(found, lambda p: p, configs, paths, cwd)
     if not any(config is base for config, _ in groups):
         caches[id(base)].finish()  # the walk's memo, when no file is the base's
@@ -166,11 +168,16 @@ def plan_run(
         caches[id(config)] = cache
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
         deploy_files.update(deploy)
+        if run_key is not None:
+            entries = {positions[str(path)]: rel_paths[positions[str(path)]] for path in group}
+            entries.update((positions[str(path)], DEPLOY_CACHE_ENTRY) for path in deploy)
+            members.append((cache, entries))
         if answers:
+            trusted = generations.get(cache.salt) == cache.entries_written()
             group, deploy = _take_answers(
-                outcome, cache, group, deploy, answers, positions, rel_paths, tokens
+                outcome, cache, group, deploy, answers, positions, rel_paths, tokens, trusted
             )
-        elif len(group) >= _PRELOAD_FROM:
+        if len(group) >= _PRELOAD_FROM:
             cache.preload()
         if deploy:
             _plan_deployments(plan, cache, config, deploy, cwd)
@@ -213,6 +220,7 @@ def plan_run(
             outcome,
             deploy=deploy_files,
             carried=answers,
+            members=members,
             tokens=tokens,
             started=started,
         )
@@ -229,11 +237,14 @@ def _take_answers(
     positions: dict[str, int],
     rel_paths: list[str],
     tokens: dict[int, int | None],
+    trusted: bool,
 ) -> tuple[list[Path], list[Path]]:
     """Add the memo's answers for one configuration's files (`run_memo.py`) whose entry
-    is still the one each was taken from; return the files and deployment files left to
-    look up. Deployment files are answered together or not at all."""
-    cache.preload()  # one query: the rows, to compare with the memo's
+    is still the one each was taken from (`trusted`: no entry was written since the memo
+    was, so each is); return the files and deployment files left to look up. Deployment
+    files are answered together or not at all."""
+    if not trusted:
+        cache.preload()  # one query: the rows, to compare with the memo's
     deployment = {str(path) for path in deploy}
     taken: dict[str, tuple[list[Finding], FileFacts | None, run_memo.Answer]] = {}
     for path in group:
@@ -242,7 +253,7 @@ def _take_answers(
         if answer is None or answer.token is None:
             continue
         rel = DEPLOY_CACHE_ENTRY if key in deployment else rel_paths[positions[key]]
-        if cache.row_token(rel) != answer.token:
+        if not trusted and cache.row_token(rel) != answer.token:
             continue
         try:
             findings, facts = answer.decoded()
