@@ -412,12 +412,9 @@ class ResultCache:
         when it cannot be read): unchanged, no entry is other than it was."""
         try:
             connection = self._connect(create=False)
-            if connection is None:
-                return 0
-            row = connection.execute("SELECT n FROM generation WHERE id = 0").fetchone()
+            return 0 if connection is None else _entries_written(connection)
         except sqlite3.Error:
             return None
-        return 0 if row is None else int(row[0])
 
     def snapshot_tokens(self, rel_paths: Iterable[str]) -> tuple[int, dict[str, int]] | None:
         """(`entries_written`, `row_token` of each path's entry) read in one transaction,
@@ -428,9 +425,9 @@ class ResultCache:
                 return None
             connection.execute("BEGIN")
             try:
-                row = connection.execute("SELECT n FROM generation WHERE id = 0").fetchone()
+                written = _entries_written(connection)
                 rows = {
-                    path: zlib.crc32(payload or b"", zlib.crc32(digest.encode()))
+                    path: _token(digest, payload)
                     for path, digest, payload in connection.execute(
                         "SELECT path, digest, payload FROM entries WHERE salt = ?", (self.salt,)
                     )
@@ -440,8 +437,7 @@ class ResultCache:
         except sqlite3.Error:
             return None
         wanted = {_text(path): path for path in rel_paths}
-        tokens = {wanted[path]: token for path, token in rows.items() if path in wanted}
-        return (0 if row is None else int(row[0])), tokens
+        return written, {wanted[path]: token for path, token in rows.items() if path in wanted}
 
     def row_token(self, rel_path: str) -> int | None:
         """A checksum of the entry stored for `rel_path` (its content hash and payload),
@@ -449,9 +445,7 @@ class ResultCache:
         was taken from (another run may have stored a new one: a module that became a
         helper of a file that run checked)."""
         row = self._row(rel_path)
-        if row is None:
-            return None
-        return zlib.crc32(row[1] or b"", zlib.crc32(row[0].encode()))
+        return None if row is None else _token(*row)
 
     def entry_dependencies(self) -> dict[str, tuple[str, ...]]:
         """The dependencies (absolute paths) of each entry this run's look-ups answered
@@ -727,6 +721,16 @@ def _open(database: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _entries_written(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT n FROM generation WHERE id = 0").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _token(digest: str, payload: bytes | None) -> int:
+    """`ResultCache.row_token` of an entry's row."""
+    return zlib.crc32(payload or b"", zlib.crc32(digest.encode()))
 
 
 @contextlib.contextmanager
