@@ -29,6 +29,23 @@ class RunOutcome:
     # for the defaults, what happened to it), for every file checked or left out
     notes: list[tuple[str, Path | None, str]] = field(default_factory=list)
 
+    def add_answer(
+        self,
+        path: str,
+        rel_path: str,
+        findings: list[Finding],
+        facts: FileFacts | None,
+        checked: bool = True,
+    ) -> None:
+        """One file answered without analysing it (a cache hit, the run's memo): its
+        findings, its facts by absolute `path`, and whether it counts as checked."""
+        self.findings += findings
+        if facts is not None:
+            self.facts[path] = facts
+        if checked:
+            self.files_checked += 1
+            self.checked_paths.append(rel_path)
+
     def cache_problem(self, problem: str | None) -> None:
         """A cache that cannot be used: one warning per reason, and the run goes on."""
         warning = None if problem is None else f"{problem}; continuing without it"

@@ -30,21 +30,19 @@ row of the walk store. This module must not import libcst.
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from redislint import walk_memo
 from redislint.cache import ResultCache, finding_from_json
 from redislint.config import CONFIG_FILE_NAMES, ConfigSet
 from redislint.findings import Finding
 from redislint.outcome import RunOutcome
 from redislint.semantics.facts_types import FileFacts
-from redislint.walk_memo import WalkMemo, walk_key
+from redislint.walk_memo import WalkMemo, pack, settled, unpack, walk_key
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def replay(
     if payload is None:
         return {}, {}
     try:
-        document = json.loads(zlib.decompress(payload))
+        document = unpack(payload)
         if document["files"] != [str(path) for path in files]:
             return {}, {}
         others = [_stat(path) == stat for path, stat in document["others"]]
@@ -122,7 +120,7 @@ def replay(
 
 
 def record(
-    caches: Iterable[ResultCache],
+    store: ResultCache,
     key: str,
     files: Sequence[Path],
     rel_paths: Sequence[str],
@@ -135,8 +133,8 @@ def record(
     tokens: Mapping[int, int | None],
     started: float,
 ) -> None:
-    """Write the memo of a run the cache answered every file of, which began at `started`
-    (see the module docstring). `rel_paths` are the files as reported; `deploy` the
+    """Write the memo of a run the cache answered every file of, which began at `started`,
+    into `store` (see the module docstring). `rel_paths` are the files as reported; `deploy` the
     deployment files; `carried` the answers this run took from the memo; `members` each
     selection's cache with the entry each of its files (by position) was answered from;
     `tokens` the `ResultCache.row_token` of those entries as the plan read them.
@@ -144,7 +142,6 @@ def record(
     The tokens are read again with each database's `entries_written`, in one transaction:
     an entry another run rewrote since the plan read it leaves the run unmemoized, and
     one rewritten after that transaction changes the count."""
-    caches = list(caches)
     if outcome.errors or outcome.warnings:
         return
     generations: dict[str, int] = {}
@@ -156,9 +153,8 @@ def record(
         if any(now.get(rel) != tokens.get(position) for position, rel in entries.items()):
             return
         generations[cache.salt] = written
-    settled = (started - walk_memo.RACY_SECONDS) * 1e9
     looked_up: dict[str, tuple[str, ...]] = {}
-    for cache in caches:
+    for cache, _ in members:
         looked_up.update(cache.entry_dependencies())
     by_path: dict[str, list[dict[str, Any]]] = {}
     for finding in outcome.findings:
@@ -172,7 +168,7 @@ def record(
     def other(path: str) -> int | None:
         if path not in index:
             stat = _stat(path)
-            if stat is not None and max(stat[1], stat[2]) >= settled:
+            if stat is not None and not settled(stat[1], stat[2], started):
                 return None
             index[path] = len(others)
             others.append([path, stat])
@@ -181,7 +177,7 @@ def record(
     rows: list[list[Any]] = []
     for position, (path, rel) in enumerate(zip(files, rel_paths, strict=True)):
         stat = _stat(str(path))
-        if stat is None or max(stat[1], stat[2]) >= settled:
+        if stat is None or not settled(stat[1], stat[2], started):
             return
         answer = carried.get(position)
         dependencies = answer.dependencies if answer is not None else looked_up.get(rel, ())
@@ -210,8 +206,7 @@ def record(
         "config_reads": config_reads,
         "generations": generations,
     }
-    payload = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogateescape")
-    caches[0].save_walk(key, zlib.compress(payload, 1))
+    store.save_walk(key, pack(document))
 
 
 def _stat(path: str) -> list[int] | None:

@@ -533,10 +533,7 @@ def _check_group(
             if cached is None:
                 misses.append(job)
                 continue
-            outcome.findings += cached[0]
-            outcome.facts[str(job.path)] = cached[1]
-            outcome.files_checked += 1
-            outcome.checked_paths.append(job.rel_path)
+            outcome.add_answer(str(job.path), job.rel_path, *cached)
             if explain:
                 note = "cache hit: unchanged since the last run, not analysed again"
                 outcome.notes.append((job.rel_path, config.config_path, note))

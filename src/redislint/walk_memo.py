@@ -102,15 +102,14 @@ class WalkRecorder:
         return answer
 
     def _check_racy(self, info: os.stat_result) -> None:
-        if self.started - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 < RACY_SECONDS:
+        if not settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
             self.usable = False
 
     def payload(self, cwd: str, files: Sequence[tuple[str, str]]) -> bytes:
         """The memo: `files` are (path as listed, real path) in the walk's order."""
-        base = os.path.join(cwd, "")
 
         def short(path: str) -> str:
-            return path[len(base) :] if path.startswith(base) else path
+            return relative(path, cwd)
 
         document: dict[str, Any] = {
             "tops": self.tops,
@@ -119,7 +118,39 @@ class WalkRecorder:
             "probes": [[k, short(p), a] for k, p, a in self.probes],
             "files": [[short(p), "" if real == p else short(real)] for p, real in files],
         }
-        return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 1)
+        return pack(document)
+
+
+# -- what every memo of this kind shares (`graph_memo.py`, `run_memo.py`) ---------------
+
+
+def settled(mtime_ns: int, ctime_ns: int, since: float) -> bool:
+    """Whether a stat with these times can be trusted by a memo taken at `since`: not
+    changed within `RACY_SECONDS` before it (a second change in that clock tick could
+    keep the times)."""
+    return since - max(mtime_ns, ctime_ns) / 1e9 >= RACY_SECONDS
+
+
+def relative(path: str, base: str) -> str:
+    """`path` as a memo stores it: relative to `base` when under it, else as it is."""
+    prefix = os.path.join(base, "")
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def absolute(path: str, base: str) -> str:
+    """The inverse of `relative`."""
+    return path if os.path.isabs(path) else os.path.join(base, path)
+
+
+def pack(document: object) -> bytes:
+    """A memo's payload: compact JSON (ASCII: names that are not UTF-8 are escaped),
+    compressed."""
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 1)
+
+
+def unpack(payload: bytes) -> Any:
+    """The document of `pack`; ValueError or zlib.error for a damaged one."""
+    return json.loads(zlib.decompress(payload))
 
 
 def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
@@ -128,11 +159,10 @@ def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
     if payload is None:
         return None
     try:
-        document = json.loads(zlib.decompress(payload))
-        prefix = os.path.join(cwd, "")
+        document = unpack(payload)
 
         def full(path: str) -> str:
-            return path if os.path.isabs(path) else prefix + path
+            return absolute(path, cwd)
 
         for top, real in document["tops"]:
             if os.path.realpath(top) != real:

@@ -194,10 +194,7 @@ def plan_run(
             else:
                 cached, data = cache.lookup_file(rel, path)
             if cached is not None:
-                outcome.findings += cached[0]
-                outcome.facts[str(path)] = cached[1]
-                outcome.files_checked += 1
-                outcome.checked_paths.append(rel)
+                outcome.add_answer(str(path), rel, *cached)
                 if run_key is not None:
                     tokens[positions[str(path)]] = cache.row_token(rel)
                 continue
@@ -212,7 +209,7 @@ def plan_run(
     # after the plan, from facts (the memo keeps each file's).
     if not plan.misses and run_key is not None and len(answers) < len(found):
         run_memo.record(
-            caches.values(),
+            caches[id(base)],
             run_key,
             found,
             rel_paths,
@@ -264,12 +261,7 @@ def _take_answers(
         for key in deployment:
             taken.pop(key, None)
     for key, (findings, facts, answer) in taken.items():
-        outcome.findings += findings
-        if facts is not None:
-            outcome.facts[key] = facts
-        if answer.checked:
-            outcome.files_checked += 1
-            outcome.checked_paths.append(rel_paths[positions[key]])
+        outcome.add_answer(key, rel_paths[positions[key]], findings, facts, answer.checked)
         tokens[positions[key]] = answer.token
     left = [path for path in group if str(path) not in taken]
     for path in left:

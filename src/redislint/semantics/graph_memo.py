@@ -23,7 +23,6 @@ libcst.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import zlib
@@ -31,8 +30,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redislint import walk_memo
-from redislint.walk_memo import WalkMemo, WalkStore, walk_key
+from redislint.walk_memo import (
+    WalkMemo,
+    WalkStore,
+    absolute,
+    pack,
+    relative,
+    settled,
+    unpack,
+    walk_key,
+)
 
 # Files resolved again only because their hash changed, above which the memo is written.
 _STALE_LIMIT = 64
@@ -115,9 +122,7 @@ class GraphMemo:
             except OSError:
                 stats.append([self._short(folder)])
                 continue
-            if self.started - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 < (
-                walk_memo.RACY_SECONDS
-            ):
+            if not settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
                 return  # it may have changed after it was read, within one clock tick
             stats.append([self._short(folder), info.st_mtime_ns, info.st_ctime_ns, info.st_ino])
         files = list(self.entries)
@@ -135,15 +140,14 @@ class GraphMemo:
                 for path, entry in self.entries.items()
             ],
         }
-        payload = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogateescape")
-        self.store.save_walk(self.key, zlib.compress(payload, 1))
+        self.store.save_walk(self.key, pack(document))
 
     # -- reading ------------------------------------------------------------------------
     def _load(self, payload: bytes | None) -> None:
         if payload is None:
             return
         try:
-            document = json.loads(zlib.decompress(payload))
+            document = unpack(payload)
             folders: list[str] = []
             for folder, *stat in document["folders"]:
                 full = self._full(folder)
@@ -170,8 +174,7 @@ class GraphMemo:
         self.recorded, self.recorded_folders = recorded, folders
 
     def _short(self, path: str) -> str:
-        prefix = os.path.join(self.top, "")
-        return path[len(prefix) :] if path.startswith(prefix) else path
+        return relative(path, self.top)
 
     def _full(self, path: str) -> str:
-        return path if os.path.isabs(path) else os.path.join(self.top, path)
+        return absolute(path, self.top)
