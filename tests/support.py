@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +55,44 @@ def run_command(
             f"timed out after {timeout}s: {' '.join(map(str, args))}\n"
             f"--- stdout ---\n{out or ''}\n--- stderr ---\n{err or ''}"
         )
+
+
+# `redislint ARGS` in a process that writes, as it exits, the modules it imported (its
+# workers and its standby child leave with `os._exit`: their imports are not listed).
+_LIST_IMPORTS = """
+import atexit, sys
+listing, sys.argv = sys.argv[1], ["redislint", *sys.argv[2:]]
+def _list() -> None:
+    with open(listing, "w", encoding="utf-8") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+atexit.register(_list)
+from redislint.cli import main
+main()
+"""
+
+
+def run_listing_imports(
+    args: Sequence[str], cwd: Path, stdin: str | None = None
+) -> tuple[str, int, list[str]]:
+    """A real `redislint ARGS` process: its output, exit code and the modules the process
+    itself imported (not its workers)."""
+    handle, listing = tempfile.mkstemp(suffix=".modules")  # outside the tree it checks
+    os.close(handle)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _LIST_IMPORTS, listing, *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        modules = Path(listing).read_text(encoding="utf-8").split()
+    finally:
+        os.unlink(listing)
+    assert "redislint.cli" in modules  # the listing sees the process's imports
+    return done.stdout, done.returncode, modules
 
 
 def invoke_cli(

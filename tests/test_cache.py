@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 from support import invoke_cli
 
-from redislint import runner
+from redislint import shards
 from redislint.cache import ResultCache
 from redislint.config import Config
 
@@ -37,7 +37,7 @@ def _no_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a cached file was checked again")
 
-    monkeypatch.setattr(runner, "check_file", refuse)
+    monkeypatch.setattr(shards, "check_file", refuse)
 
 
 def test_unchanged_tree_is_served_from_the_cache(

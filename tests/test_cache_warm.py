@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from support import invoke_cli
+from support import invoke_cli, run_listing_imports
 
-from redislint import runner, walk_memo
+from redislint import shards, walk_memo
 from redislint.semantics.project import ProjectIndex
 
 DB = """
@@ -79,7 +77,7 @@ def _refuse_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         asked.append(path.name)
         raise AssertionError(f"{path.name} was checked again")
 
-    monkeypatch.setattr(runner, "check_file", refuse)
+    monkeypatch.setattr(shards, "check_file", refuse)
     return asked
 
 
@@ -87,13 +85,13 @@ def _checked_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the files the runner analyses (and let it analyse them; in this process:
     the autouse `in_this_process` fixture)."""
     seen: list[str] = []
-    real = runner.check_file
+    real = shards.check_file
 
     def record(path: Path, *args: object, **kwargs: object) -> object:
         seen.append(path.name)
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runner, "check_file", record)
+    monkeypatch.setattr(shards, "check_file", record)
     return seen
 
 
@@ -107,17 +105,23 @@ def test_warm_equals_cold_equals_no_cache(project: Path, monkeypatch: pytest.Mon
     assert warm.output == cold.output and warm.exit_code == 1
 
 
-def test_a_warm_run_imports_no_parser(project: Path) -> None:
+def _parser_and_rules(modules: list[str]) -> list[str]:
+    heavy = ("libcst", "redislint.rules", "redislint.engine", "redislint.shards")
+    return [name for name in modules if name.startswith(heavy)]
+
+
+def test_a_run_imports_the_parser_only_in_its_workers(project: Path) -> None:
+    """The run's own process hands the checks to a child (`parallel.Task`), also the first
+    run's; a warm run answered from the cache has no child do anything either."""
     # No deferred finding here (tests/test_project_stage_warm.py has a warm project stage).
     for name in ("a_models.py", "b_views.py"):
         (project / "app" / name).unlink()
-    command = [sys.executable, "-X", "importtime", "-m", "redislint", *ARGS, "app"]
-    cold = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
-    assert "libcst" in cold.stderr  # the measurement can see the parser being imported
-    warm = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
-    assert warm.stdout == cold.stdout and warm.returncode == cold.returncode == 1
-    imported = [line for line in warm.stderr.splitlines() if "libcst" in line]
-    assert imported == [], imported[:3]
+    cold = run_listing_imports([*ARGS, "app"], project)
+    assert "RL301" in cold[0] and cold[1] == 1  # checked, by a child
+    assert _parser_and_rules(cold[2]) == []
+    warm = run_listing_imports([*ARGS, "app"], project)
+    assert warm[:2] == cold[:2]
+    assert _parser_and_rules(warm[2]) == []
 
 
 def test_an_unchanged_tree_is_validated_without_reading_it(
@@ -454,19 +458,21 @@ def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path)
     from redislint.cache import ResultCache
     from redislint.catalogue import selected_codes
     from redislint.config import resolve_config
+    from redislint.jobs import Job
+    from redislint.shards import check_shard
 
     config = resolve_config(project, None, False)
     selected = selected_codes(config)
     plain = project / "app" / "plain.py"
-    jobs = [runner._Job(plain, "app/plain.py", plain.read_bytes())]  # skipped: a scan runs
+    jobs = [Job(plain, "app/plain.py", plain.read_bytes())]  # skipped: a scan runs
 
     def scan_rows() -> int:
         with sqlite3.connect(project / ".redislint_cache" / "cache.sqlite3") as connection:
             return int(connection.execute("SELECT count(*) FROM scans").fetchone()[0])
 
     cache = ResultCache(config, selected)
-    runner._check_shard(config, jobs, selected, False, cache, False, False, project / "other.py")
+    check_shard(config, jobs, selected, False, cache, False, False, project / "other.py")
     assert scan_rows() == 0  # another worker's shard holds the first file
     cache = ResultCache(config, selected)
-    runner._check_shard(config, jobs, selected, False, cache, False, False, plain)
+    check_shard(config, jobs, selected, False, cache, False, False, plain)
     assert scan_rows() == len(list(project.rglob("*.py")))

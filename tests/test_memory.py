@@ -15,7 +15,7 @@ from pathlib import Path
 import libcst
 import pytest
 
-from redislint import runner
+from redislint import shards
 from redislint.config import Config
 from redislint.outcome import RunOutcome
 from redislint.runner import check_paths
@@ -153,7 +153,7 @@ def test_the_outcome_does_not_depend_on_the_order(
     write_project(tmp_path, {**ORDERED, **FILES, "app/broken.py": "import redis\nx = (\n"})
     config = Config(root=tmp_path)
     checked: list[str] = []
-    check_file = runner.check_file
+    check_file = shards.check_file
 
     def recording(path: Path, *args: object, **kwargs: object) -> object:
         checked.append(path.name)
@@ -162,7 +162,7 @@ def test_the_outcome_does_not_depend_on_the_order(
     def run() -> RunOutcome:
         return check_paths([str(tmp_path)], config, cwd=tmp_path, jobs=1, explain=True)
 
-    monkeypatch.setattr(runner, "check_file", recording)
+    monkeypatch.setattr(shards, "check_file", recording)
     reordered = run()
     memory_order = list(checked)
     checked.clear()

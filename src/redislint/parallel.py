@@ -11,14 +11,14 @@ so a crash there is contained the same way.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 _Item = TypeVar("_Item")
@@ -68,6 +68,28 @@ def on_big_stack(function: Callable[..., _Result], *args: object) -> _Result:
     return outcome["result"]
 
 
+class Task:
+    """A worker's function by module and name: calling it imports the module. The parent
+    of a run hands work out with it and never imports what the work needs (libcst and
+    the rules, `shards.py`); it pickles as its two names, as a function would. (A plain
+    class: a dataclass costs the warm path a few milliseconds to create.)"""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __call__(self, *args: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(*args)
+
+    def __reduce__(self) -> tuple[type[Task], tuple[str, str]]:
+        return (Task, (self.module, self.name))
+
+    def __repr__(self) -> str:
+        return f"Task({self.module!r}, {self.name!r})"
+
+
 def run_sharded(
     function: Callable[..., _Result],
     first: object,
@@ -75,6 +97,7 @@ def run_sharded(
     jobs: int | None,
     *args: object,
     crashed: Callable[[_Item], _Result] | None = None,
+    standby: Standby | None = None,
 ) -> list[_Result]:
     """`function(first, shard, *args)` over shards of `items` (in-process when small).
 
@@ -83,11 +106,17 @@ def run_sharded(
     the one item that kills it and every other item is still done; without `crashed`
     the failure propagates. In-process work is contained the same way (`_in_process`),
     also a run of one file: its imported modules are parsed in the same process, and a
-    crash must never end a run without a report.
+    crash must never end a run without a report. A `standby` not yet used does that
+    work instead of a new child; a run for a pool leaves it unused.
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return _in_process(function, first, list(items), args, crashed)
+        return _in_process(function, first, list(items), args, crashed, standby)
+    if standby is not None:
+        standby.close()  # the pool's workers import what they need
+    from concurrent.futures import ProcessPoolExecutor  # 30 ms: only for a pool
+    from concurrent.futures.process import BrokenProcessPool
+
     shards = [list(items[i::workers]) for i in range(workers)]
     shards = [shard for shard in shards if shard]
     progress = _Progress(len(items))
@@ -120,10 +149,12 @@ def _in_process(
     items: list[_Item],
     args: tuple[object, ...],
     crashed: Callable[[_Item], _Result] | None,
+    standby: Standby | None = None,
 ) -> list[_Result]:
     """The work of a run too small for a pool: in one forked child when that is safe, so
-    that a native crash takes only the child; then the items are isolated as a dead pool
-    worker's are (without `crashed`, the failure propagates as from a pool).
+    that a native crash takes only the child (the `standby` when it is still unused);
+    then the items are isolated as a dead pool worker's are (without `crashed`, the
+    failure propagates as from a pool).
 
     Fork is safe only where it exists (not Windows) and with no other thread running (a
     lock held by another thread would stay held in the child forever): the language
@@ -136,10 +167,12 @@ def _in_process(
         call = pickle.dumps((function, first, items, args), pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return [on_big_stack(function, first, items, *args)]
-    outcome = _in_child(call)
+    outcome = standby.run(call) if standby is not None and standby.ready else _in_child(call)
     if outcome is not None:
         return [outcome]
     if crashed is None:
+        from concurrent.futures.process import BrokenProcessPool
+
         raise BrokenProcessPool("the process checking the files died")
     return _isolate(function, first, items, args, crashed)
 
@@ -160,6 +193,12 @@ def _in_child(call: bytes) -> Any:
         os.close(readable)
         _child_main(call, writable)
     os.close(writable)
+    return _answer(child, readable)
+
+
+def _answer(child: int, readable: int) -> Any:
+    """The answer a forked child writes on `readable`, once it has exited: its result,
+    its exception raised here, or None when it died without an answer."""
     try:
         with os.fdopen(readable, "rb") as results:
             data = results.read()
@@ -177,6 +216,88 @@ def _in_child(call: bytes) -> Any:
     if failed:
         raise value
     return value
+
+
+class Standby:
+    """A child forked before the run is planned, preparing what the checks need (libcst,
+    the rules and their tables: `prepare`) while the parent plans (issue 13: after an
+    edit, a warm run spent a third of its time importing them before checking the one
+    changed file).
+
+    It then waits for one call (`run`, as `_in_child` would do it) or for its pipe to
+    close (`close`: nothing to check, or work for a pool). It is forked when nothing else
+    has started: no database connection is open and no other thread runs, so it holds
+    nothing of the parent's; the call brings all it needs, as a pool worker's does."""
+
+    def __init__(self, pid: int, calls: int, answers: int) -> None:
+        self.pid = pid
+        self._calls = calls
+        self._answers = answers
+        self.ready = True  # not yet used nor closed
+
+    @classmethod
+    @contextmanager
+    def started(cls, prepare: Callable[[], object]) -> Iterator[Standby | None]:
+        """A standby for the run in the block (None where a fork is not safe, or work
+        must stay in this process), closed at its end if still unused."""
+        standby = cls._fork(prepare) if CONTAIN_IN_PROCESS and _may_fork() else None
+        try:
+            yield standby
+        finally:
+            if standby is not None:
+                standby.close()
+
+    @classmethod
+    def _fork(cls, prepare: Callable[[], object]) -> Standby:
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            stream.flush()
+        calls_read, calls_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child's coverage is never written)
+            os.close(calls_write)
+            os.close(answers_read)
+            _standby_main(prepare, calls_read, answers_write)
+        os.close(calls_read)
+        os.close(answers_write)
+        return cls(child, calls_write, answers_read)
+
+    def run(self, call: bytes) -> Any:
+        """`_in_child(call)`, done by this standby."""
+        self.ready = False
+        try:
+            with os.fdopen(self._calls, "wb") as calls:
+                calls.write(call)
+        except OSError:  # it died before reading: its answer says so (None)
+            pass
+        return _answer(self.pid, self._answers)
+
+    def close(self) -> None:
+        """End it unused (it may still be importing: killed, not waited for)."""
+        if not self.ready:
+            return
+        self.ready = False
+        os.close(self._calls)
+        os.close(self._answers)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+def _standby_main(
+    prepare: Callable[[], object], calls: int, answers: int
+) -> None:  # pragma: no cover
+    """The standby child: `prepare()`, then the call it is given (`_child_main`), or out
+    when its pipe closes without one."""
+    try:
+        with suppress(Exception):  # the call meets the same error, and reports it
+            prepare()
+        with os.fdopen(calls, "rb") as pipe:
+            call = pipe.read()
+    except BaseException:
+        os._exit(1)
+    if not call:
+        os._exit(0)
+    _child_main(call, answers)
 
 
 def _child_main(call: bytes, writable: int) -> None:  # pragma: no cover (in the child)
@@ -213,6 +334,9 @@ def _isolate(
     """Re-run a shard whose worker died, halving it in fresh processes until the item
     that kills a process is alone; that item gets `crashed(item)`, the rest their real
     results. A crash costs O(log n) process starts per culprit."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
             return [pool.submit(on_big_stack, function, first, items, *args).result()]

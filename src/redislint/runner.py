@@ -1,8 +1,10 @@
 """Many files: discovery, the textual prefilter's project names, parallel workers, order.
 
-Each worker owns a shard of the files and its own `ProjectIndex`, so a module is parsed
-once per worker that needs it; results are merged and sorted, so output never depends
-on which worker finished first.
+Each worker owns a shard of the files and its own `ProjectIndex` (`shards.py`), so a
+module is parsed once per worker that needs it; results are merged and sorted, so
+output never depends on which worker finished first. This module hands the work out by
+name (`parallel.Task`) and imports neither libcst nor the rules: a warm run whose few
+misses a standby worker checks (`parallel.Standby`) never imports them in the parent.
 """
 
 from __future__ import annotations
@@ -12,37 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redislint.cache import ResultCache, file_hash
-from redislint.catalogue import load_catalogue
+from redislint.catalogue import load_catalogue, selected_codes
 from redislint.config import Config, ConfigSet
-from redislint.deploy.discover import configured_kind
-from redislint.deploy.model import DeploymentSet
-from redislint.deploy_engine import (
-    check_deploy_files,
-    is_deploy_file,
-    read_deployments,
-    relevant_files,
-)
+from redislint.deploy.kinds import configured_kind, is_deploy_file, relevant_files
 from redislint.discovery import discover, is_python_file, prefilter
-from redislint.engine import (
-    FileAnalysis,
-    FileResult,
-    InternalError,
-    SourceError,
-    analysis_settings,
-    analyze_file,
-    check_file,
-    facts_of_file,
-    selected_codes,
-)
 from redislint.findings import Finding
+from redislint.jobs import Job, ModelsOutcome
 from redislint.outcome import RunOutcome
-from redislint.parallel import run_sharded
-from redislint.semantics.project import ProjectIndex
-from redislint.semantics.project_facts import FileFacts
-from redislint.walk_memo import WalkMemo
+from redislint.parallel import Standby, Task, run_sharded
+from redislint.semantics.facts_types import FileFacts
 from redislint.warm import (
     DEPLOY_CACHE_ENTRY,
     Plan,
@@ -54,153 +37,22 @@ from redislint.warm import (
     resolve_per_project,
 )
 
+if TYPE_CHECKING:
+    from redislint.deploy.model import DeploymentSet
+    from redislint.engine import FileAnalysis
 
-@dataclass(frozen=True)
-class _Job:
-    path: Path
-    rel_path: str
-    data: bytes
+_T = TypeVar("_T")
 
-
-@analysis_settings()
-def _check_shard(
-    config: Config,
-    jobs: list[_Job],
-    selected: frozenset[str],
-    keep_sources: bool,
-    cache: ResultCache | None,
-    report_blind: bool = False,
-    explain: bool = False,
-    first: Path | None = None,
-) -> RunOutcome:
-    """Check one shard of a group's files. Every worker scans the project's imports;
-    only the one whose shard holds the group's `first` file records what the scan read
-    (the same rows, written once)."""
-    memo = WalkMemo(cache, "scan") if cache is not None else None
-    record = first is None or any(job.path == first for job in jobs)
-    with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=record) as index:
-        return _check_jobs(
-            config, jobs, selected, keep_sources, cache, report_blind, index, explain
-        )
-
-
-def _check_jobs(
-    config: Config,
-    jobs: list[_Job],
-    selected: frozenset[str],
-    keep_sources: bool,
-    cache: ResultCache | None,
-    report_blind: bool,
-    index: ProjectIndex,
-    explain: bool = False,
-) -> RunOutcome:
-    """Check `jobs` one source root after another, each root's files in the order that
-    keeps the fewest syntax trees alive at a time (`ProjectIndex.memory_order`, which
-    reads the root's import graph, so it is asked when the root's turn comes); the
-    outcome lists them in the given order, as if they had been checked in it (the
-    findings never depend on the order)."""
-    outcome = RunOutcome()
-    paths = [job.path for job in jobs]
-    groups = index.by_source_root(paths)
-    # Trees are freed once no later file may read them, in the order actually checked.
-    index.check_in_order([paths[position] for group in groups for position in group])
-    results: dict[int, FileResult | str] = {}  # by position in `jobs`: a result or an error
-    start = 0
-    for group in groups:
-        now = [group[i] for i in index.memory_order([paths[position] for position in group])]
-        if now != group:
-            index.reorder(start, [paths[position] for position in now])
-        start += len(group)
-        for position in now:
-            job = jobs[position]
-            result = results[position] = _check_job(
-                config, job, selected, report_blind, index, explain
-            )
-            if cache is None or isinstance(result, str):
-                continue
-            dependencies = index.dependencies(job.path)
-            problem = cache.store(
-                job.rel_path,
-                job.data,
-                result.findings,
-                dependencies,
-                result.facts,
-                index.dependency_shapes(dependencies),
-            )
-            if problem is not None:
-                outcome.cache_problem(problem)
-                cache = None
-    for position, job in enumerate(jobs):
-        _add_result(outcome, config, job, results[position], keep_sources, explain)
-    outcome.cache_problem(cache.finish() if cache is not None else None)
-    return outcome
-
-
-def _check_job(
-    config: Config,
-    job: _Job,
-    selected: frozenset[str],
-    report_blind: bool,
-    index: ProjectIndex,
-    explain: bool,
-) -> FileResult | str:
-    """One file's result, or the internal error that stopped its check; then the index
-    frees the trees no later file needs."""
-    try:
-        return check_file(
-            job.path,
-            job.rel_path,
-            config,
-            index,
-            data=job.data,
-            selected=selected,
-            report_blind=report_blind,
-            explain=explain,
-        )
-    except InternalError as exc:
-        return str(exc)
-    except RecursionError:
-        return f"{job.rel_path}: internal error: nesting too deep to analyse"
-    finally:
-        index.finished(job.path)
-
-
-def _add_result(
-    outcome: RunOutcome,
-    config: Config,
-    job: _Job,
-    result: FileResult | str,
-    keep_sources: bool,
-    explain: bool,
-) -> None:
-    """One file's result (or the internal error that stopped its check) into `outcome`."""
-    if isinstance(result, str):
-        outcome.errors.append(result)
-        return
-    outcome.files_checked += 1
-    outcome.checked_paths.append(job.rel_path)
-    outcome.findings.extend(result.findings)
-    outcome.facts[str(job.path)] = result.facts
-    if result.blind:
-        outcome.blind_files.append(job.rel_path)
-    if explain:
-        outcome.notes.append((job.rel_path, config.config_path, _check_note(result)))
-    if keep_sources and result.source is not None:
-        outcome.sources[job.rel_path] = result.source
-
-
-def _check_note(result: FileResult) -> str:
-    if result.skipped is not None:
-        return result.skipped
-    if not result.parsed:
-        return "checked: it does not parse or decode (RL001)"
-    return "checked"
+# The workers' functions (`shards.py`), named so that this process need not import them.
+CHECK_SHARD = Task("redislint.shards", "check_shard")
+FACTS_SHARD = Task("redislint.shards", "facts_shard")
+MODEL_SHARD = Task("redislint.shards", "model_shard")
 
 
 PARSER_CRASHED = "the parser crashed on this file (the process checking it died); analysis skipped"
 
 
-def _crashed_check(selected: frozenset[str], job: _Job) -> RunOutcome:
+def _crashed_check(selected: frozenset[str], job: Job) -> RunOutcome:
     """What a file that kills its worker process gets: RL001, and the run goes on."""
     outcome = RunOutcome(files_checked=1, checked_paths=[job.rel_path])
     if "RL001" in selected:
@@ -211,37 +63,8 @@ def _crashed_check(selected: frozenset[str], job: _Job) -> RunOutcome:
     return outcome
 
 
-def _no_facts(job: _Job) -> dict[str, FileFacts]:
+def _no_facts(job: Job) -> dict[str, FileFacts]:
     return {}
-
-
-@analysis_settings()
-def _facts_shard(
-    config: Config, jobs: list[_Job], cache: ResultCache | None
-) -> dict[str, FileFacts]:
-    """Project facts of files the run does not check (no rule runs on them)."""
-    with ProjectIndex(config) as index:
-        facts: dict[str, FileFacts] = {}
-        index.check_in_order([job.path for job in jobs])
-        for job in jobs:
-            cached = cache.lookup(job.rel_path, job.data) if cache is not None else None
-            if cached is not None:
-                facts[str(job.path)] = cached[1]
-                continue
-            try:
-                found = facts_of_file(job.path, job.rel_path, config, index, data=job.data)
-            except Exception:  # a file outside the run must never fail the run
-                continue
-            finally:
-                index.finished(job.path)
-            facts[str(job.path)] = found
-            if cache is not None:
-                dependencies = index.dependencies(job.path)
-                shapes = index.dependency_shapes(dependencies)
-                cache.store(job.rel_path, job.data, [], dependencies, found, shapes)
-        if cache is not None:
-            cache.finish()
-        return facts
 
 
 def _add_outside_facts(
@@ -251,13 +74,16 @@ def _add_outside_facts(
     cwd: Path,
     jobs: int | None,
     use_cache: bool,
+    standby: Standby | None = None,
 ) -> None:
     """Facts of the project's files that the run did not check: from the cache, else
     computed (and cached) by the workers (`warm.add_cached_outside_facts`)."""
     left = add_cached_outside_facts(outcome, configs, paths, cwd, use_cache)
     for group_config, cache, misses in left:
-        work = [_Job(path, rel, data) for path, rel, data in misses]
-        for part in run_sharded(_facts_shard, group_config, work, jobs, cache, crashed=_no_facts):
+        work = [Job(path, rel, data) for path, rel, data in misses]
+        for part in run_sharded(
+            FACTS_SHARD, group_config, work, jobs, cache, crashed=_no_facts, standby=standby
+        ):
             outcome.facts.update(part)
 
 
@@ -268,11 +94,12 @@ def _resolve_project_stage(
     cwd: Path,
     jobs: int | None,
     use_cache: bool,
+    standby: Standby | None = None,
 ) -> None:
     """Decide the deferred findings (rules that need the whole project's facts)."""
     if not any(f.deferred is not None for f in outcome.findings):
         return
-    _add_outside_facts(outcome, configs, paths, cwd, jobs, use_cache)
+    _add_outside_facts(outcome, configs, paths, cwd, jobs, use_cache, standby)
     decide_deferred(outcome, configs, cwd)
 
 
@@ -284,7 +111,7 @@ def _read_jobs(
     errors: list[str],
     deploy: bool = False,
     notes: list[tuple[str, Path | None, str]] | None = None,
-) -> list[_Job]:
+) -> list[Job]:
     """Discover the files and read each once (the bytes travel to the workers).
 
     With `deploy`, deployment files (redis.conf, Compose, Kubernetes, Dockerfiles) are
@@ -304,19 +131,19 @@ def _read_jobs(
             (display_path(Path(p), cwd) + ("/" if p.endswith("/") else ""), None, f"skipped: {why}")
             for p, why in found.skipped
         ]
-    work: list[_Job] = []
+    work: list[Job] = []
     for path in found.files:
         rel = display_path(path, cwd)
         try:
-            work.append(_Job(path, rel, path.read_bytes()))
+            work.append(Job(path, rel, path.read_bytes()))
         except OSError as exc:
             errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
     return work
 
 
 def _by_config(
-    work: list[_Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
-) -> list[tuple[Config, list[_Job]]]:
+    work: list[Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
+) -> list[tuple[Config, list[Job]]]:
     """Group files by the configuration that governs them, in first-seen order.
 
     A file found by walking is dropped when its own configuration excludes it (the
@@ -339,6 +166,7 @@ def check_paths(
     report_blind: bool = False,
     explain: bool = False,
     planned: Plan | None = None,
+    standby: Standby | None = None,
 ) -> RunOutcome:
     """Check files and directories (or one stdin text named `stdin[0]`).
 
@@ -353,22 +181,24 @@ def check_paths(
     configuration and imported project modules are unchanged since an earlier run are
     not checked again (never when the sources are kept for fixing; a stdin text is
     looked up and stored by its content). With `planned` (`warm.plan_run`, which looked
-    every file up already), only its misses are checked and its hits are kept.
+    every file up already), only its misses are checked and its hits are kept. A
+    `standby` worker (`parallel.Standby`) does the first work small enough for one
+    process.
     """
     cwd = cwd or Path.cwd()
     configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     base = configs.base
     outcome = RunOutcome()
-    work: list[_Job] = []
+    work: list[Job] = []
     if planned is not None:
         outcome = planned.outcome
-        work = [_Job(path, rel, data) for path, rel, data in planned.misses]
+        work = [Job(path, rel, data) for path, rel, data in planned.misses]
         work += _reopen_imported_hits(outcome, work, base, cwd, planned.real_paths)
     elif stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
-            work.append(_Job(path, display_path(path, cwd), data))
+            work.append(Job(path, display_path(path, cwd), data))
     else:
         notes = outcome.notes if explain else None
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, True, notes)
@@ -386,8 +216,9 @@ def check_paths(
             report_blind,
             explain,
             looked_up=planned is not None,
+            standby=standby,
         )
-    _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache)
+    _resolve_project_stage(outcome, configs, paths, cwd, jobs, use_cache, standby)
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.checked_paths.sort()
     outcome.blind_files.sort()
@@ -397,11 +228,11 @@ def check_paths(
 
 def _reopen_imported_hits(
     outcome: RunOutcome,
-    work: list[_Job],
+    work: list[Job],
     config: Config,
     cwd: Path,
     real_paths: dict[str, str] | None = None,
-) -> list[_Job]:
+) -> list[Job]:
     """The cache hits that a changed file's import lines name, taken back out of
     `outcome` to be checked again (not looked up).
 
@@ -412,19 +243,22 @@ def _reopen_imported_hits(
     changed file uses Redis (most edits do not: then nothing is resolved)."""
     if not work or not outcome.facts:
         return []
-    hits: dict[str, str] | None = None
+    importers = []  # only a Redis-using importer makes a helper
+    for job in work:
+        text = job.data.decode("utf-8", errors="replace")
+        if is_python_file(job.path.name) and prefilter(text, config):
+            importers.append((job, text))
+    if not importers:
+        return []
+    from redislint.semantics.project import ProjectIndex  # libcst: only for this case
+
+    known = real_paths or {}
+    hits = {
+        known[path] if path in known else str(Path(path).resolve()): path for path in outcome.facts
+    }
     reopened: dict[str, bytes] = {}
     with ProjectIndex(config) as index:
-        for job in work:
-            text = job.data.decode("utf-8", errors="replace")
-            if not is_python_file(job.path.name) or not prefilter(text, config):
-                continue  # only a Redis-using importer makes a helper
-            if hits is None:
-                known = real_paths or {}
-                hits = {
-                    known[path] if path in known else str(Path(path).resolve()): path
-                    for path in outcome.facts
-                }
+        for job, text in importers:
             for target in index.imported_files(text, job.path):
                 original = hits.get(str(target))
                 if original is None or original in reopened:
@@ -435,7 +269,7 @@ def _reopen_imported_hits(
                     continue  # unreadable now: its cached result stands
                 if not prefilter(data.decode("utf-8", errors="replace"), config):
                     reopened[original] = data  # its verdict depends on its importers
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     for original, data in reopened.items():
         path = Path(original)
         rel = display_path(path, cwd)
@@ -444,12 +278,12 @@ def _reopen_imported_hits(
         if rel in outcome.checked_paths:
             outcome.checked_paths.remove(rel)
             outcome.files_checked -= 1
-        jobs.append(_Job(path, rel, data))
+        jobs.append(Job(path, rel, data))
     return jobs
 
 
 def _note_nested_excludes(
-    outcome: RunOutcome, work: list[_Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
+    outcome: RunOutcome, work: list[Job], configs: ConfigSet, paths: Sequence[str], cwd: Path
 ) -> None:
     """`--verbose`: the files `_by_config` drops because their own configuration
     excludes them (the same test, said with the pattern)."""
@@ -496,7 +330,7 @@ def list_files(
 def _check_group(
     outcome: RunOutcome,
     config: Config,
-    work: list[_Job],
+    work: list[Job],
     jobs: int | None,
     keep_sources: bool,
     use_cache: bool,
@@ -504,6 +338,7 @@ def _check_group(
     report_blind: bool = False,
     explain: bool = False,
     looked_up: bool = False,
+    standby: Standby | None = None,
 ) -> None:
     """Check the files one configuration governs, adding to `outcome` (with `looked_up`,
     `work` holds only the cache's misses: they are not looked up again)."""
@@ -544,7 +379,7 @@ def _check_group(
             work = misses + reopened
     crashed = partial(_crashed_check, selected)
     for part in run_sharded(
-        _check_shard,
+        CHECK_SHARD,
         config,
         work,
         jobs,
@@ -555,6 +390,7 @@ def _check_group(
         explain,
         work[0].path if work else None,
         crashed=crashed,
+        standby=standby,
     ):
         outcome.findings += part.findings
         outcome.blind_files += part.blind_files
@@ -570,7 +406,7 @@ def _check_group(
 def _check_deployments(
     outcome: RunOutcome,
     config: Config,
-    work: list[_Job],
+    work: list[Job],
     selected: frozenset[str],
     keep_sources: bool,
     use_cache: bool,
@@ -588,6 +424,8 @@ def _check_deployments(
         checked = relevant_files(jobs, config)
         findings = cached[0]
     else:
+        from redislint.deploy_engine import check_deploy_files  # the rules
+
         result = check_deploy_files(jobs, config, selected, cwd)
         checked, findings = result.checked, result.findings
         if cache is not None:
@@ -611,47 +449,10 @@ def _check_deployments(
 # -- semantic models without rules (`redislint keys`) ---------------------------------
 
 
-def _crashed_model(job: _Job) -> ModelsOutcome[Any]:
+def _crashed_model(job: Job) -> ModelsOutcome[Any]:
     outcome: ModelsOutcome[Any] = ModelsOutcome()
     outcome.unparsed.append(f"{job.rel_path}:1:1: {PARSER_CRASHED}")
     return outcome
-
-
-_T = TypeVar("_T")
-
-
-@dataclass
-class ModelsOutcome(Generic[_T]):
-    """What `collect_models` gathered: one `visit` result per analysed file."""
-
-    results: list[tuple[str, _T]] = field(default_factory=list)  # (rel path, result), by path
-    files_seen: int = 0  # files discovered and not excluded as tests
-    tests_excluded: int = 0  # files left out because they are in test paths
-    errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
-    unparsed: list[str] = field(default_factory=list)  # "path:line:col: message"
-
-
-@analysis_settings()
-def _model_shard(
-    config: Config, jobs: list[_Job], visit: Callable[[FileAnalysis], _T]
-) -> ModelsOutcome[_T]:
-    with ProjectIndex(config) as index:
-        outcome: ModelsOutcome[_T] = ModelsOutcome()
-        for job in jobs:
-            try:
-                analysis = analyze_file(job.path, job.rel_path, config, index, data=job.data)
-                if analysis is None:
-                    continue
-                outcome.results.append((job.rel_path, visit(analysis)))
-            except SourceError as exc:
-                outcome.unparsed.append(f"{job.rel_path}:{exc}")
-            except RecursionError:
-                outcome.errors.append(
-                    f"{job.rel_path}: internal error: nesting too deep to analyse"
-                )
-            except Exception as exc:  # a bug must name the file, never leak a traceback
-                outcome.errors.append(f"{job.rel_path}: internal error: {exc!r}")
-        return outcome
 
 
 def collect_models(
@@ -686,7 +487,7 @@ def collect_models(
         outcome.tests_excluded += len(group) - len(work)
         outcome.files_seen += len(work)
         for part in run_sharded(
-            _model_shard, group_config, work, jobs, visit, crashed=_crashed_model
+            MODEL_SHARD, group_config, work, jobs, visit, crashed=_crashed_model
         ):
             outcome.results += part.results
             outcome.errors += part.errors
@@ -712,6 +513,8 @@ def collect_deployments(
 ) -> DeploymentsOutcome:
     """The deployments under `paths`, grouped by the configuration that governs them
     (the same discovery and grouping as `check_paths`, so both see the same trees)."""
+    from redislint.deploy_engine import read_deployments
+
     cwd = cwd or Path.cwd()
     configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     outcome = DeploymentsOutcome()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +32,7 @@ from redislint.config import Config, ConfigSet
 from redislint.errors import InternalError
 from redislint.findings import Finding
 from redislint.outcome import RunOutcome
+from redislint.parallel import Standby, Task
 from redislint.semantics.deferred import resolve_deferred
 from redislint.semantics.facts_types import FileFacts, ProjectFacts
 from redislint.walk_memo import WalkMemo
@@ -42,6 +44,8 @@ _Item = TypeVar("_Item")
 DEPLOY_CACHE_ENTRY = "<deployments>"
 # Below this many files a look-up per row is cheaper than reading a selection's rows.
 _PRELOAD_FROM = 32
+# What a standby worker does while the run is planned (`parallel.Standby`).
+PREPARE_WORKER = Task("redislint.shards", "prepare")
 
 
 @dataclass
@@ -289,30 +293,36 @@ def check_paths(
     cwd = cwd or Path.cwd()
     configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     plan = None
-    if use_cache and not keep_sources and not report_blind and not explain:
-        plan = plan_run(paths, configs, cwd, force_exclude=force_exclude, stdin=stdin)
-        if plan.complete or (
-            not plan.misses and _project_stage_from_cache(plan.outcome, configs, paths, cwd)
-        ):
-            outcome = plan.outcome
-            outcome.findings.sort(key=lambda f: f.sort_key)
-            outcome.checked_paths.sort()
-            return outcome
-    from redislint import runner
+    # The checks' imports (libcst, the rules) start in a standby child now, beside the
+    # plan; it is ended unused when the cache answers the whole run. One stdin text is
+    # planned in a few milliseconds: nothing to overlap, so no child.
+    standing = Standby.started(PREPARE_WORKER) if stdin is None else nullcontext()
+    with standing as standby:
+        if use_cache and not keep_sources and not report_blind and not explain:
+            plan = plan_run(paths, configs, cwd, force_exclude=force_exclude, stdin=stdin)
+            if plan.complete or (
+                not plan.misses and _project_stage_from_cache(plan.outcome, configs, paths, cwd)
+            ):
+                outcome = plan.outcome
+                outcome.findings.sort(key=lambda f: f.sort_key)
+                outcome.checked_paths.sort()
+                return outcome
+        from redislint import runner
 
-    return runner.check_paths(
-        paths,
-        configs,
-        cwd=cwd,
-        jobs=jobs,
-        stdin=stdin,
-        keep_sources=keep_sources,
-        force_exclude=force_exclude,
-        use_cache=use_cache,
-        report_blind=report_blind,
-        explain=explain,
-        planned=plan,
-    )
+        return runner.check_paths(
+            paths,
+            configs,
+            cwd=cwd,
+            jobs=jobs,
+            stdin=stdin,
+            keep_sources=keep_sources,
+            force_exclude=force_exclude,
+            use_cache=use_cache,
+            report_blind=report_blind,
+            explain=explain,
+            planned=plan,
+            standby=standby,
+        )
 
 
 def _project_stage_from_cache(

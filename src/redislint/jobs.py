@@ -1,0 +1,35 @@
+"""What a run's parent process and its workers exchange besides `RunOutcome`: a file to
+check (`Job`) and what the `keys` inventory's workers bring back (`ModelsOutcome`).
+
+Apart from the workers' code (`shards.py`) so that the parent can hand work out without
+importing libcst and the rules (`parallel.Task`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file of the run: its path, as reported, and its bytes (read once, in the
+    parent, and sent to the worker that checks it)."""
+
+    path: Path
+    rel_path: str
+    data: bytes
+
+
+@dataclass
+class ModelsOutcome(Generic[_T]):
+    """What `collect_models` gathered: one `visit` result per analysed file."""
+
+    results: list[tuple[str, _T]] = field(default_factory=list)  # (rel path, result), by path
+    files_seen: int = 0  # files discovered and not excluded as tests
+    tests_excluded: int = 0  # files left out because they are in test paths
+    errors: list[str] = field(default_factory=list)  # "path: message", exit code 2
+    unparsed: list[str] = field(default_factory=list)  # "path:line:col: message"

@@ -1,0 +1,177 @@
+"""The standby worker (`parallel.Standby`, issue 13): a child forked before a run is
+planned prepares the checks (libcst, the rules, their tables) while the parent plans,
+then checks what the plan left, or is ended unused. These tests fork for real, so they
+undo conftest's `in_this_process`."""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from redislint import parallel
+from redislint.config import resolve_config
+from redislint.parallel import Standby
+from redislint.warm import check_paths
+
+ADMIN = """
+import redis
+
+r = redis.Redis()
+
+
+def wipe():
+    r.flushdb()
+"""
+
+
+@pytest.fixture(autouse=True)
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forks allowed again (conftest's `in_this_process` forbids them)."""
+    monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", True)
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the standbys forked, as they are forked."""
+    forked: list[int] = []
+    fork = Standby._fork.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: type[Standby], prepare: object) -> Standby:
+        standby: Standby = fork(cls, prepare)
+        forked.append(standby.pid)
+        return standby
+
+    monkeypatch.setattr(Standby, "_fork", classmethod(recording))
+    return forked
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "admin.py").write_text(textwrap.dedent(ADMIN))
+    return tmp_path
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _no_new_child(call: bytes) -> None:
+    raise AssertionError("a child was forked for work the standby was there to do")
+
+
+def _check(project: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    config = resolve_config(project, None, False)
+    return check_paths(["app"], config, cwd=project, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_standby_checks_what_the_plan_left(
+    project: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_in_child", _no_new_child)
+    outcome = _check(project, use_cache=True)
+    assert [(f.path, f.code) for f in outcome.findings] == [("app/admin.py", "RL301")]
+    assert len(forked) == 1 and _reaped(forked[0])
+    # Without the cache the same: the parent discovers while the child prepares.
+    outcome = _check(project, use_cache=False)
+    assert [(f.path, f.code) for f in outcome.findings] == [("app/admin.py", "RL301")]
+    assert len(forked) == 2 and _reaped(forked[1])
+
+
+def test_a_run_the_cache_answers_ends_its_standby_unused(
+    project: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = _check(project, use_cache=True)
+    used: list[bytes] = []
+    monkeypatch.setattr(Standby, "run", lambda self, call: used.append(call))
+    warm = _check(project, use_cache=True)
+    assert warm.findings == cold.findings and warm.findings
+    assert used == [] and len(forked) == 2 and _reaped(forked[1])
+
+
+def test_a_stdin_run_forks_no_standby(project: Path, forked: list[int]) -> None:
+    outcome = _check(project, use_cache=True, stdin=("app/admin.py", ADMIN.encode()))
+    assert [f.code for f in outcome.findings] == ["RL301"]
+    assert forked == []
+
+
+def _read_marker(marker: Path, items: list[str]) -> list[str]:
+    return [marker.read_text(), *items]
+
+
+def _fail(marker: Path, items: list[str]) -> list[str]:
+    raise ValueError(f"refused {items}")
+
+
+def _call(function: object, *rest: object) -> bytes:
+    return pickle.dumps((function, *rest, ()), pickle.HIGHEST_PROTOCOL)
+
+
+def test_the_standby_prepares_before_its_call_and_answers_it(tmp_path: Path) -> None:
+    marker = tmp_path / "prepared"
+    prepare = functools.partial(marker.write_text, "ready")
+    with Standby.started(prepare) as standby:
+        assert standby is not None
+        assert standby.run(_call(_read_marker, marker, ["a"])) == ["ready", "a"]
+        assert not standby.ready
+    assert _reaped(standby.pid)
+    with Standby.started(prepare) as standby:  # the work's exception, raised here
+        assert standby is not None
+        with pytest.raises(ValueError, match=r"refused \['b'\]"):
+            standby.run(_call(_fail, marker, ["b"]))
+
+
+def _refuse_to_prepare() -> None:
+    raise RuntimeError("no")
+
+
+def test_a_standby_whose_preparation_failed_still_answers(tmp_path: Path) -> None:
+    (tmp_path / "prepared").write_text("by the test")
+    with Standby.started(_refuse_to_prepare) as standby:
+        assert standby is not None
+        answer = standby.run(_call(_read_marker, tmp_path / "prepared", []))
+        assert answer == ["by the test"]
+
+
+def _die(first: object, items: list[int]) -> list[int]:
+    os._exit(3)  # as a native crash would end it: no answer
+
+
+def _double(first: object, items: list[int]) -> list[int]:
+    return [2 * item for item in items]
+
+
+def test_a_standby_that_dies_has_its_items_isolated(tmp_path: Path) -> None:
+    with Standby.started(_refuse_to_prepare) as standby:
+        parts = parallel.run_sharded(
+            _die, None, [1, 2], 1, crashed=lambda item: [-item], standby=standby
+        )
+        assert standby is not None and not standby.ready
+    assert sorted(x for part in parts for x in part) == [-2, -1]
+
+
+def test_work_for_a_pool_ends_the_standby_first() -> None:
+    items = list(range(parallel.PARALLEL_THRESHOLD))
+    with Standby.started(_refuse_to_prepare) as standby:
+        assert standby is not None
+        parts = parallel.run_sharded(_double, None, items, 2, standby=standby)
+        assert not standby.ready and _reaped(standby.pid)
+    assert sorted(x for part in parts for x in part) == [2 * item for item in items]
+
+
+def test_no_standby_where_work_must_stay_in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)
+    with Standby.started(_refuse_to_prepare) as standby:
+        assert standby is None
