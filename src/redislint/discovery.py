@@ -28,6 +28,7 @@ import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,7 @@ class DiscoveryResult:
     ("missing.py", "No such file or directory").
     """
 
-    files: list[Path] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the files, as strings (see `files`)
     errors: list[tuple[str, str]] = field(default_factory=list)
     # With `explain` (`check --verbose`): (absolute path, why it was left out), for each
     # walked file or directory not listed; directories end with "/".
@@ -89,6 +90,12 @@ class DiscoveryResult:
     real_paths: dict[str, str] = field(default_factory=dict)
     # Whether the list came from the memo of an earlier walk (no walked folder changed).
     replayed: bool = False
+
+    @cached_property
+    def files(self) -> list[Path]:
+        """The files as `Path`s, made on first use: a warm run answered from the cache
+        needs only `names` (a `Path` costs microseconds, for thousands of files)."""
+        return _as_paths(self.names)
 
 
 def discover(
@@ -123,19 +130,19 @@ def discover(
     if memo is not None and not explain and all(os.path.isdir(top) for top in tops):
         key = walk_key(memo, str(walker.cwd), tops, force_exclude)
         found = replay(memo.store.load_walk(key), str(walker.cwd))
-        if found is not None:
-            for path, real in found:
-                walker.add_file(path, real)
-            result = walker.result()
-            result.replayed = True
-            return result
+        if found is not None:  # recorded from a result: sorted, one path per real file
+            return DiscoveryResult(
+                names=[path for path, _ in found],
+                real_paths=dict(found),
+                replayed=True,
+            )
         walker.recorder = WalkRecorder()
     for arg in args:
         walker.explicit(arg)
     result = walker.result()
     recorder = walker.recorder
     if memo and key and recorder and recorder.usable and not result.errors:
-        listed = [(str(path), result.real_paths[str(path)]) for path in result.files]
+        listed = [(path, result.real_paths[path]) for path in result.names]
         memo.store.save_walk(key, recorder.payload(str(walker.cwd), listed))
     return result
 
@@ -263,7 +270,7 @@ class _Walker:
         # a `Path` for each comparison.
         ordered = sorted(self.files.values(), key=lambda p: os.path.normcase(p).split(os.sep))
         return DiscoveryResult(
-            files=_as_paths(ordered),
+            names=ordered,
             real_paths={path: real for real, path in self.files.items()},
             errors=self.errors,
             skipped=self.skipped,

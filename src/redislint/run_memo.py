@@ -74,7 +74,7 @@ def memo_key(cache: ResultCache, cwd: Path, tops: Sequence[str], force_exclude: 
 
 
 def replay(
-    cache: ResultCache, key: str, files: Sequence[Path]
+    cache: ResultCache, key: str, files: Sequence[str]
 ) -> tuple[dict[int, Answer], dict[str, int]]:
     """The recorded answers still valid as to stats, by position in `files` (the walk's
     list), and the `ResultCache.entries_written` of each selection's database when they
@@ -86,7 +86,7 @@ def replay(
         return {}, {}
     try:
         document = unpack(payload)
-        if document["files"] != [str(path) for path in files]:
+        if document["files"] != list(files):
             return {}, {}
         others = [_stat(path) == stat for path, stat in document["others"]]
         if not all(others[i] for i in document["config_reads"]):
@@ -122,12 +122,12 @@ def replay(
 def record(
     store: ResultCache,
     key: str,
-    files: Sequence[Path],
+    files: Sequence[str],
     rel_paths: Sequence[str],
     configs: ConfigSet,
     outcome: RunOutcome,
     *,
-    deploy: Collection[Path],
+    deploy: Collection[str],
     carried: Mapping[int, Answer],
     members: Sequence[tuple[ResultCache, Mapping[int, str]]],
     tokens: Mapping[int, int | None],
@@ -176,7 +176,7 @@ def record(
 
     rows: list[list[Any]] = []
     for position, (path, rel) in enumerate(zip(files, rel_paths, strict=True)):
-        stat = _stat(str(path))
+        stat = _stat(path)
         if stat is None or not settled(stat[1], stat[2], started):
             return
         answer = carried.get(position)
@@ -184,7 +184,7 @@ def record(
         positions = [other(dependency) for dependency in dependencies]
         if None in positions:
             return
-        facts = outcome.facts.get(str(path))
+        facts = outcome.facts.get(path)
         rows.append(
             [
                 stat,
@@ -200,7 +200,7 @@ def record(
     if None in config_reads:
         return
     document = {
-        "files": [str(path) for path in files],
+        "files": list(files),
         "rows": rows,
         "others": others,
         "config_reads": config_reads,

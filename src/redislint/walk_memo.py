@@ -160,9 +160,10 @@ def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
         return None
     try:
         document = unpack(payload)
+        prefix, isabs = os.path.join(cwd, ""), os.path.isabs
 
-        def full(path: str) -> str:
-            return absolute(path, cwd)
+        def full(path: str) -> str:  # `absolute`, for the thousands of paths of a tree
+            return path if isabs(path) else prefix + path
 
         for top, real in document["tops"]:
             if os.path.realpath(top) != real:

@@ -62,15 +62,26 @@ class Plan:
     real_paths: dict[str, str] = field(default_factory=dict)
 
 
-def display_path(path: Path, cwd: Path) -> str:
+def display_path(path: str | Path, cwd: Path) -> str:
     """A path as reports show it: relative to the working directory, `/`-separated."""
-    text, base = str(path), os.path.join(str(cwd), "")
-    if text.startswith(base) and ".." not in text:  # relpath's common case, cheaply
-        return text[len(base) :].replace(os.sep, "/")
-    try:
-        return os.path.relpath(path, cwd).replace(os.sep, "/")
-    except ValueError:
-        return text
+    return display_paths([str(path)], cwd)[0]
+
+
+def display_paths(paths: Sequence[str], cwd: Path) -> list[str]:
+    """`display_path` of each of many absolute paths (the working directory's prefix is
+    made once, not once per file of the tree)."""
+    base = os.path.join(str(cwd), "")
+    cut = len(base)
+    shown: list[str] = []
+    for text in paths:
+        if text.startswith(base) and ".." not in text:  # relpath's common case, cheaply
+            shown.append(text[cut:].replace(os.sep, "/"))
+            continue
+        try:
+            shown.append(os.path.relpath(text, cwd).replace(os.sep, "/"))
+        except ValueError:
+            shown.append(text)
+    return shown
 
 
 def deploy_cache_key(jobs: Sequence[tuple[Path, str, bytes]]) -> bytes:
@@ -83,27 +94,31 @@ def deploy_cache_key(jobs: Sequence[tuple[Path, str, bytes]]) -> bytes:
 
 def group_by_config(
     items: Sequence[_Item],
-    path_of: Callable[[_Item], Path],
+    path_of: Callable[[_Item], str | Path],
     configs: ConfigSet,
     paths: Sequence[str],
     cwd: Path,
 ) -> list[tuple[Config, list[_Item]]]:
-    """Group files by the configuration that governs them, in first-seen order.
+    """Group files (absolute paths) by the configuration that governs them, in
+    first-seen order.
 
     A file found by walking is dropped when its own configuration excludes it (the
     walk itself honoured only the configuration of the run); a file named on the
     command line is always checked, as discovery promises. Configurations are looked
-    up once per directory, not once per file.
+    up once per directory, not once per file, and not at all when one configuration
+    governs every file (`--isolated`, `--config`).
     """
-    named = {Path(os.path.abspath(cwd / p)) for p in paths}
+    if not configs.hierarchical:
+        return [(configs.base, list(items))] if items else []
+    named = {os.path.abspath(cwd / p) for p in paths}
     groups: dict[int, tuple[Config, list[_Item]]] = {}
     by_folder: dict[str, Config] = {}
     for item in items:
-        path = path_of(item)
-        folder = os.path.dirname(path)  # cheaper than `path.parent`, once per file
+        path = os.fspath(path_of(item))
+        folder = os.path.dirname(path)
         config = by_folder.get(folder)
         if config is None:
-            config = by_folder[folder] = configs.for_path(path)
+            config = by_folder[folder] = configs.for_path(Path(path))
         if (
             config is not configs.base
             and path not in named
@@ -122,7 +137,10 @@ def plan_run(
     force_exclude: bool = False,
     stdin: tuple[str, bytes] | None = None,
 ) -> Plan:
-    """Answer what the cache can of a `check` run (see the module docstring)."""
+    """Answer what the cache can of a `check` run (see the module docstring).
+
+    Files are absolute path strings here: a `Path` is made only for a file looked up
+    or read, not for each of the thousands the memo answers."""
     from redislint.deploy.kinds import configured_kind, file_kind, is_deploy_file
 
     started = time.time()
@@ -135,11 +153,12 @@ def plan_run(
     run_key = None
     answers: dict[int, run_memo.Answer] = {}
     generations: dict[str, int] = {}
+    found: list[str]
     if stdin is not None:
         path = (cwd / stdin[0]).absolute()
         if force_exclude and base.is_excluded(base.relative_path(path)):
             return plan
-        found = [path]
+        found = [str(path)]
     else:
         from redislint.discovery import discover, is_python_file
 
@@ -152,29 +171,29 @@ def plan_run(
         memo = WalkMemo(caches[id(base)], "check")
         result = discover(paths, base, cwd, force_exclude=force_exclude, wanted=wanted, memo=memo)
         outcome.errors += [f"{p}: {message}" for p, message in result.errors]
-        found = result.files
+        found = result.names
         plan.real_paths = result.real_paths
         if not result.errors:
             tops = [os.path.normpath(os.path.join(cwd, arg)) for arg in paths or ["."]]
             run_key = run_memo.memo_key(caches[id(base)], cwd, tops, force_exclude)
             if result.replayed:  # no walked folder changed since the walk was recorded
                 answers, generations = run_memo.replay(caches[id(base)], run_key, found)
-    rel_paths = [display_path(path, cwd) for path in found]
-    positions = {str(path): position for position, path in enumerate(found)}
+    rel_paths = display_paths(found, cwd)
+    positions = {path: position for position, path in enumerate(found)}
     tokens: dict[int, int | None] = {}  # of each file's entry, for the memo
     members: list[tuple[ResultCache, dict[int, str]]] = []  # each cache's files' entries
-    groups = group_by_config(found, lambda p: p, configs, paths, cwd)
+    groups = group_by_config(found, str, configs, paths, cwd)
     if not any(config is base for config, _ in groups):
         caches[id(base)].finish()  # the walk's memo, when no file is the base's
-    deploy_files: set[Path] = set()
+    deploy_files: set[str] = set()
     for config, group in groups:
         cache = caches.get(id(config)) or ResultCache(config, selected_codes(config))
         caches[id(config)] = cache
         deploy = [path for path in group if stdin is None and is_deploy_file(path, config)]
         deploy_files.update(deploy)
         if run_key is not None:
-            entries = {positions[str(path)]: rel_paths[positions[str(path)]] for path in group}
-            entries.update((positions[str(path)], DEPLOY_CACHE_ENTRY) for path in deploy)
+            entries = {positions[path]: rel_paths[positions[path]] for path in group}
+            entries.update((positions[path], DEPLOY_CACHE_ENTRY) for path in deploy)
             members.append((cache, entries))
         if answers:
             trusted = generations.get(cache.salt) == cache.entries_written()
@@ -184,23 +203,23 @@ def plan_run(
         if len(group) >= _PRELOAD_FROM:
             cache.preload()
         if deploy:
-            _plan_deployments(plan, cache, config, deploy, cwd)
+            _plan_deployments(plan, cache, config, [Path(path) for path in deploy], cwd)
             skipped = set(deploy)
             group = [path for path in group if path not in skipped]
             if run_key is not None:
                 token = cache.row_token(DEPLOY_CACHE_ENTRY)
-                tokens.update((positions[str(path)], token) for path in deploy)
-        for path in group:
-            rel = rel_paths[positions[str(path)]]
+                tokens.update((positions[path], token) for path in deploy)
+        for name in group:
+            rel, path = rel_paths[positions[name]], Path(name)
             data: bytes | None
             if stdin is not None:
                 cached, data = cache.lookup(rel, stdin[1]), stdin[1]
             else:
                 cached, data = cache.lookup_file(rel, path)
             if cached is not None:
-                outcome.add_answer(str(path), rel, *cached)
+                outcome.add_answer(name, rel, *cached)
                 if run_key is not None:
-                    tokens[positions[str(path)]] = cache.row_token(rel)
+                    tokens[positions[name]] = cache.row_token(rel)
                 continue
             try:
                 plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
@@ -232,24 +251,23 @@ def plan_run(
 def _take_answers(
     outcome: RunOutcome,
     cache: ResultCache,
-    group: list[Path],
-    deploy: list[Path],
+    group: list[str],
+    deploy: list[str],
     answers: dict[int, run_memo.Answer],
     positions: dict[str, int],
     rel_paths: list[str],
     tokens: dict[int, int | None],
     trusted: bool,
-) -> tuple[list[Path], list[Path]]:
+) -> tuple[list[str], list[str]]:
     """Add the memo's answers for one configuration's files (`run_memo.py`) whose entry
     is still the one each was taken from (`trusted`: no entry was written since the memo
     was, so each is); return the files and deployment files left to look up. Deployment
     files are answered together or not at all."""
     if not trusted:
         cache.preload()  # one query: the rows, to compare with the memo's
-    deployment = {str(path) for path in deploy}
+    deployment = set(deploy)
     taken: dict[str, tuple[list[Finding], FileFacts | None, run_memo.Answer]] = {}
-    for path in group:
-        key = str(path)
+    for key in group:
         answer = answers.get(positions[key])
         if answer is None or answer.token is None:
             continue
@@ -267,10 +285,10 @@ def _take_answers(
     for key, (findings, facts, answer) in taken.items():
         outcome.add_answer(key, rel_paths[positions[key]], findings, facts, answer.checked)
         tokens[positions[key]] = answer.token
-    left = [path for path in group if str(path) not in taken]
+    left = [path for path in group if path not in taken]
     for path in left:
-        answers.pop(positions[str(path)], None)  # not carried into the next memo
-    return left, [path for path in deploy if str(path) not in taken]
+        answers.pop(positions[path], None)  # not carried into the next memo
+    return left, [path for path in deploy if path not in taken]
 
 
 def check_paths(

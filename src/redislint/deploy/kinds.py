@@ -77,9 +77,11 @@ def decode(data: bytes) -> str | None:
         return None
 
 
-def is_deploy_file(path: Path, config: Config) -> bool:
+def is_deploy_file(path: str | Path, config: Config) -> bool:
     """Whether the runner hands this file to the deployment checker (deploy_engine.py)."""
-    return not path.name.endswith((".py", ".pyi")) and configured_kind(path, config) is not None
+    if os.fspath(path).endswith((".py", ".pyi")):  # a Python file, without a `Path`
+        return False
+    return configured_kind(Path(path), config) is not None
 
 
 def relevant_files(jobs: Sequence[tuple[Path, str, bytes]], config: Config) -> list[str]:
