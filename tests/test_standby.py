@@ -8,10 +8,13 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from support import show
 
 from redislint import parallel
 from redislint.config import resolve_config
@@ -175,3 +178,33 @@ def test_no_standby_where_work_must_stay_in_this_process(
     monkeypatch.setattr(parallel, "CONTAIN_IN_PROCESS", False)
     with Standby.started(_refuse_to_prepare) as standby:
         assert standby is None
+
+
+# The command as installed (`launch.main`), in a process that says on stderr whether
+# the CLI was imported when the standby was forked, and where the child that work
+# without a standby is forked in exits at once with 7 instead of checking.
+WATCHED_COMMAND = """
+import os, sys
+from redislint import launch, parallel
+fork = parallel.Standby._fork.__func__
+def watched(cls, prepare):
+    sys.stderr.write(f"standby forked, cli imported: {'redislint.cli' in sys.modules}\\n")
+    return fork(cls, prepare)
+parallel.Standby._fork = classmethod(watched)
+parallel._in_child = lambda call: os._exit(7)
+sys.argv = ['redislint', *sys.argv[1:]]
+launch.main()
+"""
+
+
+def test_the_command_forks_its_standby_before_the_cli_and_checks_in_it(project: Path) -> None:
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", WATCHED_COMMAND, "check", "--no-cache", *args]
+        return subprocess.run(command, cwd=project, input=stdin, capture_output=True, text=True)
+
+    checked = run("app")
+    assert checked.returncode == 1 and "app/admin.py:8:5: RL301" in checked.stdout, show(checked)
+    assert checked.stderr.splitlines() == ["standby forked, cli imported: False"], show(checked)
+    # One stdin text gets no standby: its check is forked as before (here: exit 7).
+    control = run("--stdin-filename", "app/admin.py", "-", stdin=ADMIN)
+    assert control.returncode == 7 and "standby" not in control.stderr, show(control)

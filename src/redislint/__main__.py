@@ -11,7 +11,7 @@ import sys
 if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd():
     del sys.path[0]
 
-from redislint.cli import main
+from redislint.launch import main
 
 if __name__ == "__main__":
     main()

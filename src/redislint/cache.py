@@ -350,7 +350,7 @@ class ResultCache:
             self._hashes[dependency] = None if digest is None else digest[:32]
         return self._hashes[dependency]
 
-    def _current_hash(self, path: Path) -> tuple[str | None, bytes | None]:
+    def _current_hash(self, path: str | Path) -> tuple[str | None, bytes | None]:
         """(content hash, bytes read or None): from the recorded stats when the file's
         stat is unchanged, else by reading it (and recording the new stat)."""
         key = _text(self._relative(str(path)))
@@ -470,7 +470,7 @@ class ResultCache:
             self._pending_walks.append((key, self.salt, payload))
 
     # -- the import scan (`ProjectIndex._scan_file`) ------------------------------------
-    def scan_digest(self, path: Path) -> tuple[str | None, bytes | None]:
+    def scan_digest(self, path: str | Path) -> tuple[str | None, bytes | None]:
         """(content hash, bytes when they had to be read) of a project file, from the
         recorded stats (read in one query: the scan asks for every file of the project)."""
         if self._stats is None:

@@ -20,6 +20,7 @@ from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
 from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
+from redislint.parallel import Standby
 from redislint.report import ALL_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -325,6 +326,7 @@ def check(
     if show_files:
         _show_files(paths, configs, force_exclude)
     _warn_empty_selection(config)
+    standby = click.get_current_context().obj  # the launcher's (`launch.py`), if any
     outcome = check_paths(
         list(paths),
         configs,
@@ -335,6 +337,7 @@ def check(
         use_cache=not no_cache,
         report_blind=verbose,
         explain=verbose,
+        standby=standby if isinstance(standby, Standby) else None,
     )
     errors = list(outcome.errors)
     for warning in outcome.warnings:

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from redislint.parallel import Task
+
 _T = TypeVar("_T")
+
+# What a standby worker does while the run is planned (`parallel.Standby`).
+PREPARE_WORKER = Task("redislint.shards", "prepare")
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,13 @@ _T = TypeVar("_T")
 
 def prepare() -> None:
     """Load what any check loads once per process, before a file is given: the rules
-    (a module each) and the command and deprecation tables (JSON). A standby worker
+    (a module each), the command and deprecation tables (JSON) and the pattern matcher
+    of `test-paths` (pathspec, imported on the first match). A standby worker
     (`parallel.Standby`) does it while the run is planned."""
     all_rules()
     CommandTable.load()
     Deprecations.load()
+    Config().is_test_path("prepare.py")
 
 
 @analysis_settings()

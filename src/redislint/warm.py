@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -31,8 +31,9 @@ from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
 from redislint.errors import InternalError
 from redislint.findings import Finding
+from redislint.jobs import PREPARE_WORKER
 from redislint.outcome import RunOutcome
-from redislint.parallel import Standby, Task
+from redislint.parallel import Standby
 from redislint.semantics.deferred import resolve_deferred
 from redislint.semantics.facts_types import FileFacts, ProjectFacts
 from redislint.walk_memo import WalkMemo
@@ -44,8 +45,6 @@ _Item = TypeVar("_Item")
 DEPLOY_CACHE_ENTRY = "<deployments>"
 # Below this many files a look-up per row is cheaper than reading a selection's rows.
 _PRELOAD_FROM = 32
-# What a standby worker does while the run is planned (`parallel.Standby`).
-PREPARE_WORKER = Task("redislint.shards", "prepare")
 
 
 @dataclass
@@ -303,18 +302,22 @@ def check_paths(
     use_cache: bool = False,
     report_blind: bool = False,
     explain: bool = False,
+    standby: Standby | None = None,
 ) -> RunOutcome:
     """`runner.check_paths`, answered from the cache when it can be (same results).
 
     With `explain` (`--verbose`) the runner does the whole run: its notes say, file by
-    file, what governed it and why it was left out, cache hits included."""
+    file, what governed it and why it was left out, cache hits included. `standby` is a
+    worker the caller started (`launch.py`); else one is started here."""
     cwd = cwd or Path.cwd()
     configs = config if isinstance(config, ConfigSet) else ConfigSet(config, hierarchical=False)
     plan = None
     # The checks' imports (libcst, the rules) start in a standby child now, beside the
     # plan; it is ended unused when the cache answers the whole run. One stdin text is
     # planned in a few milliseconds: nothing to overlap, so no child.
-    standing = Standby.started(PREPARE_WORKER) if stdin is None else nullcontext()
+    standing: AbstractContextManager[Standby | None] = nullcontext(standby)
+    if standby is None and stdin is None:
+        standing = Standby.started(PREPARE_WORKER)
     with standing as standby:
         if use_cache and not keep_sources and not report_blind and not explain:
             plan = plan_run(paths, configs, cwd, force_exclude=force_exclude, stdin=stdin)

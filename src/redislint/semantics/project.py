@@ -47,7 +47,7 @@ _WORD = re.compile(r"\w+")
 class ScanStore(Protocol):
     """What the import scan keeps between runs (`ResultCache` is one)."""
 
-    def scan_digest(self, path: Path) -> tuple[str | None, bytes | None]: ...
+    def scan_digest(self, path: str | Path) -> tuple[str | None, bytes | None]: ...
 
     def load_scan(self, path: Path, digest: str) -> Any: ...
 
@@ -164,6 +164,7 @@ class ProjectIndex:
         self._record_scan = record_scan
         self.roots: list[Path] = []
         self._real_paths: dict[str, Path] = {}  # see `real_path`
+        self._real_names: dict[str, str] = {}  # real paths discovery told, as strings
         for root in (config.root, config.root / "src"):
             self.add_root(root)
         self._facts: dict[str, ModuleFacts] = {}
@@ -366,8 +367,16 @@ class ProjectIndex:
         key = str(path)
         real = self._real_paths.get(key)
         if real is None:
-            real = self._real_paths[key] = path.resolve()
+            told = self._real_names.get(key)
+            real = Path(told) if told is not None else path.resolve()
+            self._real_paths[key] = real
         return real
+
+    def _real_name(self, path: str) -> str:
+        """`str(self.real_path(path))` without making a `Path` when discovery listed it
+        (the scan asks for each of a project's thousands of files)."""
+        told = self._real_names.get(path)
+        return told if told is not None else str(self.real_path(Path(path)))
 
     def module_name(self, path: Path) -> tuple[str, bool, Path]:
         """`module_name_for(path)`, once per path."""
@@ -676,13 +685,12 @@ class ProjectIndex:
             self._scanned.add(top)
             found = discover([str(top)], self.config, top, memo=self._walk_memo)
             for listed, real in found.real_paths.items():  # the walk knows: no resolve()
-                if listed not in self._real_paths:
-                    self._real_paths[listed] = Path(real)
+                self._real_names.setdefault(listed, real)
             memo = None
             if self._walk_memo is not None and self._scan_store is not None:
                 roots = [str(root) for root in self.roots]
                 memo = GraphMemo.open(self._walk_memo.store, str(top), roots)
-            for path in found.files:
+            for path in found.names:
                 self._scan_file(path, importers, memo)
             if memo is not None and self._record_scan:
                 memo.usable = not self._linked_modules
@@ -693,11 +701,11 @@ class ProjectIndex:
         return importers
 
     def _scan_file(
-        self, path: Path, importers: dict[str, list[str]], memo: GraphMemo | None = None
+        self, path: str, importers: dict[str, list[str]], memo: GraphMemo | None = None
     ) -> None:
         """Add one file's imports to the graph: from the memo of an earlier scan when
         the file is unchanged (`graph_memo.py`), else read and resolved."""
-        key = str(self.real_path(path))
+        key = self._real_name(path)
         if key in self._scanned_files:
             return
         self._scanned_files.add(key)
@@ -707,7 +715,7 @@ class ProjectIndex:
         text: str | None = None
         entry = memo.lookup(key, short) if memo is not None else None
         if entry is None:
-            read = self._read_imports(path, digest, data)
+            read = self._read_imports(Path(path), digest, data)
             if read is None:
                 return
             uses_redis, candidates, text, size = read
