@@ -330,6 +330,10 @@ def bench_tree(
     results["stdin"] = measure(
         runs, lambda: run_once([*redislint, "--stdin-filename", stdin_path], tree, stdin_data)
     )
+    # The one-file row's floors: a process that only imports the CLI framework, and the
+    # command that only imports the CLI (what any one-file check pays before its work).
+    results["click"] = measure(runs, lambda: run_once([sys.executable, "-c", "import click"], tree))
+    results["version"] = measure(runs, lambda: run_once([redislint[0], "--version"], tree))
 
     def parse_floor(cpython_only: bool) -> Callable[[], tuple[float, float, bytes]]:
         script = f"CPYTHON_ONLY = {cpython_only}\n{PARSE_FLOOR}"
@@ -365,6 +369,8 @@ def bench_tree(
         "warm": "redislint warm, nothing changed",
         "warm-edit": f"redislint warm, {EDITED[kind].split('/')[-1]} edited",
         "stdin": "redislint --stdin-filename, one file",
+        "click": "Python's start and `import click` only",
+        "version": "redislint --version (Python, click and the CLI's imports)",
         "semgrep": f"semgrep {SEMGREP_VERSION} (3 patterns)",
         "parse": "libcst parse of every file only (the floor), 2 processes",
         "cpython": "CPython's check of every file only (symtable), 2 processes",
@@ -383,6 +389,11 @@ def bench_tree(
             f" alone {cpython_s / semgrep_s:.2f}x; the cold check is {cold / libcst_s:.2f}x"
             " libcst's parse"
         )
+    stdin_s, version_s = results["stdin"].median, results["version"].median
+    print(
+        f"The --stdin-filename check is {stdin_s - version_s:.2f} s over `redislint --version`"
+        f" ({version_s:.2f} s, of which Python and click {results['click'].median:.2f} s)."
+    )
 
 
 def main() -> None:

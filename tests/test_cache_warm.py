@@ -431,6 +431,24 @@ def test_rechecking_a_helper_resolves_the_imports_of_the_edited_file_only(
     assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
 
+def test_files_that_cannot_be_modules_beside_the_edited_one_keep_the_graph_memo(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor's atomic save, a report or a log in a folder module resolution listed
+    changes the folder's mtime, not what an import resolves to: only the edited file's
+    imports are resolved again."""
+    helper = _helper_project(project)
+    first = invoke_cli([*ARGS, "app"], project)
+    for name in (".helpers.py.swp", "report.json", "4913", "notes.txt"):
+        (project / "app" / name).write_text("x\n")
+    (project / "run.log").write_text("x\n")  # the working directory, a source root
+    helper.write_text(helper.read_text() + "# edited\n")
+    resolved = _resolved_files(monkeypatch)
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert resolved == ["helpers.py"], resolved
+    assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
 def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,8 +5,10 @@ Each shard is handled by one call in one process, so a worker builds its
 
 No file may end the run (issue 12): a native crash in libcst kills the process it runs
 in. Pool workers that die are replaced and the culprit isolated (`_isolate`); a run
-small enough for one process runs in one forked child (`_in_child`) where fork is safe,
-so a crash there is contained the same way.
+small enough for one process runs in one forked child where fork is safe, so a crash
+there is contained the same way: a child forked for it (`_in_child`), or the standby
+forked before the run was planned, which has the checks' imports done by then
+(`Standby`, issue 13).
 """
 
 from __future__ import annotations
@@ -270,6 +272,11 @@ class Standby:
                 calls.write(call)
         except OSError:  # it died before reading: its answer says so (None)
             pass
+        except BaseException:  # interrupted while it reads: the child goes too
+            os.close(self._answers)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            raise
         return _answer(self.pid, self._answers)
 
     def close(self) -> None:

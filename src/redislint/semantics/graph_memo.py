@@ -8,10 +8,15 @@ resolution reads: the listings of the folders it looked in, the package folders 
 the file (which `__init__.py` exist) and the source roots searched. A folder's listing
 changes only with its mtime or ctime, as in `walk_memo.py`. So the memo records, for
 every file, its content hash with what the scan found, and the stat of every folder
-resolution read (a missing folder as missing). A later scan whose folders all still
-stat the same takes a file's entry when the file's content hash is unchanged, and
-resolves only the files that changed. The memo is written again only when the graph
-changed (or many files were edited: `GraphMemo.save`).
+resolution read (a missing folder as missing) and, for a folder it listed, a digest of
+the listed names resolution can ask about (`module_entries`: names that can be a
+module), as resolution saw them. A later scan whose folders all still stat the same,
+or list the same such names, takes a file's entry when the file's content hash is
+unchanged, and resolves only the files that changed: a report, a log or an editor's
+temporary created beside the modules (an atomic save writes one) changes a folder's
+mtime, not what an import resolves to. A listed folder changed too recently for its
+stat to be trusted is recorded by its digest alone. The memo is written again only
+when the graph changed (or many files were edited: `GraphMemo.save`).
 
 The memo is not written when it could be wrong without a recorded stat changing: a
 resolved module whose real path differs from the path looked for (a symlink, whose
@@ -23,10 +28,11 @@ libcst.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +71,7 @@ class GraphMemo:
     top: str
     recorded: dict[str, Scanned] = field(default_factory=dict)
     recorded_folders: list[str] = field(default_factory=list)
+    recorded_entries: dict[str, str] = field(default_factory=dict)  # folder -> digest
     entries: dict[str, Scanned] = field(default_factory=dict)
     changed: bool = False  # a file's imports resolve differently (or it is new)
     stale: int = 0  # files resolved again, only to find what the memo said
@@ -103,9 +110,10 @@ class GraphMemo:
         else:
             self.stale += 1
 
-    def save(self, folders: Iterable[str]) -> None:
+    def save(self, folders: Iterable[str], listings: Mapping[str, Iterable[str]]) -> None:
         """Write the memo when the graph changed, with the stat of every folder
-        resolution read in this scan (`folders`) or in the one it reused.
+        resolution read in this scan (`folders`; `listings`: the names of each it
+        listed, as resolution read them) or in the one it reused.
 
         An edit that changes no import (most edits) leaves the memo as it is: the edited
         file's entry no longer matches its hash, so each scan resolves that file alone
@@ -117,14 +125,21 @@ class GraphMemo:
             return
         stats: list[list[Any]] = []
         for folder in sorted({*folders, *self.recorded_folders}):
+            names = listings.get(folder)
+            entries = module_entries(names) if names is not None else None
+            entries = entries or self.recorded_entries.get(folder)
             try:
                 info = os.stat(folder)
             except OSError:
                 stats.append([self._short(folder)])
                 continue
-            if not settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
+            short = self._short(folder)
+            if settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
+                stats.append([short, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, entries])
+            elif entries is not None:
+                stats.append([short, 0, 0, 0, entries])  # its listing is compared
+            else:
                 return  # it may have changed after it was read, within one clock tick
-            stats.append([self._short(folder), info.st_mtime_ns, info.st_ctime_ns, info.st_ino])
         files = list(self.entries)
         index = {path: position for position, path in enumerate(files)}
         document = {
@@ -149,6 +164,7 @@ class GraphMemo:
         try:
             document = unpack(payload)
             folders: list[str] = []
+            digests: dict[str, str] = {}
             for folder, *stat in document["folders"]:
                 full = self._full(folder)
                 folders.append(full)
@@ -158,8 +174,13 @@ class GraphMemo:
                     if stat:
                         return  # a folder that existed is gone
                     continue
-                if [info.st_mtime_ns, info.st_ctime_ns, info.st_ino] != stat:
-                    return  # its listing may differ: every entry is resolved again
+                entries = stat[3] if len(stat) > 3 and isinstance(stat[3], str) else None
+                if entries is not None:
+                    digests[full] = entries
+                if [info.st_mtime_ns, info.st_ctime_ns, info.st_ino] == stat[:3]:
+                    continue
+                if entries is None or _listed_entries(full) != entries:
+                    return  # what it lists may differ: every entry is resolved again
             paths = [self._full(row[0]) for row in document["files"]]
             recorded: dict[str, Scanned] = {}
             for path, (_, digest, uses_redis, size, targets) in zip(
@@ -172,9 +193,30 @@ class GraphMemo:
         except (ValueError, KeyError, TypeError, IndexError, zlib.error):
             return  # a damaged memo is no memo
         self.recorded, self.recorded_folders = recorded, folders
+        self.recorded_entries = digests
 
     def _short(self, path: str) -> str:
         return relative(path, self.top)
 
     def _full(self, path: str) -> str:
         return absolute(path, self.top)
+
+
+def module_entries(names: Iterable[str]) -> str:
+    """A digest of the names in a folder's listing that module resolution can ask about:
+    `name.py` or `name` where `name` can be a module (`__init__.py` among them)."""
+    kept = sorted(
+        name
+        for name in names
+        if name.isidentifier() or (name.endswith(".py") and name[:-3].isidentifier())
+    )
+    text = "\0".join(kept).encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _listed_entries(folder: str) -> str | None:
+    """`module_entries` of the folder as it is now, or None when it cannot be listed."""
+    try:
+        return module_entries(os.listdir(folder))
+    except OSError:
+        return None

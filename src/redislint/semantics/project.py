@@ -695,7 +695,7 @@ class ProjectIndex:
             if memo is not None and self._record_scan:
                 memo.usable = not self._linked_modules
                 memo.started = self._created  # folders may have been listed since then
-                memo.save([*self._listings, *map(str, self._packages)])
+                memo.save([*self._listings, *map(str, self._packages)], self._listings)
             if self._retention is not None:
                 self._retention.graph_changed()
         return importers
