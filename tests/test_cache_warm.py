@@ -449,6 +449,24 @@ def test_files_that_cannot_be_modules_beside_the_edited_one_keep_the_graph_memo(
     assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
 
+def test_a_folder_written_as_the_scan_runs_is_kept_by_its_module_names(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report written into the working directory just before each run (a benchmark's
+    output file, a CI log) leaves that folder's stat too young to trust: the graph's
+    memo keeps the folder by the names resolution can ask about, and is still used."""
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", 2.0)
+    helper = _helper_project(project)
+    (project / "run.log").write_text("first\n")  # now: the folder's stat is racy
+    first = invoke_cli([*ARGS, "app"], project)
+    (project / "run2.log").write_text("second\n")
+    helper.write_text(helper.read_text() + "# edited\n")
+    resolved = _resolved_files(monkeypatch)
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert resolved == ["helpers.py"], resolved
+    assert warm.output == first.output
+
+
 def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -126,8 +126,8 @@ class GraphMemo:
         stats: list[list[Any]] = []
         for folder in sorted({*folders, *self.recorded_folders}):
             names = listings.get(folder)
-            entries = module_entries(names) if names is not None else None
-            entries = entries or self.recorded_entries.get(folder)
+            before = self.recorded_entries.get(folder)  # what the reused entries saw
+            entries = module_entries(names) if names is not None else before
             try:
                 info = os.stat(folder)
             except OSError:
@@ -136,10 +136,14 @@ class GraphMemo:
             short = self._short(folder)
             if settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
                 stats.append([short, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, entries])
-            elif entries is not None:
-                stats.append([short, 0, 0, 0, entries])  # its listing is compared
-            else:
-                return  # it may have changed after it was read, within one clock tick
+                continue
+            # Changed since the scan began: kept by its names alone, when they agree with
+            # what this scan listed, what the reused entries saw and the folder now.
+            if entries is None or before not in (None, entries):
+                return
+            if names is None and _listed_entries(folder) != entries:
+                return
+            stats.append([short, 0, 0, 0, entries])  # its listing is compared at each load
         files = list(self.entries)
         index = {path: position for position, path in enumerate(files)}
         document = {
