@@ -26,7 +26,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from redislint import parallel, runner
+from redislint import parallel, shards
 from redislint.config import Config
 from redislint.discovery import discover
 from redislint.runner import check_paths
@@ -115,7 +115,7 @@ def main() -> None:
         in the same moments, so their ratio does not drift with the machine's speed as
         two runs seconds apart do. Returns (the check's seconds, the floor's seconds)."""
         floor = [0.0]
-        real_check_file = runner.check_file
+        real_check_file = shards.check_file
 
         def check_file_beside_parse(path, rel_path, config, index, **kwargs):  # type: ignore[no-untyped-def]
             data = kwargs.get("data")
@@ -126,7 +126,7 @@ def main() -> None:
             floor[0] += time.perf_counter() - start
             return real_check_file(path, rel_path, config, index, **kwargs)
 
-        runner.check_file = check_file_beside_parse  # type: ignore[assignment]
+        shards.check_file = check_file_beside_parse  # type: ignore[assignment]
         contain, parallel.CONTAIN_IN_PROCESS = parallel.CONTAIN_IN_PROCESS, False
         try:
             gc.collect()
@@ -134,7 +134,7 @@ def main() -> None:
             check_paths([str(t) for t in trees], config, cwd=cwd, jobs=1)
             return time.perf_counter() - start - floor[0], floor[0]
         finally:
-            runner.check_file = real_check_file  # type: ignore[assignment]
+            shards.check_file = real_check_file  # type: ignore[assignment]
             parallel.CONTAIN_IN_PROCESS = contain
 
     def redislint_warm() -> None:
