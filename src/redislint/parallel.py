@@ -344,6 +344,8 @@ def _isolate(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    if isinstance(function, Task):  # imported once here, not in each fresh process
+        importlib.import_module(function.module)
     try:
         with ProcessPoolExecutor(max_workers=1) as pool:
             return [pool.submit(on_big_stack, function, first, items, *args).result()]
