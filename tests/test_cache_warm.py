@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from support import invoke_cli, run_listing_imports
 
 from redislint import shards, walk_memo
@@ -417,6 +418,16 @@ def _helper_project(project: Path) -> Path:
     return helper
 
 
+def _edit_and_recheck(
+    helper: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], Result]:
+    """Append a comment to the helper and check again: the files whose imports the scan
+    resolved (not taken from its memo), and the run."""
+    helper.write_text(helper.read_text() + "# edited\n")
+    resolved = _resolved_files(monkeypatch)
+    return resolved, invoke_cli([*ARGS, "app"], project)
+
+
 def test_rechecking_a_helper_resolves_the_imports_of_the_edited_file_only(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -424,9 +435,7 @@ def test_rechecking_a_helper_resolves_the_imports_of_the_edited_file_only(
     after an edit, only the edited file's imports are resolved again."""
     helper = _helper_project(project)
     first = invoke_cli([*ARGS, "app"], project)
-    helper.write_text(helper.read_text() + "# edited\n")
-    resolved = _resolved_files(monkeypatch)
-    warm = invoke_cli([*ARGS, "app"], project)
+    resolved, warm = _edit_and_recheck(helper, project, monkeypatch)
     assert resolved == ["helpers.py"], resolved
     assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
@@ -442,9 +451,7 @@ def test_files_that_cannot_be_modules_beside_the_edited_one_keep_the_graph_memo(
     for name in (".helpers.py.swp", "report.json", "4913", "notes.txt"):
         (project / "app" / name).write_text("x\n")
     (project / "run.log").write_text("x\n")  # the working directory, a source root
-    helper.write_text(helper.read_text() + "# edited\n")
-    resolved = _resolved_files(monkeypatch)
-    warm = invoke_cli([*ARGS, "app"], project)
+    resolved, warm = _edit_and_recheck(helper, project, monkeypatch)
     assert resolved == ["helpers.py"], resolved
     assert warm.output == first.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
@@ -460,9 +467,7 @@ def test_a_folder_written_as_the_scan_runs_is_kept_by_its_module_names(
     (project / "run.log").write_text("first\n")  # now: the folder's stat is racy
     first = invoke_cli([*ARGS, "app"], project)
     (project / "run2.log").write_text("second\n")
-    helper.write_text(helper.read_text() + "# edited\n")
-    resolved = _resolved_files(monkeypatch)
-    warm = invoke_cli([*ARGS, "app"], project)
+    resolved, warm = _edit_and_recheck(helper, project, monkeypatch)
     assert resolved == ["helpers.py"], resolved
     assert warm.output == first.output
 

@@ -15,8 +15,13 @@ from redislint.parallel import Task
 
 _T = TypeVar("_T")
 
-# What a standby worker does while the run is planned (`parallel.Standby`).
+# The workers' functions (`shards.py`), named so that the run's process need not import
+# them: what a standby worker does while the run is planned (`parallel.Standby`), and
+# the work of a shard.
 PREPARE_WORKER = Task("redislint.shards", "prepare")
+CHECK_SHARD = Task("redislint.shards", "check_shard")
+FACTS_SHARD = Task("redislint.shards", "facts_shard")
+MODEL_SHARD = Task("redislint.shards", "model_shard")
 
 
 @dataclass(frozen=True)

@@ -187,8 +187,7 @@ def _in_child(call: bytes) -> Any:
     """Unpickle `(function, first, items, args)` in a forked child, run it there (on a big
     stack) and return its result; None when the child died without one. An exception
     raised by the work is raised here, as a pool worker's would be."""
-    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-        stream.flush()
+    _flush()
     readable, writable = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover (the child's coverage is never written)
@@ -198,6 +197,19 @@ def _in_child(call: bytes) -> Any:
     return _answer(child, readable)
 
 
+def _flush() -> None:
+    """Before a fork, nothing buffered is written twice; before `os._exit`, nothing is
+    lost."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+
+
+def _kill(child: int) -> None:
+    """End a forked child now and reap it."""
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+
+
 def _answer(child: int, readable: int) -> Any:
     """The answer a forked child writes on `readable`, once it has exited: its result,
     its exception raised here, or None when it died without an answer."""
@@ -205,8 +217,7 @@ def _answer(child: int, readable: int) -> Any:
         with os.fdopen(readable, "rb") as results:
             data = results.read()
     except BaseException:  # interrupted: the child goes too
-        os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
+        _kill(child)
         raise
     _, status = os.waitpid(child, 0)
     if status != 0:
@@ -251,8 +262,7 @@ class Standby:
 
     @classmethod
     def _fork(cls, prepare: Callable[[], object]) -> Standby:
-        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
+        _flush()
         calls_read, calls_write = os.pipe()
         answers_read, answers_write = os.pipe()
         child = os.fork()
@@ -274,8 +284,7 @@ class Standby:
             pass
         except BaseException:  # interrupted while it reads: the child goes too
             os.close(self._answers)
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            _kill(self.pid)
             raise
         return _answer(self.pid, self._answers)
 
@@ -286,8 +295,7 @@ class Standby:
         self.ready = False
         os.close(self._calls)
         os.close(self._answers)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        _kill(self.pid)
 
 
 def _standby_main(
@@ -323,8 +331,7 @@ def _child_main(call: bytes, writable: int) -> None:  # pragma: no cover (in the
             data = pickle.dumps((True, RuntimeError(f"{answer[1]!r} ({exc})")))
         with os.fdopen(writable, "wb") as results:
             results.write(data)
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
+        _flush()
     except BaseException:
         code = 1
     finally:

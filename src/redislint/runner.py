@@ -22,9 +22,9 @@ from redislint.config import Config, ConfigSet
 from redislint.deploy.kinds import configured_kind, is_deploy_file, relevant_files
 from redislint.discovery import discover, is_python_file, prefilter
 from redislint.findings import Finding
-from redislint.jobs import Job, ModelsOutcome
+from redislint.jobs import CHECK_SHARD, FACTS_SHARD, MODEL_SHARD, Job, ModelsOutcome
 from redislint.outcome import RunOutcome
-from redislint.parallel import Standby, Task, run_sharded
+from redislint.parallel import Standby, run_sharded
 from redislint.semantics.facts_types import FileFacts
 from redislint.warm import (
     DEPLOY_CACHE_ENTRY,
@@ -42,11 +42,6 @@ if TYPE_CHECKING:
     from redislint.engine import FileAnalysis
 
 _T = TypeVar("_T")
-
-# The workers' functions (`shards.py`), named so that this process need not import them.
-CHECK_SHARD = Task("redislint.shards", "check_shard")
-FACTS_SHARD = Task("redislint.shards", "facts_shard")
-MODEL_SHARD = Task("redislint.shards", "model_shard")
 
 
 PARSER_CRASHED = "the parser crashed on this file (the process checking it died); analysis skipped"
