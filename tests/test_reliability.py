@@ -296,6 +296,40 @@ def test_workers_that_find_the_cache_damaged_at_once_make_it_again_once(
             assert connection.execute("SELECT count(*) FROM entries").fetchone()[0] == 20 * workers
 
 
+def test_a_database_made_while_the_damaged_one_is_removed_keeps_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving behind that race, forced: the moment the damaged database file
+    is gone, another worker (not repairing: its first open is not under the lock) makes
+    a new one at the path and writes to it. The repair must not then remove that new
+    database's -wal or -shm: its next write would fail with "disk I/O error"."""
+    from redislint import cache as cache_module
+
+    database = tmp_path / "cache.sqlite3"
+    database.write_bytes(b"SQLite format 3\0" + b"\xff" * 4000)
+    real_unlink = os.unlink
+    other: list[sqlite3.Connection] = []
+
+    def unlink_then_another_worker_opens(path: str | os.PathLike[str]) -> None:
+        real_unlink(path)
+        if os.fspath(path) == str(database) and not other:
+            connection = sqlite3.connect(database, isolation_level=None)
+            assert connection.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)
+            connection.execute("CREATE TABLE other (n INTEGER)")
+            connection.execute("INSERT INTO other VALUES (1)")
+            other.append(connection)
+
+    monkeypatch.setattr(cache_module.os, "unlink", unlink_then_another_worker_opens)
+    repaired = cache_module._made_again(database)
+    monkeypatch.undo()
+    assert other, "the damaged database file was never removed"
+    other[0].execute("INSERT INTO other VALUES (2)")  # "disk I/O error" before the fix
+    assert other[0].execute("SELECT count(*) FROM other").fetchone() == (2,)
+    assert repaired.execute("SELECT count(*) FROM other").fetchone() == (2,)
+    repaired.close()
+    other[0].close()
+
+
 def test_a_cache_that_cannot_be_written_gives_one_warning(tmp_path: Path) -> None:
     root = _tree(tmp_path, {})
     (root / ".redislint_cache").write_text("a file where the cache folder should be")
