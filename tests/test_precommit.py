@@ -24,6 +24,10 @@ from pathlib import Path
 import pytest
 from support import missing_tool, run_command, show
 
+# One worker runs the whole module: its module fixture (the pre-commit repository)
+# is built once, not once per xdist worker.
+pytestmark = pytest.mark.xdist_group("precommit")
+
 REPO = Path(__file__).resolve().parents[1]
 
 BAD_SOURCE = "import redis\nredis.Redis().flushall()\n"

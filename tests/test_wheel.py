@@ -22,6 +22,10 @@ from support import missing_tool, run_command, show
 
 from redislint.catalogue import load_catalogue
 
+# One worker runs the whole module: its module fixture (the wheel and its venv)
+# is built once, not once per xdist worker.
+pytestmark = pytest.mark.xdist_group("wheel")
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = "Scripts" if os.name == "nt" else "bin"
 EXE = ".exe" if os.name == "nt" else ""
