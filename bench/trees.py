@@ -82,6 +82,12 @@ TARGETS = (
 )
 
 
+# What a one-file check answered by the cache cannot do without: the CLI framework and
+# the standard modules for paths, the configuration (TOML), the cache (SQLite, hashes,
+# JSON) and the reports' records (dataclasses).
+CHECK_IMPORTS = "import click, dataclasses, hashlib, json, pathlib, sqlite3, tomllib, zlib"
+
+
 # The parse floors: every .py file of the tree parsed with libcst (`cst.parse_module`, as
 # a user calls it), or only checked by CPython (`symtable`, what redislint asks of every
 # file so that a syntax error is RL001 even where Redis is never mentioned, issue 14), in
@@ -330,9 +336,22 @@ def bench_tree(
     results["stdin"] = measure(
         runs, lambda: run_once([*redislint, "--stdin-filename", stdin_path], tree, stdin_data)
     )
-    # The one-file row's floors: a process that only imports the CLI framework, and the
-    # command that only imports the CLI (what any one-file check pays before its work).
+    # The same file with an unsaved edit: the cache cannot answer, the file is parsed.
+    edited_buffer = stdin_data + b"\n# bench: an unsaved edit\n"
+    results["stdin-edit"] = measure(
+        runs, lambda: run_once([*redislint, "--stdin-filename", stdin_path], tree, edited_buffer)
+    )
+    # The one-file row's floors: a process that only imports the CLI framework; one that
+    # imports what any check from the cache needs (the CLI framework and the standard
+    # modules for paths, the configuration, the cache and the report); the command that
+    # only imports the CLI; and, for an edited buffer, the parser's import.
     results["click"] = measure(runs, lambda: run_once([sys.executable, "-c", "import click"], tree))
+    results["imports"] = measure(
+        runs, lambda: run_once([sys.executable, "-c", CHECK_IMPORTS], tree)
+    )
+    results["libcst"] = measure(
+        runs, lambda: run_once([sys.executable, "-c", "import libcst"], tree)
+    )
     results["version"] = measure(runs, lambda: run_once([redislint[0], "--version"], tree))
 
     def parse_floor(cpython_only: bool) -> Callable[[], tuple[float, float, bytes]]:
@@ -369,7 +388,10 @@ def bench_tree(
         "warm": "redislint warm, nothing changed",
         "warm-edit": f"redislint warm, {EDITED[kind].split('/')[-1]} edited",
         "stdin": "redislint --stdin-filename, one file",
+        "stdin-edit": "redislint --stdin-filename, one file with an unsaved edit",
         "click": "Python's start and `import click` only",
+        "imports": "Python's start and the imports of a check from the cache only",
+        "libcst": "Python's start and `import libcst` only",
         "version": "redislint --version (Python, click and the CLI's imports)",
         "semgrep": f"semgrep {SEMGREP_VERSION} (3 patterns)",
         "parse": "libcst parse of every file only (the floor), 2 processes",
@@ -390,9 +412,13 @@ def bench_tree(
             " libcst's parse"
         )
     stdin_s, version_s = results["stdin"].median, results["version"].median
+    imports_s = results["imports"].median
     print(
-        f"The --stdin-filename check is {stdin_s - version_s:.2f} s over `redislint --version`"
-        f" ({version_s:.2f} s, of which Python and click {results['click'].median:.2f} s)."
+        f"The --stdin-filename check is {stdin_s - imports_s:.2f} s over its imports"
+        f" ({imports_s:.2f} s, of which Python and click {results['click'].median:.2f} s);"
+        f" `redislint --version` takes {version_s:.2f} s. With an unsaved edit it takes"
+        f" {results['stdin-edit'].median:.2f} s, of which importing libcst alone"
+        f" {results['libcst'].median:.2f} s."
     )
 
 

@@ -168,6 +168,28 @@ def test_a_warm_stdin_run_of_an_unchanged_buffer_imports_no_parser(project: Path
     assert again[2] == [], again[2][:3]
 
 
+# What one text on stdin has no use for: workers (it is checked in this process, and a
+# standby is forked only for paths), the memo of a walk's answers, the colour patterns
+# of a terminal's report (it goes to the editor's pipe), the config typo suggestions.
+NOT_FOR_ONE_TEXT = (
+    "redislint.parallel",
+    "redislint.jobs",
+    "pickle",
+    "redislint.run_memo",
+    "redislint.report.styling",
+    "difflib",
+)
+
+
+def test_a_warm_stdin_run_imports_nothing_one_text_has_no_use_for(project: Path) -> None:
+    _run(STDIN, project, stdin=_views())
+    output, code, modules = run_listing_imports(STDIN, project, _views())
+    assert code == 1 and "RL306" in output
+    assert [name for name in NOT_FOR_ONE_TEXT if name in modules] == []
+    _, _, version = run_listing_imports(["--version"], project)
+    assert [name for name in NOT_FOR_ONE_TEXT if name in version] == []
+
+
 @pytest.mark.parametrize(
     "paths", [["app"], ["."], ["app/b_views.py"], ["nested"]], ids=["app", "all", "file", "nested"]
 )

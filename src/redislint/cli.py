@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -20,8 +20,10 @@ from redislint import __version__
 from redislint.catalogue import load_catalogue, lookup
 from redislint.config import Config, ConfigError, ConfigSet, display_path, resolve_config
 from redislint.findings import Finding
-from redislint.parallel import Standby
 from redislint.report import ALL_FORMATS
+
+if TYPE_CHECKING:
+    from redislint.parallel import Standby
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -63,6 +65,15 @@ def _no_traceback(command: F) -> F:
             _fail(f"internal error: {type(exc).__name__}: {exc}")
 
     return wrapper  # type: ignore[return-value]
+
+
+def _standby(obj: object) -> Standby | None:
+    """The launcher's standby worker (`launch.py`), if it passed one as click's `obj`."""
+    if obj is None:  # stdin, or the CLI called directly: parallel.py is not imported
+        return None
+    from redislint.parallel import Standby
+
+    return obj if isinstance(obj, Standby) else None
 
 
 def _split(values: Sequence[str]) -> list[str]:
@@ -337,7 +348,7 @@ def check(
         use_cache=not no_cache,
         report_blind=verbose,
         explain=verbose,
-        standby=standby if isinstance(standby, Standby) else None,
+        standby=_standby(standby),
     )
     errors = list(outcome.errors)
     for warning in outcome.warnings:

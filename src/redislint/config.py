@@ -29,7 +29,6 @@ only adds (`extend-select`) and removes (`ignore`).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import os
@@ -1000,6 +999,8 @@ def _suggest(key: str, allowed: list[str]) -> str | None:
     dashed = key.replace("_", "-").lower()
     if dashed in allowed:
         return dashed
+    import difflib  # only for a config that has an error
+
     close = difflib.get_close_matches(dashed, allowed, n=1, cutoff=0.6)
     return close[0] if close else None
 

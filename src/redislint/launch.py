@@ -13,9 +13,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
-from redislint.jobs import PREPARE_WORKER
-from redislint.parallel import Standby
+if TYPE_CHECKING:
+    from redislint.parallel import Standby
 
 
 def main() -> None:
@@ -28,5 +29,9 @@ def main() -> None:
 def _standby_for(args: Sequence[str]) -> AbstractContextManager[Standby | None]:
     stdin = any(arg == "--stdin-filename" or arg.startswith("--stdin-filename=") for arg in args)
     if args[:1] == ["check"] and not stdin:
+        # Imported here: pickle and signal are not needed for `--version` or stdin.
+        from redislint.jobs import PREPARE_WORKER
+        from redislint.parallel import Standby
+
         return Standby.started(PREPARE_WORKER)
     return nullcontext()

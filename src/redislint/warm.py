@@ -23,20 +23,21 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from redislint import run_memo
 from redislint.cache import ResultCache
 from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
 from redislint.errors import InternalError
 from redislint.findings import Finding
-from redislint.jobs import PREPARE_WORKER
 from redislint.outcome import RunOutcome
-from redislint.parallel import Standby
 from redislint.semantics.deferred import resolve_deferred
 from redislint.semantics.facts_types import FileFacts, ProjectFacts
 from redislint.walk_memo import WalkMemo
+
+if TYPE_CHECKING:
+    from redislint import run_memo
+    from redislint.parallel import Standby
 
 _Item = TypeVar("_Item")
 
@@ -159,6 +160,7 @@ def plan_run(
             return plan
         found = [str(path)]
     else:
+        from redislint import run_memo  # the memos of a walk (one stdin text has none)
         from redislint.discovery import discover, is_python_file
 
         def wanted(name: str, path: str) -> bool:
@@ -230,6 +232,8 @@ def plan_run(
     # Deferred findings are kept as the plan has them: the project stage decides them
     # after the plan, from facts (the memo keeps each file's).
     if not plan.misses and run_key is not None and len(answers) < len(found):
+        from redislint import run_memo
+
         run_memo.record(
             caches[id(base)],
             run_key,
@@ -317,6 +321,9 @@ def check_paths(
     # planned in a few milliseconds: nothing to overlap, so no child.
     standing: AbstractContextManager[Standby | None] = nullcontext(standby)
     if standby is None and stdin is None:
+        from redislint.jobs import PREPARE_WORKER
+        from redislint.parallel import Standby
+
         standing = Standby.started(PREPARE_WORKER)
     with standing as standby:
         if use_cache and not keep_sources and not report_blind and not explain:
