@@ -110,6 +110,35 @@ def test_a_nested_configuration_that_gains_its_table_is_seen(project: Path) -> N
     assert edited == invoke_cli([*args, "--no-cache", "app"], project).output
 
 
+def test_an_atomic_save_looks_up_only_the_saved_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor writes a temporary beside the file and renames it over: the folder's
+    stat changes, its names do not (`walk_memo.py`), and no configuration name appeared."""
+    _warm_twice(project, [*ARGS, "app"])
+    jobs = project / "app" / "sub" / "jobs.py"
+    temporary = jobs.with_name(".jobs.py.tmp")
+    temporary.write_text(jobs.read_text().replace("r.flushall()", "r.get('x')"))
+    temporary.rename(jobs)
+    looked = _lookups(monkeypatch)
+    saved = invoke_cli([*ARGS, "app"], project).output
+    # of the checked files, only the saved one (the project stage looks lib/ up, as
+    # after any edit)
+    assert [path for path in looked if path.startswith("app/")] == ["app/sub/jobs.py"]
+    assert "jobs.py" not in saved and "app/admin.py:5:5: RL301" in saved
+    assert saved == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+
+
+def test_a_configuration_created_in_a_checked_folder_is_seen(project: Path) -> None:
+    args = ["check", "--output-format", "concise", "--jobs", "1"]  # `--select` would win
+    warm = _warm_twice(project, [*args, "app"])
+    assert "app/sub/jobs.py:4:1: RL301" in warm
+    (project / "app" / "sub" / "redislint.toml").write_text("ignore = ['RL301']\n")
+    created = invoke_cli([*args, "app"], project).output
+    assert "jobs.py:4:1: RL301" not in created and "admin.py:5:5: RL301" in created
+    assert created == invoke_cli([*args, "--no-cache", "app"], project).output
+
+
 def test_a_file_created_in_a_checked_folder_is_checked(project: Path) -> None:
     _warm_twice(project, [*ARGS, "app"])
     _edit(project / "app" / "new.py", "import redis\n\nredis.Redis(socket_timeout=1).flushall()\n")

@@ -1,7 +1,9 @@
 """The memo of a directory walk (`walk_memo.py`, issue 13): a warm run lists an
 unchanged tree from it, and anything that could change what the walk finds (a file
 created, removed or renamed, an ignore file created or edited, a folder that becomes
-a virtualenv, a symlink) makes the next run walk the tree again."""
+a virtualenv, a symlink) makes the next run walk the tree again. A folder whose stat
+changed without a change to the names the walk acts on (an atomic save, a log) keeps
+the memo."""
 
 from __future__ import annotations
 
@@ -116,12 +118,48 @@ def test_a_damaged_memo_is_walked_again(project: Path) -> None:
     assert invoke_cli([*ARGS, "app"], project).output == first.output
 
 
-def test_a_fresh_tree_is_not_memoized_until_it_settles(tmp_path: Path) -> None:
-    # A folder changed within the clock's resolution could change again unseen.
+def test_a_fresh_tree_is_listed_again_until_it_settles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder changed within the clock's resolution could change again without its
+    stat changing: it is recorded by its listing alone, and every run lists it again,
+    so a file created in the same clock tick is seen."""
     (tmp_path / "pyproject.toml").write_text("[tool.redislint]\n")
     (tmp_path / "a.py").write_text(FLUSH)
     invoke_cli([*ARGS, "."], tmp_path)
-    assert _memos(tmp_path) == 0
+    assert _memos(tmp_path) == 1
+    (tmp_path / "b.py").write_text(FLUSH)
+    listed = count_walks(monkeypatch)
+    warm = invoke_cli([*ARGS, "."], tmp_path)
+    assert _flagged(warm.output) == {"a.py", "b.py"} and listed  # walked again
+    assert warm.output == invoke_cli([*ARGS, "--no-cache", "."], tmp_path).output
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["an atomic save of a module", "a log written beside the modules", "a folder touched"],
+)
+def test_a_folder_whose_listing_the_walk_ignores_changed_keeps_the_memo(
+    project: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The folder's stat changed, but not a name the walk acts on: the memo holds."""
+    first = invoke_cli([*ARGS, "app"], project)
+    one = project / "app" / "one.py"
+    if change == "an atomic save of a module":
+        temporary = one.with_name(".one.py.swp")
+        temporary.write_text(FLUSH + "r.flushdb()\n")
+        temporary.rename(one)
+    elif change == "a log written beside the modules":
+        (project / "app" / "sub" / "run.log").write_text("started\n")
+    else:
+        (project / "app" / "scratch").mkdir()
+        (project / "app" / "scratch").rmdir()
+    listed = count_walks(monkeypatch)
+    warm = invoke_cli([*ARGS, "app"], project)
+    assert listed == []
+    assert warm.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+    if change == "an atomic save of a module":
+        assert warm.output.count("app/one.py") == 2 != first.output.count("app/one.py")
 
 
 def test_the_memo_keeps_paths_relative_to_the_working_directory(project: Path) -> None:

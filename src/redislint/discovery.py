@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -129,7 +130,7 @@ def discover(
     key = None
     if memo is not None and not explain and all(os.path.isdir(top) for top in tops):
         key = walk_key(memo, str(walker.cwd), tops, force_exclude)
-        found = replay(memo.store.load_walk(key), str(walker.cwd))
+        found = replay(memo.store.load_walk(key), str(walker.cwd), walker.relisted_digest)
         if found is not None:  # recorded from a result: sorted, one path per real file
             return DiscoveryResult(
                 names=[path for path, _ in found],
@@ -152,6 +153,8 @@ def discover(
 # the directory removes those whose writer is gone (or that are over an hour old), so
 # no debris stays for `git add .` to pick up.
 FIX_TEMP_SUFFIX = ".redislint-tmp"
+# Files in a listing that change what the walk does there, whatever `wanted` says.
+_WALK_CHANGING_NAMES = ("pyvenv.cfg", ".gitignore")
 _STALE_AFTER_SECONDS = 3600
 
 
@@ -325,6 +328,39 @@ class _Walker:
                 self.recorder.directory(real)  # before the listing: see walk_memo.py
             stack.extend(reversed(self.walk_one(directory, real, ignores, directory == top)))
 
+    def listing_digest(self, directory: str, entries: Sequence[os.DirEntry[str]]) -> str | None:
+        """A digest of what `walk_one` acts on in a listing (`walk_memo.py`): each
+        subdirectory, each file `wanted` lists and the names that change the walk
+        (`pyvenv.cfg`, `.gitignore`), each with its type. Whatever else comes and goes
+        beside them (an editor's temporary, a log, a report) changes nothing. None when
+        the listing holds a symlink or a `--fix` temporary: no listing vouches for those."""
+        digest = hashlib.sha256()
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_symlink() or name.endswith(FIX_TEMP_SUFFIX):
+                    return None
+                if entry.is_dir():
+                    if name in DEFAULT_EXCLUDED_DIRS:  # never walked (the cache's own)
+                        continue
+                    kind = "d"
+                elif name in _WALK_CHANGING_NAMES or self.wanted(name, entry.path):
+                    kind = "f" if entry.is_file() else "o"
+                else:
+                    continue
+            except OSError:
+                return None
+            digest.update(f"{kind}{name}\0".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()[:32]
+
+    def relisted_digest(self, directory: str) -> str | None:
+        """`listing_digest` of `directory` listed now (a memo's replay asks)."""
+        try:
+            with os.scandir(directory) as iterator:
+                return self.listing_digest(directory, sorted(iterator, key=_entry_name))
+        except OSError:
+            return None
+
     def walk_one(
         self, directory: str, real: str, ignores: _IgnoreStack, named: bool = False
     ) -> list[tuple[str, str, _IgnoreStack]]:
@@ -339,6 +375,10 @@ class _Walker:
         except OSError as exc:
             self.errors.append((self.display(directory), _reason(exc)))
             return []
+        if self.recorder is not None:
+            # a directory listed under another path: `wanted` saw that one, no digest
+            same = directory == real
+            self.recorder.listed(real, self.listing_digest(real, entries) if same else None)
         if not named and any(e.name == "pyvenv.cfg" for e in entries):
             if self.explain:
                 self.skip(directory, True, "a virtualenv (it holds pyvenv.cfg)")

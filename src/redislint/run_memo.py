@@ -219,16 +219,16 @@ def _stat(path: str) -> list[int] | None:
 
 
 def _configuration_reads(configs: ConfigSet) -> set[str]:
-    """What the per-folder configuration look-ups read: each folder from one holding a
-    file up to the configuration found (or the filesystem root), and the configuration
-    file names in each (a folder's stat tells a file created in it; a file's own stat
-    tells an edit)."""
+    """What the per-folder configuration look-ups read: the configuration file names in
+    each folder from one holding a file up to the configuration found (or the
+    filesystem root). Each name's stat, recorded also when it is missing, tells a file
+    created, removed or edited; the folders' own stats are not needed, so a file saved
+    beside them (an editor's atomic save, a log) keeps the memo."""
     read: set[str] = set()
     for start, found in configs.lookups().items():
         folder = str(start)
         stop = str(found.parent) if found is not None else None
         while True:
-            read.add(folder)
             read.update(os.path.join(folder, name) for name in CONFIG_FILE_NAMES)
             parent = os.path.dirname(folder)
             if folder == stop or parent == folder:

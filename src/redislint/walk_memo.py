@@ -10,11 +10,20 @@ read, and the answer of every ancestor probe: git's untracked cache and Mercuria
 dirstate trust directory mtimes the same way. The memo is used only when all of that
 is unchanged; otherwise the tree is walked again and the memo rewritten.
 
+A directory whose stat changed can still hold the same listing for the walk: an editor's
+atomic save (a temporary renamed over the file), a log or a report written beside the
+modules. So each directory also records a digest of the entries the walk acts on (its
+subdirectories, the files `wanted` lists, `pyvenv.cfg` and `.gitignore`, each with its
+type), and one whose stat changed is listed again and trusted while that digest is
+unchanged. A directory changed too recently for its stat to be trusted is recorded by
+its digest alone: every replay lists it again.
+
 A walk is not memoized when an answer could change without any of those stats
 changing: a symlink anywhere in it (its target may change elsewhere), a `--fix`
-temporary (removed once its writer is gone, a matter of time), a directory or ignore
-file changed within the last `RACY_SECONDS` (a second change in the same clock tick
-would keep the mtime), or an error. The payload is compressed JSON with paths relative
+temporary (removed once its writer is gone, a matter of time), an ignore file (or a
+directory listed under another path than its real one: no digest) changed within the
+last `RACY_SECONDS` (a second change in the same clock tick would keep the mtime), or an
+error. The payload is compressed JSON with paths relative
 to the working directory, a few hundred kilobytes for a 4,000-directory tree.
 """
 
@@ -64,18 +73,38 @@ class WalkRecorder:
     """What one walk read, collected as it goes (see the module docstring)."""
 
     tops: list[tuple[str, str]] = field(default_factory=list)  # (top, its real path)
-    dirs: list[tuple[str, int, int, int]] = field(default_factory=list)
+    # (real path, mtime, ctime, inode, digest of the listing or ""); a racy stat is
+    # recorded as UNTRUSTED, so that a replay always lists the directory again
+    dirs: list[tuple[str, int, int, int, str]] = field(default_factory=list)
     ignores: list[tuple[str, int, int, int, int]] = field(default_factory=list)
     probes: list[tuple[str, str, bool]] = field(default_factory=list)  # (kind, path, answer)
     usable: bool = True
     started: float = field(default_factory=time.time)
+    _stat_of: dict[str, os.stat_result] = field(default_factory=dict, repr=False)
 
     def directory(self, real: str) -> None:
         """Record a directory's stat before it is listed (a change after the stat
         changes the mtime, so the memo can never hold a listing newer than its stat)."""
-        info = self._stat(real)
-        if info is not None:
-            self.dirs.append((real, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+        try:
+            info = os.stat(real)
+        except OSError:
+            self.usable = False
+            return
+        self._stat_of[real] = info
+
+    def listed(self, real: str, digest: str | None) -> None:
+        """Record the digest of the listing of `real` (the walker's, see the module
+        docstring), None when there is none (the memo then needs its stat unchanged)."""
+        info = self._stat_of.pop(real, None)
+        if info is None:
+            return
+        stat = (info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        if not settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
+            if digest is None:
+                self.usable = False
+                return
+            stat = UNTRUSTED
+        self.dirs.append((real, *stat, digest or ""))
 
     def ignore_file(self, path: str) -> None:
         info = self._stat(path)
@@ -113,7 +142,7 @@ class WalkRecorder:
 
         document: dict[str, Any] = {
             "tops": self.tops,
-            "dirs": [[short(d), m, c, i] for d, m, c, i in self.dirs],
+            "dirs": [[short(d), m, c, i, digest] for d, m, c, i, digest in self.dirs],
             "ignores": [[short(p), *rest] for p, *rest in self.ignores],
             "probes": [[k, short(p), a] for k, p, a in self.probes],
             "files": [[short(p), "" if real == p else short(real)] for p, real in files],
@@ -156,9 +185,17 @@ def unpack(payload: bytes) -> Any:
     return json.loads(zlib.decompress(payload))
 
 
-def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
+# The stat of a directory recorded too soon after it changed: it never matches.
+UNTRUSTED = (-1, -1, -1)
+
+
+def replay(
+    payload: bytes | None, cwd: str, relisted: Callable[[str], str | None] | None = None
+) -> list[tuple[str, str]] | None:
     """The (path, real path) pairs of a memo that still holds, or None (no memo, a
-    damaged one, or one that something changed since)."""
+    damaged one, or one that something changed since). `relisted` gives the listing
+    digest of a directory listed now (the walker's): a directory whose stat changed
+    holds while that digest is the recorded one."""
     if payload is None:
         return None
     try:
@@ -170,9 +207,12 @@ def replay(payload: bytes | None, cwd: str) -> list[tuple[str, str]] | None:
         for top, real in document["tops"]:
             if os.path.realpath(top) != real:
                 return None
-        for directory, mtime, ctime, inode in document["dirs"]:
-            info = os.stat(full(directory))
-            if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != (mtime, ctime, inode):
+        for directory, mtime, ctime, inode, digest in document["dirs"]:
+            real = full(directory)
+            info = os.stat(real)
+            if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) == (mtime, ctime, inode):
+                continue
+            if not digest or relisted is None or relisted(real) != digest:
                 return None
         for path, mtime, ctime, size, inode in document["ignores"]:
             info = os.stat(full(path))
