@@ -12,12 +12,12 @@ configurations are looked up per folder, the stat of every folder those look-ups
 and of every configuration file name in them (a `pyproject.toml` that gains a
 `[tool.redislint]` table changes no folder).
 
-It is used only when the walk itself was answered by its memo (no walked folder
-changed) and lists the same files, and the configuration reads are unchanged. Then a
-file whose own stat and whose dependencies' stats are unchanged takes its recorded
-answer, and the others are looked up in the cache as before (after an edit: the edited
-file and its importers). Deployment files are answered together or not at all (their
-findings depend on all of them). When every file is answered the run is complete
+It is used only when the walk itself was answered by its memo (no walked folder changed
+what the walk lists) and lists the same files, and the configuration reads are
+unchanged. Then a file whose own stat and whose dependencies' stats are unchanged takes
+its recorded answer, and the others are looked up in the cache as before (after an edit:
+the edited file and its importers). Deployment files are answered together or not at all
+(their findings depend on all of them). When every file is answered the run is complete
 without a look-up.
 
 Stats are taken when the answer is recorded, after the files were read, so a file that

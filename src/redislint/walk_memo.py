@@ -23,8 +23,8 @@ changing: a symlink anywhere in it (its target may change elsewhere), a `--fix`
 temporary (removed once its writer is gone, a matter of time), an ignore file (or a
 directory listed under another path than its real one: no digest) changed within the
 last `RACY_SECONDS` (a second change in the same clock tick would keep the mtime), or an
-error. The payload is compressed JSON with paths relative
-to the working directory, a few hundred kilobytes for a 4,000-directory tree.
+error. The payload is compressed JSON with paths relative to the working directory, a
+few hundred kilobytes for a 4,000-directory tree.
 """
 
 from __future__ import annotations
