@@ -334,24 +334,22 @@ class _Walker:
         (`pyvenv.cfg`, `.gitignore`), each with its type. Whatever else comes and goes
         beside them (an editor's temporary, a log, a report) changes nothing. None when
         the listing holds a symlink or a `--fix` temporary: no listing vouches for those."""
-        digest = hashlib.sha256()
+        kept: list[str] = []
         for entry in entries:
             name = entry.name
             try:
                 if entry.is_symlink() or name.endswith(FIX_TEMP_SUFFIX):
                     return None
                 if entry.is_dir():
-                    if name in DEFAULT_EXCLUDED_DIRS:  # never walked (the cache's own)
-                        continue
-                    kind = "d"
+                    if name not in DEFAULT_EXCLUDED_DIRS:  # never walked (the cache's own)
+                        kept.append("d" + name)
                 elif name in _WALK_CHANGING_NAMES or self.wanted(name, entry.path):
-                    kind = "f" if entry.is_file() else "o"
-                else:
-                    continue
+                    kept.append(("f" if entry.is_file() else "o") + name)
             except OSError:
                 return None
-            digest.update(f"{kind}{name}\0".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()[:32]
+        # 64 bits tell one folder's listings apart; the memo holds one per folder
+        text = "\0".join(kept).encode("utf-8", "surrogateescape")
+        return hashlib.blake2b(text, digest_size=8).hexdigest()
 
     def relisted_digest(self, directory: str) -> str | None:
         """`listing_digest` of `directory` listed now (a memo's replay asks)."""
