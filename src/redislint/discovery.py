@@ -239,6 +239,13 @@ def _entry_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
+def _sorted_listing(directory: str) -> list[os.DirEntry[str]]:
+    """The entries of `directory` by name, as the walk lists them and as a memo's replay
+    lists them again to compare (`_Walker.listing_digest`)."""
+    with os.scandir(directory) as iterator:
+        return sorted(iterator, key=_entry_name)
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -354,8 +361,7 @@ class _Walker:
     def relisted_digest(self, directory: str) -> str | None:
         """`listing_digest` of `directory` listed now (a memo's replay asks)."""
         try:
-            with os.scandir(directory) as iterator:
-                return self.listing_digest(directory, sorted(iterator, key=_entry_name))
+            return self.listing_digest(directory, _sorted_listing(directory))
         except OSError:
             return None
 
@@ -368,8 +374,7 @@ class _Walker:
         its listing shows it, unless it is the folder the user named: one listing per
         folder, not one more system call per subfolder to look for the file."""
         try:
-            with os.scandir(directory) as iterator:
-                entries = sorted(iterator, key=_entry_name)
+            entries = _sorted_listing(directory)
         except OSError as exc:
             self.errors.append((self.display(directory), _reason(exc)))
             return []
