@@ -223,7 +223,11 @@ def test_allkeys_lru_evicts_keys_without_ttl(tmp_path: Path) -> None:
         assert not oom and written == 10_000
         assert client.ttl("order:9999") == -1  # no TTL on what was written
         assert client.dbsize() < written, "nothing was evicted"
-        assert client.exists("order:0") == 0, "the oldest key without a TTL was evicted"
+        # Keys were evicted and none expired: keys without a TTL are what went. (Which ones
+        # is not fixed: the LRU clock ticks once a second and Redis evicts the best of a
+        # sample, so keys written within one second are equally old.)
+        stats = client.info("stats")
+        assert stats["expired_keys"] == 0 and stats["evicted_keys"] > 0
 
 
 def test_noeviction_fails_writes_and_keeps_every_key(tmp_path: Path) -> None:
