@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from support import invoke_cli
+from support import invoke_cli, run_listing_imports
 
 from redislint.deploy.model import Location
 from redislint.deploy.redisconf import (
@@ -137,6 +137,26 @@ def test_check_reports_deployments_with_python_files(tmp_path: Path) -> None:
     assert found == {("app.py", 3, "RL301"), ("redis.conf", 1, "RL601")}
     fix = next(d["fix"] for d in data["diagnostics"] if d["code"] == "RL601")
     assert fix["safety"] == "unsafe" and fix["edits"][0]["content"] == "appendonly yes"
+
+
+def test_yaml_that_never_names_redis_brings_no_rule_into_the_run(tmp_path: Path) -> None:
+    """A tree whose only YAML is a fixture has no deployment: the run imports no rule
+    (nor libcst) for it; its Python files are checked in a child as always."""
+    write(
+        tmp_path,
+        {
+            "app.py": "import redis\nr = redis.Redis()\nr.flushall()\n",
+            "fixtures/users.yaml": "- model: auth.user\n  pk: 1\n",
+        },
+    )
+    args = ["check", "--no-cache", "--format", "json", "."]
+    output, code, modules = run_listing_imports(args, tmp_path)
+    assert code == 1 and [d["code"] for d in json.loads(output)["diagnostics"]] == ["RL301"]
+    assert "libcst" not in modules and "redislint.rules" not in modules
+    # A YAML file that names Redis is a deployment: its rules are run here.
+    write(tmp_path, {"compose.yaml": "services:\n  cache:\n    image: redis:7\n"})
+    _, _, modules = run_listing_imports(args, tmp_path)
+    assert "redislint.rules" in modules
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "github", "junit", "text"])
