@@ -163,13 +163,62 @@ def test_a_standby_that_dies_has_its_items_isolated(tmp_path: Path) -> None:
     assert sorted(x for part in parts for x in part) == [-2, -1]
 
 
-def test_work_for_a_pool_ends_the_standby_first() -> None:
+def _prepare_here() -> None:
+    os.environ["REDISLINT_TEST_PREPARED_IN"] = str(os.getpid())
+
+
+def _where(first: object, items: list[int]) -> list[object]:
+    """Who ran this shard: its parent, where the preparation ran, its own pid."""
+    prepared = os.environ.get("REDISLINT_TEST_PREPARED_IN")
+    return [os.getppid(), prepared, os.getpid(), [2 * item for item in items]]
+
+
+def _no_pool(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a pool was started for work the standby was there to do")
+
+
+def test_the_shards_of_a_large_run_go_to_prepared_children_of_the_standby(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _no_pool)
     items = list(range(parallel.PARALLEL_THRESHOLD))
-    with Standby.started(_refuse_to_prepare) as standby:
+    with Standby.started(_prepare_here) as standby:
         assert standby is not None
-        parts = parallel.run_sharded(_double, None, items, 2, standby=standby)
-        assert not standby.ready and _reaped(standby.pid)
-    assert sorted(x for part in parts for x in part) == [2 * item for item in items]
+        parts = parallel.run_sharded(_where, None, items, 3, standby=standby)
+        assert not standby.ready
+    assert _reaped(standby.pid)
+    assert "REDISLINT_TEST_PREPARED_IN" not in os.environ  # prepared there, not here
+    assert [part[0] for part in parts] == [standby.pid] * 3
+    assert [part[1] for part in parts] == [str(standby.pid)] * 3  # what it prepared
+    assert len({part[2] for part in parts}) == 3  # one child per shard
+    assert [part[3] for part in parts] == [[2 * i for i in items[k::3]] for k in range(3)]
+
+
+def _die_on_zero(first: object, items: list[int]) -> list[int]:
+    if 0 in items:
+        os._exit(3)  # as a native crash would end it: no answer
+    return [2 * item for item in items]
+
+
+def test_a_shard_whose_child_dies_costs_only_that_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = list(range(parallel.PARALLEL_THRESHOLD))
+    isolated: list[list[int]] = []
+    real_isolate = parallel._isolate
+
+    def recording(function, first, shard, args, crashed):  # type: ignore[no-untyped-def]
+        isolated.append(list(shard))
+        return real_isolate(function, first, shard, args, crashed)
+
+    monkeypatch.setattr(parallel, "_isolate", recording)
+    with Standby.started(_refuse_to_prepare) as standby:
+        parts = parallel.run_sharded(
+            _die_on_zero, None, items, 2, crashed=lambda item: [-item], standby=standby
+        )
+    assert isolated[0] == items[0::2]  # then halved; the other shard's answer was kept
+    assert all(set(shard) <= set(items[0::2]) for shard in isolated)
+    assert sorted(x for part in parts for x in part) == sorted([0] + [2 * i for i in items[1:]])
 
 
 def test_no_standby_where_work_must_stay_in_this_process(

@@ -8,7 +8,8 @@ in. Pool workers that die are replaced and the culprit isolated (`_isolate`); a 
 small enough for one process runs in one forked child where fork is safe, so a crash
 there is contained the same way: a child forked for it (`_in_child`), or the standby
 forked before the run was planned, which has the checks' imports done by then
-(`Standby`, issue 13).
+(`Standby`, issue 13). With a standby, the shards of a large run go to children it
+forks, prepared as it is, instead of to a pool.
 """
 
 from __future__ import annotations
@@ -114,30 +115,64 @@ def run_sharded(
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
         return _in_process(function, first, list(items), args, crashed, standby)
-    if standby is not None:
-        standby.close()  # the pool's workers import what they need
-    from concurrent.futures import ProcessPoolExecutor  # 30 ms: only for a pool
-    from concurrent.futures.process import BrokenProcessPool
-
     shards = [list(items[i::workers]) for i in range(workers)]
     shards = [shard for shard in shards if shard]
     progress = _Progress(len(items))
     results: list[_Result] = []
     broken: list[list[_Item]] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(on_big_stack, function, first, shard, *args) for shard in shards]
-        for future, shard in zip(futures, shards, strict=True):
-            try:
-                results.append(future.result())
-            except BrokenProcessPool:
+    answers = _from_standby(standby, function, first, shards, args)
+    if answers is not None:
+        for shard, answer in zip(shards, answers, strict=True):
+            if answer is None:
                 broken.append(shard)
+            else:
+                results.append(answer)
             progress.advance(len(shard))
+    else:
+        if standby is not None:
+            standby.close()  # the pool's workers import what they need
+        from concurrent.futures import ProcessPoolExecutor  # 30 ms: only for a pool
+        from concurrent.futures.process import BrokenProcessPool
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(on_big_stack, function, first, shard, *args) for shard in shards]
+            for future, shard in zip(futures, shards, strict=True):
+                try:
+                    results.append(future.result())
+                except BrokenProcessPool:
+                    broken.append(shard)
+                progress.advance(len(shard))
     progress.done()
     if broken and crashed is None:
+        from concurrent.futures.process import BrokenProcessPool
+
         raise BrokenProcessPool("a worker process died")
     for shard in broken:
         results.extend(_isolate(function, first, shard, args, crashed))  # type: ignore[arg-type]
     return results
+
+
+def _from_standby(
+    standby: Standby | None,
+    function: Callable[..., _Result],
+    first: object,
+    shards: list[list[_Item]],
+    args: tuple[object, ...],
+) -> list[_Result | None] | None:
+    """Each shard's result from a child forked by the standby (None for one whose child
+    died), or None when the standby cannot take them (used, absent, or arguments that
+    do not pickle: then a pool does the work)."""
+    if standby is None or not standby.ready:
+        return None
+    try:
+        calls = [
+            pickle.dumps((function, first, shard, args), pickle.HIGHEST_PROTOCOL)
+            for shard in shards
+        ]
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    answers: list[_Result | None] = standby.run_each(calls)
+    return answers
 
 
 # Whether `run_sharded` runs its in-process work in a forked child. A setting, not state:
@@ -220,15 +255,27 @@ def _answer(child: int, readable: int) -> Any:
         _kill(child)
         raise
     _, status = os.waitpid(child, 0)
-    if status != 0:
-        return None
+    return _decoded(data) if status == 0 else None
+
+
+def _decoded(data: bytes) -> Any:
+    """A child's answer (`_child_main`): its result, its exception raised here, or None
+    when the answer is truncated (the child died writing it)."""
     try:
         failed, value = pickle.loads(data)
-    except Exception:  # a truncated answer: the child died writing it
+    except Exception:
         return None
     if failed:
         raise value
     return value
+
+
+def _raw_answer(child: int, readable: int) -> bytes | None:
+    """What a forked child wrote on `readable`, once it has exited; None when it died."""
+    with os.fdopen(readable, "rb") as results:
+        data = results.read()
+    _, status = os.waitpid(child, 0)
+    return data if status == 0 else None
 
 
 class Standby:
@@ -237,10 +284,12 @@ class Standby:
     edit, a warm run spent a third of its time importing them before checking the one
     changed file).
 
-    It then waits for one call (`run`, as `_in_child` would do it) or for its pipe to
-    close (`close`: nothing to check, or work for a pool). It is forked when nothing else
-    has started: no database connection is open and no other thread runs, so it holds
-    nothing of the parent's; the call brings all it needs, as a pool worker's does."""
+    It then waits for one call (`run`, as `_in_child` would do it), for the shards of a
+    run large enough for several workers (`run_each`: it forks one prepared child per
+    shard, in place of a pool), or for its pipe to close (`close`: nothing to check).
+    It is forked when nothing else has started: no database connection is open and no
+    other thread runs, so it holds nothing of the parent's; a call brings all it needs,
+    as a pool worker's does."""
 
     def __init__(self, pid: int, calls: int, answers: int) -> None:
         self.pid = pid
@@ -276,17 +325,32 @@ class Standby:
 
     def run(self, call: bytes) -> Any:
         """`_in_child(call)`, done by this standby."""
+        self._send([call])
+        return _answer(self.pid, self._answers)
+
+    def run_each(self, calls: list[bytes]) -> list[Any]:
+        """Each call done as `_in_child(call)` would do it, all at once, each in a child
+        the standby forks: prepared as it is, such a child starts checking at once,
+        where a pool's worker first imports libcst and the rules (about 0.5 s of every
+        cold run). An answer is None where its child died (and all are where the
+        standby did)."""
+        self._send(calls)
+        relayed = _answer(self.pid, self._answers)
+        if not isinstance(relayed, list) or len(relayed) != len(calls):
+            return [None] * len(calls)
+        return [None if data is None else _decoded(data) for data in relayed]
+
+    def _send(self, calls: list[bytes]) -> None:
         self.ready = False
         try:
-            with os.fdopen(self._calls, "wb") as calls:
-                calls.write(call)
+            with os.fdopen(self._calls, "wb") as pipe:
+                pipe.write(pickle.dumps(calls, pickle.HIGHEST_PROTOCOL))
         except OSError:  # it died before reading: its answer says so (None)
             pass
         except BaseException:  # interrupted while it reads: the child goes too
             os.close(self._answers)
             _kill(self.pid)
             raise
-        return _answer(self.pid, self._answers)
 
     def close(self) -> None:
         """End it unused (it may still be importing: killed, not waited for)."""
@@ -301,18 +365,52 @@ class Standby:
 def _standby_main(
     prepare: Callable[[], object], calls: int, answers: int
 ) -> None:  # pragma: no cover
-    """The standby child: `prepare()`, then the call it is given (`_child_main`), or out
-    when its pipe closes without one."""
+    """The standby child: `prepare()`, then the calls it is given: one it does itself
+    (`_child_main`), several each in a child of its own (`_relay`); out when its pipe
+    closes without any."""
     try:
         with suppress(Exception):  # the call meets the same error, and reports it
             prepare()
         with os.fdopen(calls, "rb") as pipe:
-            call = pipe.read()
+            message = pipe.read()
+        given: list[bytes] = pickle.loads(message) if message else []
     except BaseException:
         os._exit(1)
-    if not call:
+    if not given:
         os._exit(0)
-    _child_main(call, answers)
+    if len(given) == 1:
+        _child_main(given[0], answers)
+    else:
+        _relay(given, answers)
+
+
+def _relay(calls: list[bytes], writable: int) -> None:  # pragma: no cover (in the child)
+    """Fork a child of this prepared process for each call, then hand their answers on
+    in order, as one answer: a list of each child's bytes, None for one that died (a
+    native crash in one shard costs only that shard, as in a pool)."""
+    code = 0
+    try:
+        _flush()
+        children: list[tuple[int, int]] = []
+        for call in calls:
+            readable, child_writable = os.pipe()
+            child = os.fork()
+            if child == 0:
+                os.close(readable)
+                os.close(writable)
+                for _, other in children:
+                    os.close(other)
+                _child_main(call, child_writable)
+            os.close(child_writable)
+            children.append((child, readable))
+        relayed = [_raw_answer(child, readable) for child, readable in children]
+        with os.fdopen(writable, "wb") as results:
+            results.write(pickle.dumps((False, relayed), pickle.HIGHEST_PROTOCOL))
+        _flush()
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _child_main(call: bytes, writable: int) -> None:  # pragma: no cover (in the child)
