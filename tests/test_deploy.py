@@ -225,6 +225,29 @@ def test_cache_serves_deployments_and_sees_an_included_file_change(tmp_path: Pat
     assert run(["check"], tmp_path).exit_code == 0
 
 
+def test_a_warm_run_answers_yaml_that_never_names_redis_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": PRIMARY,
+            "app.py": "import redis\nr = redis.Redis()\nr.flushall()\n",
+            "fixtures/users.yaml": "- model: auth.user\n  pk: 1\n",
+        },
+    )
+    first = run(["check", "--format", "json"], tmp_path)
+    assert [d["code"] for d in json.loads(first.output)["diagnostics"]] == ["RL301"]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the runner was asked")
+
+    from redislint import runner
+
+    monkeypatch.setattr(runner, "check_paths", refuse)  # every file answered by the cache
+    assert run(["check", "--format", "json"], tmp_path).output == first.output
+
+
 def test_missing_include_makes_defaults_unknown(tmp_path: Path) -> None:
     write(tmp_path, {"pyproject.toml": PRIMARY, "redis.conf": "include /etc/redis/base.conf\n"})
     assert run(["check", "--no-cache"], tmp_path).exit_code == 0

@@ -411,20 +411,24 @@ def _check_deployments(
     (they are few, and a deployment may span several of them).
 
     When none of them is a deployment file worth reading (YAML that never names Redis:
-    a test fixture, a CI workflow), no deployment exists and nothing is imported: the
-    rules would bring libcst into this process, about 0.4 s before the Python files
-    of a cold run were handed out (a single Django fixture did)."""
+    a test fixture, a CI workflow), no deployment exists: nothing is found, and the
+    deploy engine is not imported. Its rules would bring libcst into this process,
+    about 0.4 s before the Python files of a cold run were handed out (a single Django
+    fixture did). The empty result is cached as any other, so a warm run is answered."""
     jobs = [(job.path, job.rel_path, job.data) for job in work]
-    if not relevant_files(jobs, config):
-        return
     cache = ResultCache(config, selected) if use_cache and not keep_sources else None
     key = deploy_cache_key(jobs)
     cached = cache.lookup(DEPLOY_CACHE_ENTRY, key) if cache is not None else None
+    checked = relevant_files(jobs, config)
     if cached is not None:
         assert cache is not None
         cache.finish()
-        checked = relevant_files(jobs, config)
         findings = cached[0]
+    elif not checked:
+        findings = []
+        if cache is not None:
+            problem = cache.store(DEPLOY_CACHE_ENTRY, key, findings, {})
+            outcome.cache_problem(cache.finish() or problem)
     else:
         from redislint.deploy_engine import check_deploy_files  # the rules
 
