@@ -6,12 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from redislint.config import Config
-from redislint.semantics.commands import CommandTable
-from redislint.semantics.model import FileModel
-from redislint.semantics.project import ProjectIndex
-
-from .helpers import model_for, receivers, write_project
+from .helpers import model_for, receivers
 
 
 def proven(tmp_path: Path, source: str, **files: str) -> dict[str, object]:
@@ -342,57 +337,6 @@ def test_helper_parameter_proven_from_callers_in_other_modules(tmp_path: Path) -
     assert by_scope["wipe"] is not None and by_scope["wipe"].kind == "client"
     assert by_scope["mixed"] is None  # other.py passes a dict
     assert by_scope["unknown"] is None  # its only caller passes an unknown name
-
-
-def test_callers_are_read_until_one_passes_something_else(tmp_path: Path) -> None:
-    """A parameter is a client only when every caller passes one, so the first caller
-    that passes anything else decides: the importers after it are neither parsed nor
-    dependencies of the result (issue 13: in redis-py every worker parsed them)."""
-    files = {
-        "pkg/__init__.py": "",
-        "pkg/helpers.py": """
-            def mixed(conn):
-                conn.probe()
-
-            def proven(conn):
-                conn.probe()
-        """,
-        "pkg/a_first.py": """
-            import redis
-            from pkg.helpers import mixed, proven
-            mixed({})
-            proven(redis.Redis())
-        """,
-        "pkg/b_later.py": """
-            import redis
-            from pkg.helpers import mixed
-            mixed(redis.Redis())
-        """,
-        "pkg/c_proven.py": """
-            import redis
-            from pkg.helpers import proven
-            proven(redis.Redis(db=1))
-        """,
-    }
-    write_project(tmp_path, files)
-    index = ProjectIndex(Config(root=tmp_path))
-    helpers = tmp_path / "pkg" / "helpers.py"
-    facts = index.parse(helpers, helpers.read_text(encoding="utf-8"))
-    model = FileModel(
-        facts, helpers.read_text(), "pkg/helpers.py", index.config, index.resolver,
-        index.keys, CommandTable.load(),
-    )  # fmt: skip
-    by_scope = {
-        site.scope: model.client_of(site.scope, site.receiver)
-        for site in facts.calls
-        if site.method == "probe" and site.receiver is not None
-    }
-    assert by_scope["mixed"] is None  # a_first.py passes a dict
-    proven = by_scope["proven"]
-    assert proven is not None and proven.kind == "client"  # both callers pass a client
-    read = {Path(path).name for path in index.dependencies(helpers)}
-    assert read == {"a_first.py", "c_proven.py"}
-    assert index.facts_by_path(str((tmp_path / "pkg" / "b_later.py").resolve())) is None
 
 
 def test_constructor_callers_make_self_attribute_a_client(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ stay silent on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -204,9 +204,8 @@ def _literal_bool(value: ir.IR | None) -> bool | None:
 # (dotted module name, path of the importing file) -> that module's facts
 FactsLoader = Callable[[str, str | None], ModuleFacts | None]
 # (a module's facts key, a name) -> the facts of the project modules that import that
-# module and mention the name, each parsed when the iteration reaches it; None in place
-# of one that cannot be analysed
-ImportersLoader = Callable[[str, str], Iterator[ModuleFacts | None]]
+# module and mention the name, or None when one of them cannot be analysed
+ImportersLoader = Callable[[str, str], list[ModuleFacts] | None]
 
 
 def _no_module(*_args: object) -> None:
@@ -932,30 +931,20 @@ class Resolver:
         return index
 
     def _from_callers(self, facts: ModuleFacts, scope: Scope, param: Param) -> Value | None:
-        """What every known caller passes for `param`, when all pass the same kind of
-        client. The callers are read one at a time (`_caller_sites`) and the first one
-        that passes anything else decides: None, without parsing the importers after it
-        (in redis-py, a parameter's first caller in a test module that passes a mock
-        spared the parse of every other test module that calls the function)."""
         if param.index < 0 or scope.kind != "function":
             return None
+        sites = self.project_callers(facts, scope.key)
+        if not sites:
+            return None
         values: list[Value | None] = []
-        for caller in self._caller_sites(facts, scope.key):
-            if caller is None:
-                return None  # a caller may be hidden
-            where, site, offset = caller
+        for where, site, offset in sites:
             if offset == -1:
-                if param.index != 0:
-                    return None
-                values.append(Client("pipeline", transactional=True))
+                values.append(Client("pipeline", transactional=True) if param.index == 0 else None)
                 continue
             arg = argument(site.ir, param, offset)
             if arg is None:
                 return None
-            value = self.value(where, site.scope, arg)
-            if not isinstance(value, Client):
-                return None
-            values.append(value)
+            values.append(self.value(where, site.scope, arg))
         value = merge(values)
         return value if isinstance(value, Client) else None
 
@@ -970,55 +959,40 @@ class Resolver:
         the name cannot be analysed, or (for `__init__`) a project class derives from
         the class, since its own constructor may call this one with anything.
         """
-        found: list[tuple[ModuleFacts, CallSite, int]] = []
-        for caller in self._caller_sites(facts, function_key):
-            if caller is None:
-                return None
-            found.append(caller)
-        return found
-
-    def _caller_sites(
-        self, facts: ModuleFacts, function_key: str
-    ) -> Iterator[tuple[ModuleFacts, CallSite, int] | None]:
-        """The calls `project_callers` lists, in its order, each importing module parsed
-        only when the iteration reaches it; None in their place when a caller may be
-        hidden (then nothing may be concluded from the others)."""
         scope = facts.scopes[function_key]
+        modules: list[ModuleFacts] = [facts]
         constructor = scope.name == "__init__" and scope.is_method and scope.parent is not None
         short = scope.name
         if constructor:
             assert scope.parent is not None
             short = facts.scopes[scope.parent].name
-        others: Iterable[ModuleFacts | None] = ()
         if self._importers is not None:
             others = self._importers(facts.path, short)
+            if others is None:
+                return None
+            modules += [m for m in others if m.path != facts.path]
+        found: list[tuple[ModuleFacts, CallSite, int]] = []
         if not constructor:
-            for site, offset in self.callers(facts, function_key):
-                yield facts, site, offset
+            found += [(facts, site, offset) for site, offset in self.callers(facts, function_key)]
             target: Value = Function(facts.path, function_key)
-            for other in others:
-                if other is None:
-                    yield None
-                    return
-                if other.path == facts.path:
-                    continue
+            for other in modules[1:]:
                 for site in self._calls_by_name(other).get(short, ()):
                     if self.value(other, site.scope, site.func) == target:
-                        yield other, site, self.bound_offset(other, site, scope)
-            return
+                        found.append((other, site, self.bound_offset(other, site, scope)))
+            return found
         assert scope.parent is not None
         cls = Class(facts.path, scope.parent)
-        for module in _own_module_first(facts, others):
-            if module is None or self._derives_from(module, cls):
-                yield None
-                return
+        for module in modules:
+            if self._derives_from(module, cls):
+                return None
             for site in self._calls_by_name(module).get(short, ()):
                 if self.value(module, site.scope, site.func) == cls:
-                    yield module, site, 1
+                    found.append((module, site, 1))
         # `cls(...)` in the class's own class methods constructs it too
         for site in self._calls_by_name(facts).get("cls", ()):
             if site.func == ir.Name("cls") and self._class_method_of(facts, site.scope) == cls:
-                yield facts, site, 1
+                found.append((facts, site, 1))
+        return found
 
     def _class_method_of(self, facts: ModuleFacts, scope_key: str) -> Class | None:
         scope = facts.scopes.get(scope_key)
@@ -1040,16 +1014,6 @@ class Resolver:
             ):
                 return True
         return False
-
-
-def _own_module_first(
-    facts: ModuleFacts, others: Iterable[ModuleFacts | None]
-) -> Iterator[ModuleFacts | None]:
-    """A class's module, then the other modules that import it (`others` may list it)."""
-    yield facts
-    for other in others:
-        if other is None or other.path != facts.path:
-            yield other
 
 
 def reads_from_replicas(call: ir.Call) -> bool:

@@ -813,14 +813,17 @@ class ProjectIndex:
         self._edges.setdefault(key, set()).update(importers)
         return True
 
-    def importer_facts(self, path: str, name: str) -> Iterator[ModuleFacts | None]:
+    def importer_facts(self, path: str, name: str) -> list[ModuleFacts] | None:
         """The facts of the project modules that import module `path` and mention `name`
-        (a function or class it defines), each parsed when the iteration reaches it;
-        None in place of one that cannot be parsed (its calls are unknown, so nothing may
-        be concluded from the others). A module the caller stops before is neither
-        parsed nor a dependency: what was concluded did not read it."""
+        (a function or class it defines), parsed on demand; None when one of them cannot
+        be parsed (its calls are unknown, so nothing may be concluded from the others)."""
+        found: list[ModuleFacts] = []
         for importer in self._scan_project(Path(path)).get(path, ()):
             if not self._mentions(importer, name):
                 continue
             self._edges.setdefault(path, set()).add(importer)
-            yield self.facts_for_file(Path(importer))
+            facts = self.facts_for_file(Path(importer))
+            if facts is None:
+                return None
+            found.append(facts)
+        return found
