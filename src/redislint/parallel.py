@@ -374,6 +374,7 @@ def _standby_main(
         with os.fdopen(calls, "rb") as pipe:
             message = pipe.read()
         given: list[bytes] = pickle.loads(message) if message else []
+        del message  # the shards' children need only their own call
     except BaseException:
         os._exit(1)
     if not given:
@@ -400,6 +401,7 @@ def _relay(calls: list[bytes], writable: int) -> None:  # pragma: no cover (in t
                 os.close(writable)
                 for _, other in children:
                     os.close(other)
+                calls.clear()  # the other shards' bytes: not this child's memory to keep
                 _child_main(call, child_writable)
             os.close(child_writable)
             children.append((child, readable))
