@@ -92,6 +92,29 @@ def test_a_damaged_entry_is_a_miss(project: Path) -> None:
     assert result.exit_code == 1 and "RL301" in result.output
 
 
+def test_short_payloads_are_stored_as_they_are_and_compressed_ones_still_read(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short row is JSON as it is (compressing it cost zlib's set-up for a few bytes);
+    a row written compressed, as every row was before, is read the same."""
+    import zlib
+
+    assert run(["check", "app"], project).exit_code == 1
+    database = project / ".redislint_cache" / "cache.sqlite3"
+    with sqlite3.connect(database) as connection:
+        payloads = [row[0] for row in connection.execute("SELECT payload FROM scans")]
+        assert payloads and all(payload[:1] == b"[" for payload in payloads)
+        entries = connection.execute("SELECT path, payload FROM entries").fetchall()
+        for path, payload in entries:
+            if payload is not None and payload[:1] in (b"[", b"{"):
+                connection.execute(
+                    "UPDATE entries SET payload = ? WHERE path = ?", (zlib.compress(payload), path)
+                )
+    _no_checks(monkeypatch)
+    result = run(["check", "app"], project)
+    assert result.exit_code == 1 and "RL301" in result.output
+
+
 def _store_one(root: str, index: int, start: Any) -> str | None:
     """One worker of a run: waits for the others, then writes its entry at once."""
     cache = ResultCache(Config(root=Path(root)), frozenset({"RL301"}))
