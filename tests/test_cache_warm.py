@@ -494,8 +494,9 @@ def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
 
 
 def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path) -> None:
-    """Every worker of a run scans the project's imports; only the shard holding the
-    group's first file writes what the scan read (the same rows, once)."""
+    """Every worker of a run scans the project's imports; the shard holding the
+    group's first file writes what the scan read of each file, the one holding its
+    second the memos of the scan's walk and graph (the same rows, once each)."""
     from redislint.cache import ResultCache
     from redislint.catalogue import selected_codes
     from redislint.config import resolve_config
@@ -506,14 +507,22 @@ def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path)
     selected = selected_codes(config)
     plain = project / "app" / "plain.py"
     jobs = [Job(plain, "app/plain.py", plain.read_bytes())]  # skipped: a scan runs
+    others = project / "other.py", project / "another.py"
 
-    def scan_rows() -> int:
-        with sqlite3.connect(project / ".redislint_cache" / "cache.sqlite3") as connection:
-            return int(connection.execute("SELECT count(*) FROM scans").fetchone()[0])
+    def rows(table: str) -> int:
+        database = project / ".redislint_cache" / "cache.sqlite3"
+        if not database.exists():
+            return 0
+        with sqlite3.connect(database) as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
-    cache = ResultCache(config, selected)
-    check_shard(config, jobs, selected, False, cache, False, False, project / "other.py")
-    assert scan_rows() == 0  # another worker's shard holds the first file
-    cache = ResultCache(config, selected)
-    check_shard(config, jobs, selected, False, cache, False, False, plain)
-    assert scan_rows() == len(list(project.rglob("*.py")))
+    def shard(first: Path, second: Path) -> None:
+        cache = ResultCache(config, selected)
+        check_shard(config, jobs, selected, False, cache, False, False, first, second)
+
+    shard(*others)  # other workers' shards hold the first and the second file
+    assert (rows("scans"), rows("walks")) == (0, 0)
+    shard(plain, others[0])
+    assert (rows("scans"), rows("walks")) == (len(list(project.rglob("*.py"))), 0)
+    shard(others[0], plain)
+    assert rows("walks") == 2  # the walk of the scan and its import graph

@@ -137,7 +137,7 @@ def discover(
                 real_paths=dict(found),
                 replayed=True,
             )
-        walker.recorder = WalkRecorder()
+        walker.recorder = WalkRecorder() if memo.record else None
     for arg in args:
         walker.explicit(arg)
     result = walker.result()

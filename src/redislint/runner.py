@@ -384,6 +384,7 @@ def _check_group(
         report_blind,
         explain,
         work[0].path if work else None,
+        work[1].path if len(work) > 1 else None,
         crashed=crashed,
         standby=standby,
     ):

@@ -59,13 +59,18 @@ def check_shard(
     report_blind: bool = False,
     explain: bool = False,
     first: Path | None = None,
+    second: Path | None = None,
 ) -> RunOutcome:
     """Check one shard of a group's files. Every worker scans the project's imports;
-    only the one whose shard holds the group's `first` file records what the scan read
-    (the same rows, written once)."""
-    memo = WalkMemo(cache, "scan") if cache is not None else None
-    record = first is None or any(job.path == first for job in jobs)
-    with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=record) as index:
+    the one whose shard holds the group's `first` file records what the scan read of
+    each file, the one that holds its `second` the memos of the scan's walk and import
+    graph (the same rows, written once; split, so that neither worker waits for the
+    other's writing: round-robin shards put the two files in different workers)."""
+    paths = {job.path for job in jobs}
+    rows = first is None or first in paths
+    memos = second is None or second in paths
+    memo = WalkMemo(cache, "scan", record=memos) if cache is not None else None
+    with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=rows) as index:
         return _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )

@@ -59,6 +59,9 @@ class WalkMemo:
 
     store: WalkStore
     label: str
+    # False: the memo is read, never written (another process of the same run writes
+    # it: the workers of a run each scan the same project).
+    record: bool = True
 
 
 def walk_key(memo: WalkMemo, cwd: str, tops: Sequence[str], force_exclude: bool) -> str:
@@ -162,7 +165,7 @@ def settled(mtime_ns: int, ctime_ns: int, since: float) -> bool:
 
 def relative(path: str, base: str) -> str:
     """`path` as a memo stores it: relative to `base` when under it, else as it is."""
-    prefix = os.path.join(base, "")
+    prefix = base if base.endswith(os.sep) else base + os.sep  # os.path.join(base, "")
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 

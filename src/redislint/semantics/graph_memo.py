@@ -62,6 +62,33 @@ class Scanned:
 
 
 @dataclass
+class FolderReadings:
+    """The stat and listing digest of each folder, taken once for all the memos of one
+    scan: a scan of several tops saves a memo for each, and each memo records every
+    folder resolution read (five memos of up to 6,000 folders on the sparse tree, each
+    stat and digest taken again). A stat taken at the first memo's save still holds for
+    the later ones: a change after it changes the folder's stat, and a change since the
+    scan began is caught by `settled`."""
+
+    stats: dict[str, os.stat_result | None] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def stat(self, folder: str) -> os.stat_result | None:
+        if folder not in self.stats:
+            try:
+                self.stats[folder] = os.stat(folder)
+            except OSError:
+                self.stats[folder] = None
+        return self.stats[folder]
+
+    def entries(self, folder: str, names: Iterable[str]) -> str:
+        """`module_entries` of the names the scan listed in `folder` (listed once a run)."""
+        if folder not in self.digests:
+            self.digests[folder] = module_entries(names)
+        return self.digests[folder]
+
+
+@dataclass
 class GraphMemo:
     """One scan's memo: the entries an earlier scan recorded (valid as to folders; each
     still to be matched with its file's hash) and what this scan records."""
@@ -110,10 +137,16 @@ class GraphMemo:
         else:
             self.stale += 1
 
-    def save(self, folders: Iterable[str], listings: Mapping[str, Iterable[str]]) -> None:
+    def save(
+        self,
+        folders: Iterable[str],
+        listings: Mapping[str, Iterable[str]],
+        readings: FolderReadings | None = None,
+    ) -> None:
         """Write the memo when the graph changed, with the stat of every folder
         resolution read in this scan (`folders`; `listings`: the names of each it
-        listed, as resolution read them) or in the one it reused.
+        listed, as resolution read them) or in the one it reused (`readings`: what the
+        scan's other memos read of the folders already).
 
         An edit that changes no import (most edits) leaves the memo as it is: the edited
         file's entry no longer matches its hash, so each scan resolves that file alone
@@ -123,17 +156,17 @@ class GraphMemo:
             return
         if not self.entries:
             return
+        readings = readings or FolderReadings()
         stats: list[list[Any]] = []
         for folder in sorted({*folders, *self.recorded_folders}):
             names = listings.get(folder)
             before = self.recorded_entries.get(folder)  # what the reused entries saw
-            entries = module_entries(names) if names is not None else before
-            try:
-                info = os.stat(folder)
-            except OSError:
-                stats.append([self._short(folder)])
-                continue
+            entries = readings.entries(folder, names) if names is not None else before
             short = self._short(folder)
+            info = readings.stat(folder)
+            if info is None:
+                stats.append([short])
+                continue
             if settled(info.st_mtime_ns, info.st_ctime_ns, self.started):
                 stats.append([short, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, entries])
                 continue

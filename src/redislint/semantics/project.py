@@ -25,7 +25,7 @@ from redislint.discovery import discover, prefilter
 from redislint.precheck import Rejection, accepts_edit, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
-from redislint.semantics.graph_memo import GraphMemo, Scanned
+from redislint.semantics.graph_memo import FolderReadings, GraphMemo, Scanned
 from redislint.semantics.keys import KeyResolver
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
@@ -157,8 +157,10 @@ class ProjectIndex:
         self.config = config
         # Where the import scan's walk of the project is memoized, and what it read of
         # each file kept (a run with the results cache: `walk_memo.py`, `cache.py`).
-        # Without `record_scan` the scan reads the store but leaves its writing to
-        # another index (the workers of one run each scan the same project).
+        # Without `record_scan` the scan reads the store but leaves writing what it read
+        # of each file to another index (the workers of one run each scan the same
+        # project); the memos of its walk and graph are written as `walk_memo.record`
+        # says.
         self._walk_memo = walk_memo
         self._scan_store = scan_store
         self._record_scan = record_scan
@@ -202,6 +204,7 @@ class ProjectIndex:
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
         self._linked_modules = False  # a module resolved through a symlink (graph_memo.py)
+        self._folder_readings = FolderReadings()  # shared by the memos of its scans
         self._created = time.time()
         self._scanned_files: set[str] = set()
         self._sizes: dict[str, int] = {}  # characters of each scanned file's text
@@ -692,10 +695,11 @@ class ProjectIndex:
                 memo = GraphMemo.open(self._walk_memo.store, str(top), roots)
             for path in found.names:
                 self._scan_file(path, importers, memo)
-            if memo is not None and self._record_scan:
+            if memo is not None and self._walk_memo is not None and self._walk_memo.record:
                 memo.usable = not self._linked_modules
                 memo.started = self._created  # folders may have been listed since then
-                memo.save([*self._listings, *map(str, self._packages)], self._listings)
+                folders = [*self._listings, *map(str, self._packages)]
+                memo.save(folders, self._listings, self._folder_readings)
             if self._retention is not None:
                 self._retention.graph_changed()
         return importers
