@@ -496,7 +496,7 @@ def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
 def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path) -> None:
     """Every worker of a run scans the project's imports; the shard holding the
     group's first file writes what the scan read of each file, the one holding its
-    second the memos of the scan's walk and graph (the same rows, once each)."""
+    last the memos of the scan's walk and graph (the same rows, once each)."""
     from redislint.cache import ResultCache
     from redislint.catalogue import selected_codes
     from redislint.config import resolve_config
@@ -516,11 +516,11 @@ def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path)
         with sqlite3.connect(database) as connection:
             return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
-    def shard(first: Path, second: Path) -> None:
+    def shard(first: Path, last: Path) -> None:
         cache = ResultCache(config, selected)
-        check_shard(config, jobs, selected, False, cache, False, False, first, second)
+        check_shard(config, jobs, selected, False, cache, False, False, first, last)
 
-    shard(*others)  # other workers' shards hold the first and the second file
+    shard(*others)  # other workers' shards hold the first and the last file
     assert (rows("scans"), rows("walks")) == (0, 0)
     shard(plain, others[0])
     assert (rows("scans"), rows("walks")) == (len(list(project.rglob("*.py"))), 0)

@@ -20,7 +20,7 @@ from redislint.cache import ResultCache, file_hash
 from redislint.catalogue import load_catalogue, selected_codes
 from redislint.config import Config, ConfigSet
 from redislint.deploy.kinds import configured_kind, is_deploy_file, relevant_files
-from redislint.discovery import discover, is_python_file, prefilter
+from redislint.discovery import check_weight, discover, is_python_file, prefilter
 from redislint.findings import Finding
 from redislint.jobs import CHECK_SHARD, FACTS_SHARD, MODEL_SHARD, Job, ModelsOutcome
 from redislint.outcome import RunOutcome
@@ -384,9 +384,10 @@ def _check_group(
         report_blind,
         explain,
         work[0].path if work else None,
-        work[1].path if len(work) > 1 else None,
+        work[-1].path if len(work) > 1 else None,
         crashed=crashed,
         standby=standby,
+        weigh=partial(_job_weight, config),
     ):
         outcome.findings += part.findings
         outcome.blind_files += part.blind_files
@@ -397,6 +398,11 @@ def _check_group(
         outcome.sources.update(part.sources)
         outcome.facts.update(part.facts)
         outcome.warnings += [w for w in part.warnings if w not in outcome.warnings]
+
+
+def _job_weight(config: Config, job: Job) -> int:
+    """What checking `job` costs, about (`run_sharded` shares the work out by it)."""
+    return check_weight(job.data, config)
 
 
 def _check_deployments(

@@ -59,16 +59,17 @@ def check_shard(
     report_blind: bool = False,
     explain: bool = False,
     first: Path | None = None,
-    second: Path | None = None,
+    last: Path | None = None,
 ) -> RunOutcome:
     """Check one shard of a group's files. Every worker scans the project's imports;
     the one whose shard holds the group's `first` file records what the scan read of
-    each file, the one that holds its `second` the memos of the scan's walk and import
+    each file, the one that holds its `last` the memos of the scan's walk and import
     graph (the same rows, written once; split, so that neither worker waits for the
-    other's writing: round-robin shards put the two files in different workers)."""
+    other's writing: `parallel.balanced_shards` puts the two files in different
+    workers)."""
     paths = {job.path for job in jobs}
     rows = first is None or first in paths
-    memos = second is None or second in paths
+    memos = last is None or last in paths
     memo = WalkMemo(cache, "scan", record=memos) if cache is not None else None
     with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=rows) as index:
         return _check_jobs(
