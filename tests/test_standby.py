@@ -6,6 +6,7 @@ undo conftest's `in_this_process`."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import pickle
 import subprocess
@@ -132,6 +133,38 @@ def test_the_standby_prepares_before_its_call_and_answers_it(tmp_path: Path) -> 
         assert standby is not None
         with pytest.raises(ValueError, match=r"refused \['b'\]"):
             standby.run(_call(_fail, marker, ["b"]))
+
+
+class _Made:
+    """An object made by a preparation (a cycle the collector could look at)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _prepare_objects() -> None:
+    os.environ["REDISLINT_TEST_COLLECTOR"] = str(gc.isenabled())
+    _MADE.append(_Made())
+
+
+_MADE: list[_Made] = []
+
+
+def _collector_state(first: object, items: list[str]) -> list[object]:
+    return [os.environ.get("REDISLINT_TEST_COLLECTOR"), gc.isenabled(), gc.get_freeze_count()]
+
+
+def test_the_standby_prepares_without_collections_and_freezes_what_it_made() -> None:
+    """Its imports make objects that live as long as the process: no collection runs
+    during them, and the check's collections do not traverse them again."""
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with Standby.started(_prepare_objects) as standby:
+        assert standby is not None
+        during, after, frozen = standby.run(_call(_collector_state, None, []))
+    assert during == "False"  # collections were off while it prepared
+    assert after is True  # and on again for the checks
+    assert frozen > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # this process is untouched
 
 
 def _refuse_to_prepare() -> None:

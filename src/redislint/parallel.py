@@ -14,6 +14,7 @@ forks, prepared as it is, instead of to a pool.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pickle
@@ -407,7 +408,7 @@ def _standby_main(
     closes without any."""
     try:
         with suppress(Exception):  # the call meets the same error, and reports it
-            prepare()
+            _prepare_frozen(prepare)
         with os.fdopen(calls, "rb") as pipe:
             message = pipe.read()
         given: list[bytes] = pickle.loads(message) if message else []
@@ -420,6 +421,21 @@ def _standby_main(
         _child_main(given[0], answers)
     else:
         _relay(given, answers)
+
+
+def _prepare_frozen(prepare: Callable[[], object]) -> None:  # pragma: no cover (in the child)
+    """`prepare()` without the cycle collector, then everything it made frozen
+    (`gc.freeze`). Importing libcst and the rules makes objects that live as long as the
+    process: collections during the imports freed nothing and were a sixth of them (55
+    of 350 ms, on the critical path of a warm run after an edit), and frozen, they are
+    not traversed again by the collections of the checks (nor their pages touched in
+    the shards' forked children)."""
+    gc.disable()
+    try:
+        prepare()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _relay(calls: list[bytes], writable: int) -> None:  # pragma: no cover (in the child)
