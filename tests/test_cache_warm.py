@@ -526,3 +526,47 @@ def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path)
     assert (rows("scans"), rows("walks")) == (len(list(project.rglob("*.py"))), 0)
     shard(others[0], plain)
     assert rows("walks") == 2  # the walk of the scan and its import graph
+
+
+def test_a_project_the_holders_of_the_first_and_last_file_never_scan_is_recorded_by_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards are runs of neighbours: with two projects in one run, one worker may hold
+    files of one project only, and the holders of the group's first and last files may
+    never scan the other. The worker scanning it then records its scan (before, nobody
+    did, and the first re-check of a helper after a cold run scanned the project again
+    without a memo)."""
+    from redislint.cache import ResultCache
+    from redislint.catalogue import selected_codes
+    from redislint.config import Config
+    from redislint.jobs import Job
+    from redislint.shards import check_shard
+
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", 0.0)
+    files = ["a/app/__init__.py", "a/app/plain.py", "b/lib/__init__.py", "b/lib/one.py"]
+    for name in files:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("import os\n")
+        os.utime(path, (PAST, PAST))
+    config = Config(root=tmp_path)  # no configuration file: a project is its source root
+    selected = selected_codes(config)
+    plain = tmp_path / "a" / "app" / "plain.py"
+    jobs = [Job(plain, "a/app/plain.py", plain.read_bytes())]
+    database = tmp_path / ".redislint_cache" / "cache.sqlite3"
+
+    def rows(table: str) -> int:
+        if not database.exists():
+            return 0
+        with sqlite3.connect(database) as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def shard(first: Path, last: Path) -> None:
+        cache = ResultCache(config, selected)
+        check_shard(config, jobs, selected, False, cache, False, False, first, last)
+
+    other = tmp_path / "a" / "app" / "__init__.py"
+    shard(other, other)  # another worker holds both files, in this project: it records
+    assert (rows("scans"), rows("walks")) == (0, 0)
+    shard(tmp_path / "b" / "lib" / "one.py", tmp_path / "b" / "lib" / "__init__.py")
+    assert (rows("scans"), rows("walks")) == (2, 2)  # project a's two files; walk, graph

@@ -32,7 +32,7 @@ from redislint.rules import all_rules
 from redislint.semantics.commands import CommandTable
 from redislint.semantics.deprecations import Deprecations
 from redislint.semantics.facts_types import FileFacts
-from redislint.semantics.project import ProjectIndex
+from redislint.semantics.project import ProjectIndex, ScanRoles
 from redislint.walk_memo import WalkMemo
 
 _T = TypeVar("_T")
@@ -61,17 +61,16 @@ def check_shard(
     first: Path | None = None,
     last: Path | None = None,
 ) -> RunOutcome:
-    """Check one shard of a group's files. Every worker scans the project's imports;
-    the one whose shard holds the group's `first` file records what the scan read of
-    each file, the one that holds its `last` the memos of the scan's walk and import
-    graph (the same rows, written once; split, so that neither worker waits for the
-    other's writing: `parallel.balanced_shards` puts the two files in different
-    workers)."""
+    """Check one shard of a group's files. Every worker scans the imports of the
+    projects its files are in; of the group's `first` and `last` files, the workers
+    holding them store what those scans read (`ScanRoles`; `parallel.balanced_shards`
+    puts the two files in different workers). Without them the shard stores it all."""
     paths = {job.path for job in jobs}
-    rows = first is None or first in paths
-    memos = last is None or last in paths
-    memo = WalkMemo(cache, "scan", record=memos) if cache is not None else None
-    with ProjectIndex(config, walk_memo=memo, scan_store=cache, record_scan=rows) as index:
+    roles = None
+    if first is not None and last is not None:
+        roles = ScanRoles(first, last, first in paths, last in paths)
+    memo = WalkMemo(cache, "scan") if cache is not None else None
+    with ProjectIndex(config, walk_memo=memo, scan_store=cache, scan_roles=roles) as index:
         return _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )

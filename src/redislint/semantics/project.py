@@ -14,6 +14,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +43,25 @@ _IMPORT_LINE = re.compile(
 
 
 _WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class ScanRoles:
+    """Which worker of a run stores what the import scan of a project reads.
+
+    Every worker scans the projects of its own files (`ProjectIndex._scan_project`), so
+    one project may be scanned by several: the one holding the run's `first` file
+    stores what the scan read of each file, the one holding its `last` the memos of the
+    scan's walk and graph (the same rows, written once each; split, so that neither
+    worker waits for the other's writing). A project that the holder of that file does
+    not scan (shards are runs of neighbours, `parallel.balanced_shards`: a worker may
+    hold another project's files only) is stored by each worker that scans it; else
+    the run after a cold one scanned it again without a memo (0.25 s on Django)."""
+
+    first: Path
+    last: Path
+    holds_first: bool
+    holds_last: bool
 
 
 class ScanStore(Protocol):
@@ -152,18 +172,16 @@ class ProjectIndex:
         *,
         walk_memo: WalkMemo | None = None,
         scan_store: ScanStore | None = None,
-        record_scan: bool = True,
+        scan_roles: ScanRoles | None = None,
     ) -> None:
         self.config = config
         # Where the import scan's walk of the project is memoized, and what it read of
         # each file kept (a run with the results cache: `walk_memo.py`, `cache.py`).
-        # Without `record_scan` the scan reads the store but leaves writing what it read
-        # of each file to another index (the workers of one run each scan the same
-        # project); the memos of its walk and graph are written as `walk_memo.record`
-        # says.
+        # Which of those writes this index makes when the workers of one run scan the
+        # same projects: `scan_roles` (None: all of them).
         self._walk_memo = walk_memo
         self._scan_store = scan_store
-        self._record_scan = record_scan
+        self._scan_roles = scan_roles
         self.roots: list[Path] = []
         self._real_paths: dict[str, Path] = {}  # see `real_path`
         self._real_names: dict[str, str] = {}  # real paths discovery told, as strings
@@ -701,23 +719,24 @@ class ProjectIndex:
         through).
         """
         importers = self._importers
-        tops = [self.module_name(near)[2]]
-        if self.config.config_path is not None:
-            tops.append(Path(self.config.root).resolve())
-        for top in tops:
+        for top in self._scan_tops(near):
             if not top.is_dir() or any(top.is_relative_to(done) for done in self._scanned):
                 continue
             self._scanned.add(top)
-            found = discover([str(top)], self.config, top, memo=self._walk_memo)
+            rows, memos = self._scan_writes(top)
+            walk_memo = self._walk_memo
+            if walk_memo is not None and walk_memo.record != memos:
+                walk_memo = replace(walk_memo, record=memos)
+            found = discover([str(top)], self.config, top, memo=walk_memo)
             for listed, real in found.real_paths.items():  # the walk knows: no resolve()
                 self._real_names.setdefault(listed, real)
             memo = None
-            if self._walk_memo is not None and self._scan_store is not None:
+            if walk_memo is not None and self._scan_store is not None:
                 roots = [str(root) for root in self.roots]
-                memo = GraphMemo.open(self._walk_memo.store, str(top), roots)
+                memo = GraphMemo.open(walk_memo.store, str(top), roots)
             for path in found.names:
-                self._scan_file(path, importers, memo)
-            if memo is not None and self._walk_memo is not None and self._walk_memo.record:
+                self._scan_file(path, importers, memo, rows)
+            if memo is not None and memos:
                 memo.usable = not self._linked_modules
                 memo.started = self._created  # folders may have been listed since then
                 folders = [*self._listings, *map(str, self._packages)]
@@ -726,11 +745,34 @@ class ProjectIndex:
                 self._retention.graph_changed()
         return importers
 
+    def _scan_tops(self, near: Path) -> list[Path]:
+        """The projects a scan for `near` walks: its source root and, when a
+        configuration file was found, the configuration's root."""
+        tops = [self.module_name(near)[2]]
+        if self.config.config_path is not None:
+            tops.append(Path(self.config.root).resolve())
+        return tops
+
+    def _scan_writes(self, top: Path) -> tuple[bool, bool]:
+        """(whether to store what the scan of `top` reads of each file, whether to store
+        the memos of its walk and graph): see `ScanRoles`."""
+        roles = self._scan_roles
+        if roles is None:
+            return True, True
+        rows = roles.holds_first or top not in self._scan_tops(roles.first)
+        memos = roles.holds_last or top not in self._scan_tops(roles.last)
+        return rows, memos
+
     def _scan_file(
-        self, path: str, importers: dict[str, list[str]], memo: GraphMemo | None = None
+        self,
+        path: str,
+        importers: dict[str, list[str]],
+        memo: GraphMemo | None = None,
+        record: bool = True,
     ) -> None:
         """Add one file's imports to the graph: from the memo of an earlier scan when
-        the file is unchanged (`graph_memo.py`), else read and resolved."""
+        the file is unchanged (`graph_memo.py`), else read and resolved (and what was
+        read stored, when `record`)."""
         key = self._real_name(path)
         if key in self._scanned_files:
             return
@@ -741,7 +783,7 @@ class ProjectIndex:
         text: str | None = None
         entry = memo.lookup(key, short) if memo is not None else None
         if entry is None:
-            read = self._read_imports(Path(path), digest, data)
+            read = self._read_imports(Path(path), digest, data, record)
             if read is None:
                 return
             uses_redis, candidates, text, size = read
@@ -775,7 +817,7 @@ class ProjectIndex:
         return tuple(targets)
 
     def _read_imports(
-        self, path: Path, digest: str | None, data: bytes | None
+        self, path: Path, digest: str | None, data: bytes | None, record: bool = True
     ) -> tuple[bool, list[str], str | None, int] | None:
         """(whether the file mentions Redis, the module names its import lines may name,
         its text when it was read, its length in characters), or None when it cannot be
@@ -801,7 +843,7 @@ class ProjectIndex:
         else:
             package = package or self._package_of(path)
             candidates = list(dict.fromkeys(_imported_modules(text, package)))
-        if store is not None and digest is not None and self._record_scan:
+        if store is not None and digest is not None and record:
             store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
         return uses_redis, candidates, text, len(text)
 
