@@ -79,6 +79,44 @@ def test_a_weighted_run_hands_out_runs_of_items() -> None:
     assert parts == [items[:-1], items[-1:]]
 
 
+def test_what_goes_to_the_workers_is_what_ship_makes_of_each_item() -> None:
+    items = list(range(parallel.PARALLEL_THRESHOLD))
+    parts = parallel.run_sharded(_shard_sizes, None, items, 2, ship=lambda item: -item)
+    assert sorted(item for part in parts for item in part) == sorted(-item for item in items)
+
+
+def test_a_file_goes_to_another_process_without_its_bytes_and_a_text_with_them(
+    tmp_path: Path,
+) -> None:
+    from redislint.jobs import Job
+
+    path = tmp_path / "a.py"
+    path.write_bytes(b"X = 1\n")
+    shipped = Job(path, "a.py", path.read_bytes()).shipped()
+    assert (shipped.data, shipped.unread) == (b"", True)
+    assert shipped.loaded() == Job(path, "a.py", b"X = 1\n")
+    given = Job(path, "a.py", b"edited = 2\n", from_disk=False)
+    assert given.shipped() is given and given.loaded() is given
+
+
+def test_a_shipped_file_gone_before_its_worker_reads_it_is_an_error_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    from redislint.catalogue import selected_codes
+    from redislint.config import Config
+    from redislint.jobs import Job
+    from redislint.shards import check_shard
+
+    config = Config(root=tmp_path)
+    kept, gone = tmp_path / "kept.py", tmp_path / "gone.py"
+    kept.write_text("import redis\nredis.Redis().flushall()\n")
+    jobs = [Job(kept, "kept.py", kept.read_bytes()).shipped(), Job(gone, "gone.py", b"").shipped()]
+    outcome = check_shard(config, jobs, selected_codes(config), False, None)
+    assert [error.split(":")[0] for error in outcome.errors] == ["gone.py"]
+    assert "cannot read" in outcome.errors[0]
+    assert [finding.code for finding in outcome.findings] == ["RL301"]
+
+
 ADMIN = """
 import redis
 

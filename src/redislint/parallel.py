@@ -103,12 +103,14 @@ def run_sharded(
     crashed: Callable[[_Item], _Result] | None = None,
     standby: Standby | None = None,
     weigh: Callable[[_Item], int] | None = None,
+    ship: Callable[[_Item], _Item] | None = None,
 ) -> list[_Result]:
     """`function(first, shard, *args)` over shards of `items` (in-process when small).
 
     Shards take every `workers`-th item, or, with `weigh` (an estimate of an item's
     cost, asked only when there are shards), runs of items of about equal weight
-    (`balanced_shards`).
+    (`balanced_shards`). `ship(item)` is what goes to a shard's worker, when given
+    (`Job.shipped`: a file's bytes are read again there).
 
     `function` and its arguments must be picklable when work goes to workers. When a
     worker process dies (a native crash in the parser), `crashed(item)` stands in for
@@ -127,10 +129,11 @@ def run_sharded(
         weights = [weigh(item) for item in items]
         shards = [[items[i] for i in shard] for shard in balanced_shards(weights, workers)]
     shards = [shard for shard in shards if shard]
+    sent = shards if ship is None else [[ship(item) for item in shard] for shard in shards]
     progress = _Progress(len(items))
     results: list[_Result] = []
     broken: list[list[_Item]] = []
-    answers = _from_standby(standby, function, first, shards, args)
+    answers = _from_standby(standby, function, first, sent, args)
     if answers is not None:
         for shard, answer in zip(shards, answers, strict=True):
             if answer is None:
@@ -145,7 +148,7 @@ def run_sharded(
         from concurrent.futures.process import BrokenProcessPool
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(on_big_stack, function, first, shard, *args) for shard in shards]
+            futures = [pool.submit(on_big_stack, function, first, shard, *args) for shard in sent]
             for future, shard in zip(futures, shards, strict=True):
                 try:
                     results.append(future.result())

@@ -77,7 +77,14 @@ def _add_outside_facts(
     for group_config, cache, misses in left:
         work = [Job(path, rel, data) for path, rel, data in misses]
         for part in run_sharded(
-            FACTS_SHARD, group_config, work, jobs, cache, crashed=_no_facts, standby=standby
+            FACTS_SHARD,
+            group_config,
+            work,
+            jobs,
+            cache,
+            crashed=_no_facts,
+            standby=standby,
+            ship=Job.shipped,
         ):
             outcome.facts.update(part)
 
@@ -187,13 +194,14 @@ def check_paths(
     work: list[Job] = []
     if planned is not None:
         outcome = planned.outcome
-        work = [Job(path, rel, data) for path, rel, data in planned.misses]
+        given = stdin is None  # else the plan's one miss is the text on stdin
+        work = [Job(path, rel, data, from_disk=given) for path, rel, data in planned.misses]
         work += _reopen_imported_hits(outcome, work, base, cwd, planned.real_paths)
     elif stdin is not None:
         name, data = stdin
         path = (cwd / name).absolute()
         if not (force_exclude and base.is_excluded(base.relative_path(path))):
-            work.append(Job(path, display_path(path, cwd), data))
+            work.append(Job(path, display_path(path, cwd), data, from_disk=False))
     else:
         notes = outcome.notes if explain else None
         work = _read_jobs(paths, base, cwd, force_exclude, outcome.errors, True, notes)
@@ -388,6 +396,7 @@ def _check_group(
         crashed=crashed,
         standby=standby,
         weigh=partial(_job_weight, config),
+        ship=Job.shipped,
     ):
         outcome.findings += part.findings
         outcome.blind_files += part.blind_files
@@ -500,7 +509,7 @@ def collect_models(
         outcome.tests_excluded += len(group) - len(work)
         outcome.files_seen += len(work)
         for part in run_sharded(
-            MODEL_SHARD, group_config, work, jobs, visit, crashed=_crashed_model
+            MODEL_SHARD, group_config, work, jobs, visit, crashed=_crashed_model, ship=Job.shipped
         ):
             outcome.results += part.results
             outcome.errors += part.errors

@@ -65,15 +65,32 @@ def check_shard(
     projects its files are in; of the group's `first` and `last` files, the workers
     holding them store what those scans read (`ScanRoles`; `parallel.balanced_shards`
     puts the two files in different workers). Without them the shard stores it all."""
+    jobs, unreadable = _loaded(jobs)
     paths = {job.path for job in jobs}
     roles = None
     if first is not None and last is not None:
         roles = ScanRoles(first, last, first in paths, last in paths)
     memo = WalkMemo(cache, "scan") if cache is not None else None
     with ProjectIndex(config, walk_memo=memo, scan_store=cache, scan_roles=roles) as index:
-        return _check_jobs(
+        outcome = _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )
+    outcome.errors += unreadable
+    return outcome
+
+
+def _loaded(jobs: list[Job]) -> tuple[list[Job], list[str]]:
+    """The jobs with their bytes (`Job.loaded`: a worker of another process reads the
+    files it was sent without them), and an error for each file that cannot be read
+    now, as the parent would have reported it."""
+    loaded: list[Job] = []
+    errors: list[str] = []
+    for job in jobs:
+        try:
+            loaded.append(job.loaded())
+        except OSError as exc:
+            errors.append(f"{job.rel_path}: cannot read: {exc.strerror or exc}")
+    return loaded, errors
 
 
 def _check_jobs(
@@ -192,6 +209,7 @@ def _check_note(result: FileResult) -> str:
 @analysis_settings()
 def facts_shard(config: Config, jobs: list[Job], cache: ResultCache | None) -> dict[str, FileFacts]:
     """Project facts of files the run does not check (no rule runs on them)."""
+    jobs = _loaded(jobs)[0]  # an unreadable file has no facts, as one that fails below
     with ProjectIndex(config) as index:
         facts: dict[str, FileFacts] = {}
         index.check_in_order([job.path for job in jobs])
@@ -220,8 +238,9 @@ def facts_shard(config: Config, jobs: list[Job], cache: ResultCache | None) -> d
 def model_shard(
     config: Config, jobs: list[Job], visit: Callable[[FileAnalysis], _T]
 ) -> ModelsOutcome[_T]:
+    jobs, unreadable = _loaded(jobs)
     with ProjectIndex(config) as index:
-        outcome: ModelsOutcome[_T] = ModelsOutcome()
+        outcome: ModelsOutcome[_T] = ModelsOutcome(errors=unreadable)
         for job in jobs:
             try:
                 analysis = analyze_file(job.path, job.rel_path, config, index, data=job.data)
