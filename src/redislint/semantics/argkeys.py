@@ -20,9 +20,9 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from redislint.data import read_text as read_data_file
 from redislint.semantics.commands import normalize_command_name
 
 _WRITE_FLAGS = frozenset({"insert", "update", "OW"})
@@ -58,7 +58,7 @@ def _text(value: object) -> str:
 
 @functools.cache
 def _specs() -> Mapping[str, Any]:
-    text = resources.files("redislint.data").joinpath("commands.json").read_text("utf-8")
+    text = read_data_file("commands.json")
     commands: dict[str, Any] = json.loads(text)["commands"]
     return {normalize_command_name(name): info for name, info in commands.items()}
 

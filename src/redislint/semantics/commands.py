@@ -6,7 +6,7 @@ INTERFACE (stable; the data comes from `scripts/gen_commands.py`, never typed by
 - `MethodInfo`: one redis-py client method: the command it sends and which of its
   parameters hold keys.
 - `CommandTable.load() -> CommandTable` (cached per process, read-only, from
-  `redislint/data/commands.json` via importlib.resources).
+  `redislint/data/commands.json`, `redislint.data.read_text`).
 - `table.method(name) -> MethodInfo | None` (e.g. "set", "hset", "flushall", "expire").
 - `table.command(name) -> CommandInfo | None` (case-insensitive: "FLUSHALL", "config|set"
   for subcommands is spelled "CONFIG SET").
@@ -24,9 +24,10 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
+
+from redislint.data import read_text as read_data_file
 
 __all__ = ["CommandInfo", "CommandTable", "MethodInfo"]
 
@@ -235,7 +236,7 @@ class CommandTable:
 
 @functools.cache
 def _load_shipped() -> CommandTable:
-    text = resources.files("redislint.data").joinpath("commands.json").read_text("utf-8")
+    text = read_data_file("commands.json")
     return CommandTable.from_json(json.loads(text))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from redislint.data import read_text as read_data_file
 from redislint.semantics.clients import Client
 
 
@@ -35,7 +35,7 @@ class Deprecations:
     @staticmethod
     @cache
     def load() -> Deprecations:
-        text = resources.files("redislint.data").joinpath("deprecations.json").read_text("utf-8")
+        text = read_data_file("deprecations.json")
         data = json.loads(text)
         methods: dict[str, dict[str, Deprecation]] = {}
         arguments: dict[str, dict[str, Deprecation]] = {}
