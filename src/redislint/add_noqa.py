@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
+from redislint.errors import cannot_read
 from redislint.findings import Finding
 from redislint.fixes import SourceFormat, StaleFileError, is_valid_source, write_atomic
 from redislint.semantics.project import decode_source
@@ -146,7 +147,7 @@ def add_noqa_files(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+            outcome.errors.append(cannot_read(rel, exc))
             continue
         try:
             unchanged = decode_source(data) == source

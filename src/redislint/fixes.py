@@ -42,6 +42,7 @@ from redislint.deploy_engine import conf_parses, recheck_file
 from redislint.discovery import FIX_TEMP_SUFFIX as TEMP_SUFFIX
 from redislint.discovery import fix_temporary_prefix
 from redislint.engine import InternalError, analysis_settings, check_file
+from redislint.errors import cannot_read
 from redislint.findings import Edit, Finding, Fix
 from redislint.parallel import run_sharded
 from redislint.semantics.project import ProjectIndex, decode_source
@@ -614,7 +615,7 @@ def _fix_one(
     try:
         data = item.data if item.data is not None else item.path.read_bytes()
     except OSError as exc:
-        result.error = f"{item.rel_path}: cannot read: {exc.strerror or exc}"
+        result.error = cannot_read(item.rel_path, exc)
         return result
     result.data = data
     try:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from redislint.errors import cannot_read
 from redislint.inventory import Inventory
 
 # Per site, at most this many distinct keys are kept (a loop over ids writes thousands).
@@ -56,7 +57,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ObservedError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ObservedError(cannot_read(str(path), exc)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ObservedError(f"{path}: not a JSON report: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("observed"), list):

@@ -21,6 +21,7 @@ from redislint.catalogue import load_catalogue, selected_codes
 from redislint.config import Config, ConfigSet
 from redislint.deploy.kinds import configured_kind, is_deploy_file, relevant_files
 from redislint.discovery import check_weight, discover, is_python_file, prefilter
+from redislint.errors import cannot_read
 from redislint.findings import Finding
 from redislint.jobs import CHECK_SHARD, FACTS_SHARD, MODEL_SHARD, Job, ModelsOutcome
 from redislint.outcome import RunOutcome
@@ -139,7 +140,7 @@ def _read_jobs(
         try:
             work.append(Job(path, rel, path.read_bytes()))
         except OSError as exc:
-            errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+            errors.append(cannot_read(rel, exc))
     return work
 
 

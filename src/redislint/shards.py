@@ -26,6 +26,7 @@ from redislint.engine import (
     check_file,
     facts_of_file,
 )
+from redislint.errors import cannot_read
 from redislint.jobs import Job, ModelsOutcome
 from redislint.outcome import RunOutcome
 from redislint.rules import all_rules
@@ -89,7 +90,7 @@ def _loaded(jobs: list[Job]) -> tuple[list[Job], list[str]]:
         try:
             loaded.append(job.loaded())
         except OSError as exc:
-            errors.append(f"{job.rel_path}: cannot read: {exc.strerror or exc}")
+            errors.append(cannot_read(job.rel_path, exc))
     return loaded, errors
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from redislint.cache import ResultCache
 from redislint.catalogue import selected_codes
 from redislint.config import Config, ConfigSet
-from redislint.errors import InternalError
+from redislint.errors import InternalError, cannot_read
 from redislint.findings import Finding
 from redislint.outcome import RunOutcome
 from redislint.semantics.deferred import resolve_deferred
@@ -225,7 +225,7 @@ def plan_run(
             try:
                 plan.misses.append((path, rel, data if data is not None else path.read_bytes()))
             except OSError as exc:
-                outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+                outcome.errors.append(cannot_read(rel, exc))
         outcome.cache_problem(cache.finish())  # the stats recorded on the way
     caches[id(base)].finish()  # closed, also when the memo answered every file
     plan.complete = not plan.misses and not any(f.deferred is not None for f in outcome.findings)
@@ -378,7 +378,7 @@ def _plan_deployments(
         try:
             jobs.append((path, rel, path.read_bytes()))
         except OSError as exc:
-            plan.outcome.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+            plan.outcome.errors.append(cannot_read(rel, exc))
     cached = cache.lookup(DEPLOY_CACHE_ENTRY, deploy_cache_key(jobs)) if jobs else None
     if cached is None:
         plan.misses += jobs

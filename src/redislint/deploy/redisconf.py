@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from redislint.deploy.model import DeployProblem, Directive, Location
+from redislint.errors import cannot_read
 
 # Values Redis refuses at start-up for the settings the rules read: a config with one of
 # these is not what will run, so it is reported (RL001) rather than judged.
@@ -232,7 +233,7 @@ def read_conf(
             text = path.read_bytes().decode("utf-8", errors="replace")
         except OSError as exc:
             result.complete = False
-            result.notes.append(f"{display(path)}: cannot read: {exc.strerror or exc}")
+            result.notes.append(cannot_read(display(path), exc))
             return result
     result.files.append(path)
     found, problems = parse_conf_text(text, display(path))
