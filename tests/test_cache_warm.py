@@ -493,6 +493,14 @@ def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
     assert warm.output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
 
 
+def _count_rows(database: Path, table: str) -> int:
+    """The rows of one table of the cache's database (0 before it exists)."""
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
 def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path) -> None:
     """Every worker of a run scans the project's imports; the shard holding the
     group's first file writes what the scan read of each file, the one holding its
@@ -510,11 +518,7 @@ def test_of_the_workers_scanning_one_project_one_records_the_scan(project: Path)
     others = project / "other.py", project / "another.py"
 
     def rows(table: str) -> int:
-        database = project / ".redislint_cache" / "cache.sqlite3"
-        if not database.exists():
-            return 0
-        with sqlite3.connect(database) as connection:
-            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return _count_rows(project / ".redislint_cache" / "cache.sqlite3", table)
 
     def shard(first: Path, last: Path) -> None:
         cache = ResultCache(config, selected)
@@ -556,10 +560,7 @@ def test_a_project_the_holders_of_the_first_and_last_file_never_scan_is_recorded
     database = tmp_path / ".redislint_cache" / "cache.sqlite3"
 
     def rows(table: str) -> int:
-        if not database.exists():
-            return 0
-        with sqlite3.connect(database) as connection:
-            return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return _count_rows(database, table)
 
     def shard(first: Path, last: Path) -> None:
         cache = ResultCache(config, selected)
