@@ -119,6 +119,14 @@ def test_defaults() -> None:
     )
 
 
+def test_src_defaults_to_the_root_and_its_src_and_is_relative_to_the_root(in_tmp: Path) -> None:
+    assert load_config(None).source_roots() == (Path.cwd() / ".", Path.cwd() / "src")
+    (in_tmp / "sub").mkdir()
+    (in_tmp / "sub" / "redislint.toml").write_text('src = ["lib", "../shared"]\n')
+    config = load_config(in_tmp / "sub" / "redislint.toml")
+    assert config.source_roots() == (in_tmp / "sub" / "lib", in_tmp / "sub" / "../shared")
+
+
 def test_declared_keyspace_replaces_default_cache_patterns(in_tmp: Path) -> None:
     (in_tmp / "redislint.toml").write_text('[[keyspace]]\npattern = "order:*"\nrole = "critical"\n')
     config = load_config(in_tmp / "redislint.toml")
@@ -284,6 +292,8 @@ def test_wrong_type_cache_ttl(in_tmp: Path) -> None:
         ('cluster = "yes"', 'cluster: expected a boolean (true or false), got "yes"'),
         ('select = "RL"', 'select: expected an array of rule codes, got "RL"'),
         ("exclude = [1]", "exclude[0]: expected a string, got 1"),
+        ('src = "lib"', 'src: expected an array of folders, got "lib"'),
+        ('src = [""]', 'src[0]: expected a non-empty path, got ""'),
         ("clients = []", "clients: expected a table, got an array"),
         (
             'clients = { names = ["a-b"] }',

@@ -62,6 +62,8 @@ DEFAULT_TEST_PATHS: tuple[str, ...] = (
     "*_test.py",
     "conftest.py",
 )
+# Where imports of project modules are looked for (ruff's default `src`).
+DEFAULT_SRC: tuple[str, ...] = (".", "src")
 DEFAULT_CACHE_PATTERNS: tuple[str, ...] = ("cache:*", "*:cache:*", "*_cache:*")
 
 CONFIG_FILE_NAMES: tuple[str, ...] = ("redislint.toml", ".redislint.toml", "pyproject.toml")
@@ -159,8 +161,17 @@ class Config:
     # RL6xx: extra places holding Redis deployment config, and which roles each serves.
     deploy_paths: tuple[str, ...] = ()
     deployments: tuple[DeploymentMapping, ...] = ()
+    # Folders that imports are resolved from (ruff's `src`), relative to `root`.
+    src: tuple[str, ...] = DEFAULT_SRC
     # `clients.names` with their kind and scope (`client_names` keeps the bare names)
     client_name_entries: tuple[ClientName, ...] = ()
+
+    def source_roots(self) -> tuple[Path, ...]:
+        """The folders an import of a project module is looked for in, after the
+        importing file's own source root (`src`, in order, relative to the config
+        root). Fixed by the configuration, so that what an import resolves to never
+        depends on which files a run checks or in which order."""
+        return tuple(self.root / os.path.expanduser(folder) for folder in self.src)
 
     def client_name_specs(self) -> tuple[ClientName, ...]:
         """The declared client names, with kind and scope (plain `client_names` given
@@ -857,6 +868,8 @@ class _Validator:
             )
         if "deployment" in table:
             kwargs["deployments"] = self.deployments(table["deployment"])
+        if "src" in table:
+            kwargs["src"] = self.string_list(table["src"], "src", "folders", _path_problem)
         return Config(config_path=path, root=path.parent, **kwargs)
 
     def deployments(self, value: object) -> tuple[DeploymentMapping, ...]:
@@ -992,6 +1005,7 @@ _TOP_KEYS: tuple[str, ...] = (
     "primary-db",
     "deploy-paths",
     "deployment",
+    "src",
     "extend",
 )
 

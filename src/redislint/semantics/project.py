@@ -186,8 +186,11 @@ class ProjectIndex:
         self.roots: list[Path] = []
         self._real_paths: dict[str, Path] = {}  # see `real_path`
         self._real_names: dict[str, str] = {}  # real paths discovery told, as strings
-        for root in (config.root, config.root / "src"):
-            self.add_root(root)
+        # Searched after the importing file's own source root (`_find_from`): fixed by
+        # the configuration, never grown by the modules parsed (that made what an
+        # import resolves to depend on the order files were checked in).
+        for root in config.source_roots():
+            self._add_root(root)
         self._facts: dict[str, ModuleFacts] = {}
         self._module_paths: dict[tuple[str, Path | None], Path | None] = {}
         self._root_prefixes: dict[Path, tuple[str, str]] = {}
@@ -271,7 +274,7 @@ class ProjectIndex:
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
-    def add_root(self, root: Path) -> None:
+    def _add_root(self, root: Path) -> None:
         root = self.real_path(root)
         if root not in self.roots and root.is_dir():
             self.roots.append(root)
@@ -682,8 +685,7 @@ class ProjectIndex:
         source: str | None = None,
         reuse: NodeMemo | None = None,
     ) -> ModuleFacts:
-        name, is_package, root = self.module_name(path)
-        self.add_root(root)
+        name, is_package, _ = self.module_name(path)
         key = key or str(self.real_path(path))
         if key in self._facts or key in self._released:
             self._replacing(key, source)
