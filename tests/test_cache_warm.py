@@ -123,6 +123,14 @@ def test_a_run_imports_the_parser_only_in_its_workers(project: Path) -> None:
     warm = run_listing_imports([*ARGS, "app"], project)
     assert warm[:2] == cold[:2]
     assert _parser_and_rules(warm[2]) == []
+    # An edit of a file that uses Redis: the run's process asks which cached files its
+    # import lines name (a helper's verdict may change) without the parser.
+    db = project / "app" / "db.py"
+    db.write_text(db.read_text() + "TIMEOUT = 5\n")
+    edited = run_listing_imports([*ARGS, "app"], project)
+    assert edited[:2] == cold[:2]
+    assert "redislint.semantics.modules" in edited[2]
+    assert _parser_and_rules(edited[2]) == []
 
 
 def test_an_unchanged_tree_is_validated_without_reading_it(

@@ -293,7 +293,7 @@ def analyze_file(
         or index.imports_redis_module(source, path)
         or index.imported_by_redis_module(path)
     )
-    rejection = index.precheck(str(index.real_path(path)), source, guard=relevant)
+    rejection = index.precheck(str(index.modules.real_path(path)), source, guard=relevant)
     if rejection is not None:
         raise SourceError(rejection.line, rejection.column, rejection.message, suppressions)
     if not relevant:

@@ -254,25 +254,25 @@ def _reopen_imported_hits(
             importers.append((job, text))
     if not importers:
         return []
-    from redislint.semantics.project import ProjectIndex  # libcst: only for this case
-
     known = real_paths or {}
     hits = {
         known[path] if path in known else str(Path(path).resolve()): path for path in outcome.facts
     }
     reopened: dict[str, bytes] = {}
-    with ProjectIndex(config) as index:
-        for job, text in importers:
-            for target in index.imported_files(text, job.path):
-                original = hits.get(str(target))
-                if original is None or original in reopened:
-                    continue
-                try:
-                    data = target.read_bytes()
-                except OSError:
-                    continue  # unreadable now: its cached result stands
-                if not prefilter(data.decode("utf-8", errors="replace"), config):
-                    reopened[original] = data  # its verdict depends on its importers
+    from redislint.semantics.modules import ModuleFinder  # only once an edit uses Redis
+
+    modules = ModuleFinder(config)
+    for job, text in importers:
+        for target in modules.imported_files(text, job.path):
+            original = hits.get(str(target))
+            if original is None or original in reopened:
+                continue
+            try:
+                data = target.read_bytes()
+            except OSError:
+                continue  # unreadable now: its cached result stands
+            if not prefilter(data.decode("utf-8", errors="replace"), config):
+                reopened[original] = data  # its verdict depends on its importers
     jobs: list[Job] = []
     for original, data in reopened.items():
         path = Path(original)

@@ -1,4 +1,4 @@
-"""Paths in the project index (`ProjectIndex.real_path`, module finding): a file's real
+"""Paths in module resolution (`ModuleFinder.real_path`, module finding): a file's real
 path is its folder's, resolved once per folder, and its name, except where a symlink
 is in the way; module files are found by joining text, with the same answers."""
 
@@ -11,6 +11,7 @@ import pytest
 from support import invoke_cli
 
 from redislint.config import Config
+from redislint.semantics.modules import ModuleFinder
 from redislint.semantics.project import ProjectIndex
 
 
@@ -20,7 +21,7 @@ def test_a_file_is_its_folders_real_path_and_its_name(tmp_path: Path) -> None:
     (real / "mod.py").write_text("X = 1\n")
     os.symlink(tmp_path / "real", tmp_path / "linked")  # a symlinked folder on the way
     (tmp_path / "alias.py").symlink_to(real / "mod.py")  # a symlinked file
-    index = ProjectIndex(Config(root=tmp_path))
+    index = ModuleFinder(Config(root=tmp_path))
     through = tmp_path / "linked" / "pkg" / "mod.py"
     assert index.real_path(through) == (real / "mod.py").resolve()
     assert index.real_path(tmp_path / "alias.py") == (real / "mod.py").resolve()
@@ -33,7 +34,7 @@ def test_relative_paths_are_resolved_as_they_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "a.py").write_text("")
-    index = ProjectIndex(Config(root=tmp_path))
+    index = ModuleFinder(Config(root=tmp_path))
     monkeypatch.chdir(tmp_path)
     assert index.real_path(Path("a.py")) == (tmp_path / "a.py").resolve()
 
@@ -45,7 +46,7 @@ def test_modules_and_packages_are_found_under_the_root(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "sub" / "leaf.py").write_text("")
     (tmp_path / "top.py").write_text("")
     (tmp_path / "notpkg").mkdir()  # a folder without __init__.py is no package here
-    index = ProjectIndex(Config(root=tmp_path))
+    index = ModuleFinder(Config(root=tmp_path))
     root = tmp_path.resolve()
     assert index.find_module("top") == root / "top.py"
     assert index.find_module("pkg") == root / "pkg" / "__init__.py"
@@ -79,9 +80,9 @@ def test_parsing_a_module_does_not_add_its_source_root_to_the_search(tmp_path: P
     index = ProjectIndex(Config(root=tmp_path))
     db = tmp_path / "libs" / "shared" / "db.py"
     index.parse(db, db.read_text())
-    tasks = str(index.real_path(tmp_path / "svc" / "app" / "tasks.py"))
-    assert index.find_module("shared.db", tasks) is None
-    assert index.find_module("shared.db", str(index.real_path(db))) == db.resolve()
+    tasks = str(index.modules.real_path(tmp_path / "svc" / "app" / "tasks.py"))
+    assert index.modules.find_module("shared.db", tasks) is None
+    assert index.modules.find_module("shared.db", str(index.modules.real_path(db))) == db.resolve()
 
 
 @pytest.mark.parametrize(("library", "service"), [("libs", "svc"), ("zlibs", "asvc")])
@@ -95,7 +96,7 @@ def test_findings_do_not_depend_on_the_order_files_are_checked_in(
     the folder)."""
     _two_source_roots(tmp_path, library, service)
     db, tasks = f"{library}/shared/db.py", f"{service}/app/tasks.py"
-    outputs = set()
+    outputs: set[str] = set()
     for paths in (["."], [db, tasks], [tasks, db]):
         for jobs in ("1", "2"):
             args = ["check", "--no-cache", "--select", "RL301", "--jobs", jobs]

@@ -10,10 +10,9 @@ parsed again from the text it was parsed from.
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +27,7 @@ from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
 from redislint.semantics.graph_memo import FolderReadings, GraphMemo, Scanned
 from redislint.semantics.keys import KeyResolver
+from redislint.semantics.modules import ModuleFinder, imported_modules
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
 from redislint.semantics.reuse import NodeMemo
@@ -35,12 +35,6 @@ from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
 from redislint.walk_memo import WalkMemo
-
-_IMPORT_LINE = re.compile(
-    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
-    re.M,
-)
-
 
 _WORD = re.compile(r"\w+")
 
@@ -89,81 +83,6 @@ def _is_scan_row(row: Any) -> bool:
     )
 
 
-def _import_lines(source: str) -> Iterator[re.Match[str]]:
-    """`_IMPORT_LINE.finditer(source)`, trying only the lines that contain "import":
-    a multi-line pattern is otherwise tried at every character of the file."""
-    tried = -1
-    at = source.find("import")
-    while at != -1:
-        start = source.rfind("\n", 0, at) + 1
-        if start > tried:
-            tried = start
-            match = _IMPORT_LINE.match(source, start)
-            if match is not None:
-                yield match
-        at = source.find("import", at + 6)
-
-
-def _imported_modules(source: str, package: str) -> list[str]:
-    """Module names an import line may refer to (`from a import b` may import `a.b`)."""
-    names: list[str] = []
-    for match in _import_lines(source):
-        base, members, plain = match.groups()
-        if plain is not None:
-            names += [part.split()[0] for part in plain.split(",") if part.strip()]
-            continue
-        dots = len(base) - len(base.lstrip("."))
-        module = base[dots:]
-        if dots:
-            anchor = package
-            for _ in range(dots - 1):
-                anchor = anchor.rpartition(".")[0]
-            module = f"{anchor}.{module}" if module and anchor else (module or anchor)
-        if not module:
-            continue
-        names.append(module)
-        for member in members.split(","):
-            member = member.strip().split()[0] if member.strip() else ""
-            if member:
-                names.append(f"{module}.{member}")
-    return names
-
-
-def module_name_for(
-    path: Path, packages: dict[Path, tuple[tuple[str, ...], Path]] | None = None
-) -> tuple[str, bool, Path]:
-    """(dotted module name, is a package `__init__`, the source root it is relative to).
-
-    `packages` memoizes the walk up the folders (`_package_chain`) across calls, for a
-    caller that asks about many files of one tree; then `path` must be resolved."""
-    if packages is None:
-        path, packages = path.resolve(), {}
-    is_package = path.name in ("__init__.py", "__init__.pyi")
-    chain, root = _package_chain(path.parent, packages)
-    parts = [*([] if is_package else [path.stem]), *chain]
-    return ".".join(reversed(parts)), is_package, root
-
-
-def _package_chain(
-    folder: Path, memo: dict[Path, tuple[tuple[str, ...], Path]]
-) -> tuple[tuple[str, ...], Path]:
-    """The package names from `folder` up (innermost first) and the first folder above
-    them that is not a package (the source root)."""
-    known = memo.get(folder)
-    if known is not None:
-        return known
-    if (folder / "__init__.py").is_file() or (folder / "__init__.pyi").is_file():
-        if folder.parent == folder:
-            known = ((folder.name,), folder)
-        else:
-            above, root = _package_chain(folder.parent, memo)
-            known = ((folder.name, *above), root)
-    else:
-        known = ((), folder)
-    memo[folder] = known
-    return known
-
-
 class ProjectIndex:
     """The facts of every project module seen in this process, and the shared resolvers."""
 
@@ -183,24 +102,9 @@ class ProjectIndex:
         self._walk_memo = walk_memo
         self._scan_store = scan_store
         self._scan_roles = scan_roles
-        self.roots: list[Path] = []
-        self._real_paths: dict[str, Path] = {}  # see `real_path`
-        self._real_names: dict[str, str] = {}  # real paths discovery told, as strings
-        # Searched after the importing file's own source root (`_find_from`): fixed by
-        # the configuration, never grown by the modules parsed (that made what an
-        # import resolves to depend on the order files were checked in).
-        for root in config.source_roots():
-            self._add_root(root)
+        # Module names and files, resolved once per path (`semantics/modules.py`).
+        self.modules = ModuleFinder(config)
         self._facts: dict[str, ModuleFacts] = {}
-        self._module_paths: dict[tuple[str, Path | None], Path | None] = {}
-        self._root_prefixes: dict[Path, tuple[str, str]] = {}
-        # Resolved paths, module names and package folders, once per path: a resolve is
-        # a system call per part of the path, and a sparse tree of 4,240 files asked
-        # 40,000 of them (imports of every file are followed, issue 13).
-        self._module_names: dict[str, tuple[str, bool, Path]] = {}
-        self._packages: dict[Path, tuple[tuple[str, ...], Path]] = {}
-        self._listings: dict[str, frozenset[str]] = {}
-        self._source_roots: dict[str, Path] = {}
         self._redis_modules: dict[str, bool] = {}
         # Which files each file's analysis read (imports followed, importers read), and
         # the hash of the bytes read: what a cached result depends on. `_verdict_edges`
@@ -226,7 +130,6 @@ class ProjectIndex:
         self._importers: dict[str, list[str]] = {}
         self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
         self._scanned: set[Path] = set()
-        self._linked_modules = False  # a module resolved through a symlink (graph_memo.py)
         self._folder_readings = FolderReadings()  # shared by the memos of its scans
         self._created = time.time()
         self._scanned_files: set[str] = set()
@@ -274,11 +177,6 @@ class ProjectIndex:
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
-    def _add_root(self, root: Path) -> None:
-        root = self.real_path(root)
-        if root not in self.roots and root.is_dir():
-            self.roots.append(root)
-
     def facts_by_path(self, path: str) -> ModuleFacts | None:
         facts = self._facts.get(path)
         if facts is None and path in self._released:
@@ -294,7 +192,7 @@ class ProjectIndex:
         (Sphinx's, kept to the end of a worker's Sphinx files, under all of Django's)."""
         groups: dict[Path, list[int]] = {}
         for position, path in enumerate(paths):
-            groups.setdefault(self.module_name(path)[2], []).append(position)
+            groups.setdefault(self.modules.module_name(path)[2], []).append(position)
         return list(groups.values())
 
     def memory_order(self, paths: Sequence[Path]) -> list[int]:
@@ -322,7 +220,7 @@ class ProjectIndex:
         self._scan_project(paths[0])
         weights: dict[int, int] = {}
         for position, path in enumerate(paths):
-            key = str(self.real_path(path))
+            key = str(self.modules.real_path(path))
             if self._may_parse(key):
                 weights[position] = self._sizes.get(key, 0) + sum(
                     self._sizes.get(importer, 0) for importer in self._importers.get(key, ())
@@ -347,7 +245,7 @@ class ProjectIndex:
         """The files this index will check, in this order: from now on `finished(path)`
         releases the facts of every module that no later one of them may read."""
         self._retention = Retention(
-            [str(self.real_path(path)) for path in paths],
+            [str(self.modules.real_path(path)) for path in paths],
             lambda module: self._imports.get(module, ()),
             lambda module: self._importers.get(module, ()),
         )
@@ -357,7 +255,7 @@ class ProjectIndex:
         `check_in_order` are checked in this order instead (the same files: a root's
         order is decided when its turn comes, `memory_order`)."""
         if self._retention is not None:
-            self._retention.reorder(start, [str(self.real_path(path)) for path in paths])
+            self._retention.reorder(start, [str(self.modules.real_path(path)) for path in paths])
 
     def finished(self, path: Path) -> None:
         """`path` is checked: release the modules the files after it cannot need.
@@ -368,7 +266,7 @@ class ProjectIndex:
         retention = self._retention
         if retention is None or not self._scanned:
             return
-        done = retention.position(str(self.real_path(path)))
+        done = retention.position(str(self.modules.real_path(path)))
         unneeded = [
             key
             for key in self._facts
@@ -388,110 +286,6 @@ class ProjectIndex:
         text = self._texts[key]
         return self.register(Path(key), parse_checked(text), key, text)
 
-    def real_path(self, path: Path) -> Path:
-        """`path.resolve()`, once per path. A file that is not a symlink is its folder's
-        real path and its name: the folder is resolved once for all of its files
-        (`resolve` walks every component with system calls, 0.2 ms a file: a fifth of
-        a second for a worker's share of a 2,800-file tree), and the file costs one
-        `lstat`."""
-        key = str(path)
-        real = self._real_paths.get(key)
-        if real is None:
-            told = self._real_names.get(key)
-            if told is not None:
-                real = Path(told)
-            elif path.is_absolute() and path.name not in ("", "..") and not os.path.islink(key):
-                real = self.real_path(path.parent) / path.name
-            else:
-                real = path.resolve()
-            self._real_paths[key] = real
-        return real
-
-    def _real_name(self, path: str) -> str:
-        """`str(self.real_path(path))` without making a `Path` when discovery listed it
-        (the scan asks for each of a project's thousands of files)."""
-        told = self._real_names.get(path)
-        return told if told is not None else str(self.real_path(Path(path)))
-
-    def module_name(self, path: Path) -> tuple[str, bool, Path]:
-        """`module_name_for(path)`, once per path."""
-        key = str(path)
-        known = self._module_names.get(key)
-        if known is None:
-            known = module_name_for(self.real_path(path), self._packages)
-            self._module_names[key] = known
-        return known
-
-    def find_module(self, name: str, near_path: str | None = None) -> Path | None:
-        """The file of project module `name`, searching the importing file's root first."""
-        return self._find_from(name, self._root_of(near_path))
-
-    def _find_from(self, name: str, first: Path | None) -> Path | None:
-        """`find_module` with the importing file's source root known (the import scan
-        asks for every import of a file: the root is looked up once per file)."""
-        cache_key = (name, first)
-        if cache_key in self._module_paths:
-            return self._module_paths[cache_key]
-        found: Path | None = None
-        if name:
-            *packages, last = name.split(".")
-            inner = os.sep.join(packages)
-            roots = ([first] if first is not None else []) + self.roots
-            for root in roots:
-                # Joined as text: the parts are identifiers (a scan of a 4,000-file tree
-                # asks 80,000 times, and `os.path.join` was half of the scan's time).
-                text, prefix = self._root_texts(root)
-                base, under = (prefix + inner, prefix + inner + os.sep) if inner else (text, prefix)
-                # `last/__init__.py` is looked for only when the listing of `base` shows
-                # `last`: most imported names are members, not modules, and listing a
-                # folder that does not exist failed thousands of times in a large tree.
-                module_file = last + ".py"
-                candidate = under + module_file
-                if not (self._listed(base, module_file) and os.path.isfile(candidate)):
-                    folder = under + last
-                    candidate = folder + os.sep + "__init__.py"
-                    if not (
-                        self._listed(base, last)
-                        and self._listed(folder, "__init__.py")
-                        and os.path.isfile(candidate)
-                    ):
-                        continue
-                found = self.real_path(Path(candidate))
-                # A symlink's target can change without any folder's stat changing.
-                self._linked_modules = self._linked_modules or str(found) != candidate
-                break
-        self._module_paths[cache_key] = found
-        return found
-
-    def _root_texts(self, root: Path) -> tuple[str, str]:
-        """A source root as text, and as text ending with the path separator."""
-        texts = self._root_prefixes.get(root)
-        if texts is None:
-            texts = self._root_prefixes[root] = (str(root), os.path.join(str(root), ""))
-        return texts
-
-    def _listed(self, folder: str, entry: str) -> bool:
-        """Whether `folder` holds `entry`, from one listing of the folder per run (most
-        imported names are not project modules: a listing answers them without a system
-        call each)."""
-        names = self._listings.get(folder)
-        if names is None:
-            try:
-                names = frozenset(os.listdir(folder))
-            except OSError:
-                names = frozenset()
-            self._listings[folder] = names
-        return entry in names
-
-    def _root_of(self, near_path: str | None) -> Path | None:
-        if near_path is None:
-            return None
-        root = self._source_roots.get(near_path)
-        if root is None:
-            root = self.module_name(Path(near_path))[2]
-            self._source_roots[near_path] = root
-        return root
-
     def imports_redis_module(self, source: str, path: Path) -> bool:
         """Whether the file imports a project module that could hand it a Redis client.
 
@@ -501,26 +295,12 @@ class ProjectIndex:
         check one file). Only the import lines are read, and each imported module's
         text is checked once per process.
         """
-        near = str(self.real_path(path))
-        for found in self.imported_files(source, path):
+        near = str(self.modules.real_path(path))
+        for found in self.modules.imported_files(source, path):
             self._verdict_edges.setdefault(near, set()).add(str(found))
             if self._mentions_redis(found):
                 return True
         return False
-
-    def imported_files(self, source: str, path: Path) -> Iterator[Path]:
-        """The project files the import lines of `source` (the text of `path`) name, read
-        textually, one at a time (`imports_redis_module` stops at the first that
-        mentions Redis)."""
-        if "import" not in source:
-            return
-        name, is_package, _ = self.module_name(path)
-        package = name if is_package else name.rpartition(".")[0]
-        near = str(self.real_path(path))
-        for candidate in _imported_modules(source, package):
-            found = self.find_module(candidate, near)
-            if found is not None:
-                yield found
 
     def _mentions_redis(self, path: Path) -> bool:
         key = str(path)
@@ -536,7 +316,7 @@ class ProjectIndex:
         return known
 
     def load_module(self, name: str, near_path: str | None = None) -> ModuleFacts | None:
-        path = self.find_module(name, near_path)
+        path = self.modules.find_module(name, near_path)
         if path is None:
             return None
         if near_path is not None:
@@ -562,7 +342,7 @@ class ProjectIndex:
         only for the prefilter's verdict on its text is not (the verdict depends on
         those bytes alone): on a sparse tree most files are skipped, and following their
         imports made every entry depend on most of the import graph."""
-        start = str(self.real_path(path))
+        start = str(self.modules.real_path(path))
         seen: set[str] = set()
         expanded = {start}  # a file first seen through a verdict may be read later
         pending = [start]
@@ -613,7 +393,7 @@ class ProjectIndex:
 
     def facts_for_file(self, path: Path, source: str | None = None) -> ModuleFacts | None:
         """Parse and collect a file once; None when it cannot be read or parsed."""
-        key = str(self.real_path(path)) if source is None else str(path)
+        key = str(self.modules.real_path(path)) if source is None else str(path)
         return self._facts_for_key(key, path, source)
 
     def _facts_for_key(self, key: str, path: Path, source: str | None) -> ModuleFacts | None:
@@ -670,7 +450,7 @@ class ProjectIndex:
     def parse(self, path: Path, source: str) -> ModuleFacts:
         """The facts of a file being checked, parsing it only if this exact text was not
         already parsed (as an import of an earlier file). Raises ParserSyntaxError."""
-        key = str(self.real_path(path))
+        key = str(self.modules.real_path(path))
         facts = self._facts.get(key)
         if facts is not None and self._texts.get(key) == source:
             return facts
@@ -685,8 +465,8 @@ class ProjectIndex:
         source: str | None = None,
         reuse: NodeMemo | None = None,
     ) -> ModuleFacts:
-        name, is_package, _ = self.module_name(path)
-        key = key or str(self.real_path(path))
+        name, is_package, _ = self.modules.module_name(path)
+        key = key or str(self.modules.real_path(path))
         if key in self._facts or key in self._released:
             self._replacing(key, source)
         facts = collect(module, key, name, is_package, reuse=reuse)
@@ -732,18 +512,18 @@ class ProjectIndex:
                 walk_memo = replace(walk_memo, record=memos)
             found = discover([str(top)], self.config, top, memo=walk_memo)
             for listed, real in found.real_paths.items():  # the walk knows: no resolve()
-                self._real_names.setdefault(listed, real)
+                self.modules.tell_real(listed, real)
             memo = None
             if walk_memo is not None and self._scan_store is not None:
-                roots = [str(root) for root in self.roots]
+                roots = [str(root) for root in self.modules.roots]
                 memo = GraphMemo.open(walk_memo.store, str(top), roots)
             for path in found.names:
                 self._scan_file(path, importers, memo, rows)
             if memo is not None and memos:
-                memo.usable = not self._linked_modules
+                memo.usable = not self.modules.linked
                 memo.started = self._created  # folders may have been listed since then
-                folders = [*self._listings, *map(str, self._packages)]
-                memo.save(folders, self._listings, self._folder_readings)
+                folders = [*self.modules.listings, *map(str, self.modules.packages)]
+                memo.save(folders, self.modules.listings, self._folder_readings)
             if self._retention is not None:
                 self._retention.graph_changed()
         return importers
@@ -751,7 +531,7 @@ class ProjectIndex:
     def _scan_tops(self, near: Path) -> list[Path]:
         """The projects a scan for `near` walks: its source root and, when a
         configuration file was found, the configuration's root."""
-        tops = [self.module_name(near)[2]]
+        tops = [self.modules.module_name(near)[2]]
         if self.config.config_path is not None:
             tops.append(Path(self.config.root).resolve())
         return tops
@@ -780,7 +560,7 @@ class ProjectIndex:
         """Add one file's imports to the graph: from the memo of an earlier scan when
         the file is unchanged (`graph_memo.py`), else read and resolved (and what was
         read stored, when `record`)."""
-        key = self._real_name(path)
+        key = self.modules.real_name(path)
         if key in self._scanned_files:
             return
         self._scanned_files.add(key)
@@ -816,9 +596,9 @@ class ProjectIndex:
         """The project files (real paths) that a file's imported module names resolve
         to, in order, without the file itself."""
         targets: list[str] = []
-        first = self._root_of(key)
+        first = self.modules.root_of(key)
         for candidate in candidates:
-            found = self._find_from(candidate, first)
+            found = self.modules.find_from(candidate, first)
             if found is not None and str(found) != key:
                 targets.append(str(found))
         return tuple(targets)
@@ -833,7 +613,7 @@ class ProjectIndex:
         run stored what it read is not read again: the scan of a 2,800-file project read
         every file at each run that re-checked a helper module."""
         store = self._scan_store
-        package = self._package_of(path) if digest is not None else ""
+        package = self.modules.package_of(path) if digest is not None else ""
         if store is not None and digest is not None:
             row = store.load_scan(path, digest)
             if _is_scan_row(row) and row[0] == package:
@@ -848,16 +628,11 @@ class ProjectIndex:
         if "import" not in text:
             candidates = []
         else:
-            package = package or self._package_of(path)
-            candidates = list(dict.fromkeys(_imported_modules(text, package)))
+            package = package or self.modules.package_of(path)
+            candidates = list(dict.fromkeys(imported_modules(text, package)))
         if store is not None and digest is not None and record:
             store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
         return uses_redis, candidates, text, len(text)
-
-    def _package_of(self, path: Path) -> str:
-        """The package a file's relative imports are relative to."""
-        name, is_package, _ = self.module_name(path)
-        return name if is_package else name.rpartition(".")[0]
 
     def _mentions(self, importer: str, name: str) -> bool:
         """Whether the importer's text has `name` as a word (`\\bname\\b`): its words,
@@ -879,7 +654,7 @@ class ProjectIndex:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
         self._scan_project(path)
-        key = str(self.real_path(path))
+        key = str(self.modules.real_path(path))
         importers = self._helpers.get(key)
         if not importers:
             return False
