@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ from click.testing import Result
 from support import invoke_cli, run_listing_imports
 
 from redislint import shards, walk_memo
-from redislint.semantics.project import ProjectIndex
+from redislint.semantics.import_scan import ImportScan
 
 DB = """
 import redis
@@ -406,13 +408,13 @@ def test_rechecking_a_helper_does_not_read_the_unchanged_project_again(
 def _resolved_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files whose import lines the import scan resolves (not taken from its memo)."""
     resolved: list[str] = []
-    real = ProjectIndex._resolve_imports
+    real = ImportScan._resolve_imports
 
-    def record(self: ProjectIndex, key: str, candidates: list[str]) -> tuple[str, ...]:
+    def record(self: ImportScan, key: str, candidates: list[str]) -> tuple[str, ...]:
         resolved.append(Path(key).name)
         return real(self, key, candidates)
 
-    monkeypatch.setattr(ProjectIndex, "_resolve_imports", record)
+    monkeypatch.setattr(ImportScan, "_resolve_imports", record)
     return resolved
 
 
@@ -480,20 +482,39 @@ def test_a_folder_written_as_the_scan_runs_is_kept_by_its_module_names(
     assert warm.output == first.output
 
 
+@pytest.mark.parametrize(
+    ("module", "packages"),
+    [
+        ("app.tools", 0),
+        ("app.sub.tools", 1),
+        ("app.sub.deeper.tools", 2),
+        ("app.assets.icons.tools", 0),
+    ],
+)
 def test_a_new_module_that_an_unchanged_file_imports_is_resolved(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, module: str, packages: int
 ) -> None:
-    """user.py imports app.tools before it exists; creating app/tools.py changes what
-    the unchanged user.py's import resolves to (its folder's listing changed), and the
-    new module is a helper of a Redis-using file."""
+    """user.py imports the module before it exists; creating it changes what the
+    unchanged user.py's import resolves to (a folder's listing changed), and the new
+    module is a helper of a Redis-using file. Inside new packages, the folders
+    resolution found missing (`app/sub`, and `app/sub/deeper` below it) now exist: the
+    memo must not take them for missing because the folder above them was. `app/assets`
+    exists from the start, and resolution never lists it (it looks in
+    `app/assets/icons`): the new folder changes no folder the memo recorded, only the
+    missing one it recorded itself."""
+    (project / "app" / "assets").mkdir()
+    (project / "app" / "assets" / "logo.svg").write_text("<svg/>\n")
     user = project / "app" / "user.py"
-    user.write_text("import redis\nfrom app.tools import wipe\n\nwipe(redis.Redis())\n")
+    user.write_text(f"import redis\nfrom {module} import wipe\n\nwipe(redis.Redis())\n")
     os.utime(user, (PAST, PAST))
     os.utime(project / "app", (PAST, PAST))
     _edit(project / "app" / "plain.py", "def nothing():\n    return 2\n")  # a scan runs
     first = invoke_cli([*ARGS, "app"], project)
     assert "tools.py" not in first.output
-    tools = project / "app" / "tools.py"
+    tools = project.joinpath(*module.split(".")).with_suffix(".py")
+    tools.parent.mkdir(parents=True, exist_ok=True)
+    for package in list(tools.parents)[:packages]:
+        (package / "__init__.py").write_text("")
     tools.write_text("def wipe(client):\n    client.flushdb()\n")
     os.utime(tools, (PAST, PAST))
     warm = invoke_cli([*ARGS, "app"], project)
@@ -579,3 +600,54 @@ def test_a_project_the_holders_of_the_first_and_last_file_never_scan_is_recorded
     assert (rows("scans"), rows("walks")) == (0, 0)
     shard(tmp_path / "b" / "lib" / "one.py", tmp_path / "b" / "lib" / "__init__.py")
     assert (rows("scans"), rows("walks")) == (2, 2)  # project a's two files; walk, graph
+
+
+# `redislint ARGS` as the command runs it (its standby worker forked first), recording
+# in LOG the process id of every import scan that read a project (the workers' too:
+# the patch is made before the fork). The first line is the run's own process id.
+_RECORD_SCANS = """
+import os, sys
+from redislint.semantics import import_scan
+log, sys.argv = sys.argv[1], ["redislint", *sys.argv[2:]]
+with open(log, "w") as out:
+    out.write(f"{os.getpid()}\\n")
+real = import_scan.ImportScan.scan
+def scan(self, near):
+    grew = real(self, near)
+    if grew:
+        with open(log, "a") as out:
+            out.write(f"{os.getpid()}\\n")
+    return grew
+import_scan.ImportScan.scan = scan
+from redislint.launch import main
+main()
+"""
+
+
+def _scanning_processes(project: Path, args: list[str]) -> tuple[str, int, list[str]]:
+    """A real run's output, its process id and the ids of the processes that scanned."""
+    log = project.parent / f"{project.name}-scans.log"  # outside the tree it checks
+    done = subprocess.run(
+        [sys.executable, "-c", _RECORD_SCANS, str(log), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    parent, *scanners = log.read_text().split()
+    return done.stdout, int(parent), [int(pid) for pid in scanners]
+
+
+def test_the_run_scans_the_imports_for_its_standby_worker(project: Path) -> None:
+    """After an edit of a helper, the run's own process scans the project's imports
+    while its standby worker imports libcst and the rules, and the worker checks with
+    that graph instead of scanning again (issue 13); the findings are a cold run's."""
+    helper = _helper_project(project)
+    args = [*ARGS[:-2], "app"]  # the default --jobs: the standby checks a small run
+    _scanning_processes(project, args)
+    helper.write_text(helper.read_text() + "# edited\n")
+    output, parent, scanners = _scanning_processes(project, args)
+    assert scanners and set(scanners) == {parent}, (parent, scanners)
+    assert output == invoke_cli([*ARGS, "--no-cache", "app"], project).output
+    assert "helpers.py:2:5: RL301" in output

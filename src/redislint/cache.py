@@ -469,7 +469,7 @@ class ResultCache:
         if not self._broken:
             self._pending_walks.append((key, self.salt, payload))
 
-    # -- the import scan (`ProjectIndex._scan_file`) ------------------------------------
+    # -- the import scan (`ImportScan._scan_file`) ------------------------------------
     def scan_digest(self, path: str | Path) -> tuple[str | None, bytes | None]:
         """(content hash, bytes when they had to be read) of a project file, from the
         recorded stats (read in one query: the scan asks for every file of the project)."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from redislint.cache import ResultCache
+from redislint.catalogue import load_catalogue
 from redislint.config import Config
 from redislint.engine import (
     FileAnalysis,
@@ -33,7 +34,8 @@ from redislint.rules import all_rules
 from redislint.semantics.commands import CommandTable
 from redislint.semantics.deprecations import Deprecations
 from redislint.semantics.facts_types import FileFacts
-from redislint.semantics.project import ProjectIndex, ScanRoles
+from redislint.semantics.import_scan import ImportScan, ScanRoles
+from redislint.semantics.project import ProjectIndex
 from redislint.walk_memo import WalkMemo
 
 _T = TypeVar("_T")
@@ -41,10 +43,12 @@ _T = TypeVar("_T")
 
 def prepare() -> None:
     """Load what any check loads once per process, before a file is given: the rules
-    (a module each), the command and deprecation tables (JSON) and the pattern matcher
-    of `test-paths` (pathspec, imported on the first match). A standby worker
-    (`parallel.Standby`) does it while the run is planned."""
+    (a module each), the rule catalogue (what a check knows of every code), the command
+    and deprecation tables (JSON) and the pattern matcher of `test-paths` (pathspec,
+    imported on the first match). A standby worker (`parallel.Standby`) does it while
+    the run is planned."""
     all_rules()
+    load_catalogue()
     CommandTable.load()
     Deprecations.load()
     Config().is_test_path("prepare.py")
@@ -61,18 +65,22 @@ def check_shard(
     explain: bool = False,
     first: Path | None = None,
     last: Path | None = None,
+    scanned: ImportScan | None = None,
 ) -> RunOutcome:
     """Check one shard of a group's files. Every worker scans the imports of the
     projects its files are in; of the group's `first` and `last` files, the workers
     holding them store what those scans read (`ScanRoles`; `parallel.balanced_shards`
-    puts the two files in different workers). Without them the shard stores it all."""
+    puts the two files in different workers). Without them the shard stores it all.
+    `scanned`: the import graph the run's parent scanned for this worker, if any."""
     jobs, unreadable = _loaded(jobs)
     paths = {job.path for job in jobs}
     roles = None
     if first is not None and last is not None:
         roles = ScanRoles(first, last, first in paths, last in paths)
     memo = WalkMemo(cache, "scan") if cache is not None else None
-    with ProjectIndex(config, walk_memo=memo, scan_store=cache, scan_roles=roles) as index:
+    with ProjectIndex(
+        config, walk_memo=memo, scan_store=cache, scan_roles=roles, scanned=scanned
+    ) as index:
         outcome = _check_jobs(
             config, jobs, selected, keep_sources, cache, report_blind, index, explain
         )

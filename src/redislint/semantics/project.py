@@ -11,23 +11,20 @@ parsed again from the text it was parsed from.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
 
 import libcst as cst
 
 from redislint.cache import content_hash, file_hash
 from redislint.config import Config
-from redislint.discovery import discover, prefilter
+from redislint.discovery import prefilter
 from redislint.precheck import Rejection, accepts_edit, precheck
 from redislint.semantics.clients import Resolver
 from redislint.semantics.collect import collect
-from redislint.semantics.graph_memo import FolderReadings, GraphMemo, Scanned
+from redislint.semantics.import_scan import ImportScan, ScanRoles, ScanStore
 from redislint.semantics.keys import KeyResolver
-from redislint.semantics.modules import ModuleFinder, imported_modules
+from redislint.semantics.modules import ModuleFinder
 from redislint.semantics.parsing import parse_checked
 from redislint.semantics.retention import Retention
 from redislint.semantics.reuse import NodeMemo
@@ -37,50 +34,6 @@ from redislint.source_text import decode_source
 from redislint.walk_memo import WalkMemo
 
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class ScanRoles:
-    """Which worker of a run stores what the import scan of a project reads.
-
-    Every worker scans the projects of its own files (`ProjectIndex._scan_project`), so
-    one project may be scanned by several: the one holding the run's `first` file
-    stores what the scan read of each file, the one holding its `last` the memos of the
-    scan's walk and graph (the same rows, written once each; split, so that neither
-    worker waits for the other's writing). A project that the holder of that file does
-    not scan (shards are runs of neighbours, `parallel.balanced_shards`: a worker may
-    hold another project's files only) is stored by each worker that scans it (its
-    rows only when it is not inside a project the holder of the first file scans);
-    else the run after a cold one scanned it again without a memo (0.25 s on Django)."""
-
-    first: Path
-    last: Path
-    holds_first: bool
-    holds_last: bool
-
-
-class ScanStore(Protocol):
-    """What the import scan keeps between runs (`ResultCache` is one)."""
-
-    def scan_digest(self, path: str | Path) -> tuple[str | None, bytes | None]: ...
-
-    def load_scan(self, path: Path, digest: str) -> Any: ...
-
-    def save_scan(self, path: Path, digest: str, value: object) -> None: ...
-
-
-def _is_scan_row(row: Any) -> bool:
-    """A stored scan as `_read_imports` writes it: [package, mentions Redis, names,
-    length of the text]."""
-    return (
-        isinstance(row, list)
-        and len(row) == 4
-        and isinstance(row[0], str)
-        and isinstance(row[1], bool)
-        and isinstance(row[2], list)
-        and all(isinstance(name, str) for name in row[2])
-        and type(row[3]) is int
-    )
 
 
 class ProjectIndex:
@@ -93,17 +46,19 @@ class ProjectIndex:
         walk_memo: WalkMemo | None = None,
         scan_store: ScanStore | None = None,
         scan_roles: ScanRoles | None = None,
+        scanned: ImportScan | None = None,
     ) -> None:
         self.config = config
-        # Where the import scan's walk of the project is memoized, and what it read of
-        # each file kept (a run with the results cache: `walk_memo.py`, `cache.py`).
-        # Which of those writes this index makes when the workers of one run scan the
-        # same projects: `scan_roles` (None: all of them).
-        self._walk_memo = walk_memo
-        self._scan_store = scan_store
-        self._scan_roles = scan_roles
         # Module names and files, resolved once per path (`semantics/modules.py`).
         self.modules = ModuleFinder(config)
+        # The project's import graph, read on first need (`_scan_project`), or the one a
+        # run's parent scanned for this worker (`scanned`).
+        if scanned is None:
+            scanned = ImportScan(config, self.modules)
+        scanned.attach(
+            config, self.modules, walk_memo=walk_memo, scan_store=scan_store, scan_roles=scan_roles
+        )
+        self.graph = scanned
         self._facts: dict[str, ModuleFacts] = {}
         self._redis_modules: dict[str, bool] = {}
         # Which files each file's analysis read (imports followed, importers read), and
@@ -124,22 +79,6 @@ class ProjectIndex:
         self._retention: Retention | None = None
         # CPython's verdict per file: (text, guarded, rejection), see `precheck`.
         self._prechecked: dict[str, tuple[str, bool, Rejection | None]] = {}
-        # The project's import graph, read textually on first need (`_scan_project`):
-        # imported project file -> the files importing it, and the files a Redis-using
-        # module imports (helpers that may receive its client).
-        self._importers: dict[str, list[str]] = {}
-        self._imports: dict[str, set[str]] = {}  # the same graph, importer -> imported
-        self._scanned: set[Path] = set()
-        self._folder_readings = FolderReadings()  # shared by the memos of its scans
-        self._created = time.time()
-        self._scanned_files: set[str] = set()
-        self._sizes: dict[str, int] = {}  # characters of each scanned file's text
-        self._redis_users: set[str] = set()  # scanned files that mention Redis (`prefilter`)
-        # Helpers (modules a Redis-using file imports) -> those importers.
-        self._helpers: dict[str, set[str]] = {}
-        # An importer's text until `_mentions` first asks about it, then its words.
-        self._importer_texts: dict[str, str] = {}
-        self._importer_words: dict[str, frozenset[str]] = {}
         self.resolver = Resolver(
             self.load_module,
             self.facts_by_path,
@@ -172,8 +111,7 @@ class ProjectIndex:
         self._retention = None
         self._texts.clear()
         self._prechecked.clear()
-        self._importer_texts.clear()
-        self._importer_words.clear()
+        self.graph.forget_texts()
         self.resolver.close()
         self.keys = KeyResolver(self.resolver, lambda _path: None)
 
@@ -221,33 +159,23 @@ class ProjectIndex:
         weights: dict[int, int] = {}
         for position, path in enumerate(paths):
             key = str(self.modules.real_path(path))
-            if self._may_parse(key):
-                weights[position] = self._sizes.get(key, 0) + sum(
-                    self._sizes.get(importer, 0) for importer in self._importers.get(key, ())
+            if self.graph.may_parse(key):
+                weights[position] = self.graph.sizes.get(key, 0) + sum(
+                    self.graph.sizes.get(importer, 0)
+                    for importer in self.graph.importers.get(key, ())
                 )
         slots = list(weights)  # the places of the files that will be parsed
         for slot, position in zip(slots, sorted(slots, key=lambda p: -weights[p]), strict=True):
             order[slot] = position
         return order
 
-    def _may_parse(self, key: str) -> bool:
-        """Whether the check of a scanned file will parse it, as far as the import graph
-        tells (`engine.analyze_file`'s test, read from the scan): it mentions Redis, it
-        imports a file that does, or such a file imports it."""
-        users = self._redis_users
-        return (
-            key in users
-            or key in self._helpers
-            or any(imported in users for imported in self._imports.get(key, ()))
-        )
-
     def check_in_order(self, paths: Sequence[Path]) -> None:
         """The files this index will check, in this order: from now on `finished(path)`
         releases the facts of every module that no later one of them may read."""
         self._retention = Retention(
             [str(self.modules.real_path(path)) for path in paths],
-            lambda module: self._imports.get(module, ()),
-            lambda module: self._importers.get(module, ()),
+            lambda module: self.graph.imports.get(module, ()),
+            lambda module: self.graph.importers.get(module, ()),
         )
 
     def reorder(self, start: int, paths: Sequence[Path]) -> None:
@@ -264,13 +192,13 @@ class ProjectIndex:
         need, `_scan_project`; until then nothing is): for the others, who imports them
         is unknown."""
         retention = self._retention
-        if retention is None or not self._scanned:
+        if retention is None or not self.graph.scanned:
             return
         done = retention.position(str(self.modules.real_path(path)))
         unneeded = [
             key
             for key in self._facts
-            if key in self._scanned_files and not retention.needed(key, done)
+            if key in self.graph.files and not retention.needed(key, done)
         ]
         for key in unneeded:
             self.release(key)
@@ -491,171 +419,18 @@ class ProjectIndex:
     # -- the project's import graph (cross-module callers) ----------------------------
 
     def _scan_project(self, near: Path) -> dict[str, list[str]]:
-        """Read the import lines of every project file once (no parse): who imports whom.
-
-        The project around `near` is its source root (the folder above its package) and,
-        when a configuration file was found, the configuration's root; discovery's
-        excludes and .gitignore apply. Without a configuration the root is only the
-        working directory, which may be far larger than the project, so it is not
-        walked. A module imported by a file that mentions Redis is a helper that may
-        receive its client (architecture.md "Performance design": the prefilter lets it
-        through).
-        """
-        importers = self._importers
-        for top in self._scan_tops(near):
-            if not top.is_dir() or any(top.is_relative_to(done) for done in self._scanned):
-                continue
-            self._scanned.add(top)
-            rows, memos = self._scan_writes(top)
-            walk_memo = self._walk_memo
-            if walk_memo is not None and walk_memo.record != memos:
-                walk_memo = replace(walk_memo, record=memos)
-            found = discover([str(top)], self.config, top, memo=walk_memo)
-            for listed, real in found.real_paths.items():  # the walk knows: no resolve()
-                self.modules.tell_real(listed, real)
-            memo = None
-            if walk_memo is not None and self._scan_store is not None:
-                roots = [str(root) for root in self.modules.roots]
-                memo = GraphMemo.open(walk_memo.store, str(top), roots)
-            for path in found.names:
-                self._scan_file(path, importers, memo, rows)
-            if memo is not None and memos:
-                memo.usable = not self.modules.linked
-                memo.started = self._created  # folders may have been listed since then
-                folders = [*self.modules.listings, *map(str, self.modules.packages)]
-                memo.save(folders, self.modules.listings, self._folder_readings)
-            if self._retention is not None:
-                self._retention.graph_changed()
-        return importers
-
-    def _scan_tops(self, near: Path) -> list[Path]:
-        """The projects a scan for `near` walks: its source root and, when a
-        configuration file was found, the configuration's root."""
-        tops = [self.modules.module_name(near)[2]]
-        if self.config.config_path is not None:
-            tops.append(Path(self.config.root).resolve())
-        return tops
-
-    def _scan_writes(self, top: Path) -> tuple[bool, bool]:
-        """(whether to store what the scan of `top` reads of each file, whether to store
-        the memos of its walk and graph): see `ScanRoles`."""
-        roles = self._scan_roles
-        if roles is None:
-            return True, True
-        # The scan of a project walks the projects inside it too: their files' rows are
-        # written by the scan that holds the first file. A memo is kept per project.
-        rows = roles.holds_first or not any(
-            top.is_relative_to(other) for other in self._scan_tops(roles.first)
-        )
-        memos = roles.holds_last or top not in self._scan_tops(roles.last)
-        return rows, memos
-
-    def _scan_file(
-        self,
-        path: str,
-        importers: dict[str, list[str]],
-        memo: GraphMemo | None = None,
-        record: bool = True,
-    ) -> None:
-        """Add one file's imports to the graph: from the memo of an earlier scan when
-        the file is unchanged (`graph_memo.py`), else read and resolved (and what was
-        read stored, when `record`)."""
-        key = self.modules.real_name(path)
-        if key in self._scanned_files:
-            return
-        self._scanned_files.add(key)
-        store = self._scan_store
-        digest, data = store.scan_digest(path) if store is not None else (None, None)
-        short = digest[:32] if digest is not None else None
-        text: str | None = None
-        entry = memo.lookup(key, short) if memo is not None else None
-        if entry is None:
-            read = self._read_imports(Path(path), digest, data, record)
-            if read is None:
-                return
-            uses_redis, candidates, text, size = read
-            entry = Scanned(short or "", uses_redis, size, self._resolve_imports(key, candidates))
-            if memo is not None and short is not None:
-                memo.record(key, entry, fresh=True)
-        elif memo is not None:
-            memo.record(key, entry, fresh=False)
-        self._sizes[key] = entry.size
-        if entry.uses_redis:
-            self._redis_users.add(key)
-        for target in entry.targets:
-            self._imports.setdefault(key, set()).add(target)
-            known = importers.setdefault(target, [])
-            if key not in known:
-                known.append(key)
-            if entry.uses_redis:
-                self._helpers.setdefault(target, set()).add(key)
-        if entry.targets and text is not None:
-            self._importer_texts[key] = text
-
-    def _resolve_imports(self, key: str, candidates: list[str]) -> tuple[str, ...]:
-        """The project files (real paths) that a file's imported module names resolve
-        to, in order, without the file itself."""
-        targets: list[str] = []
-        first = self.modules.root_of(key)
-        for candidate in candidates:
-            found = self.modules.find_from(candidate, first)
-            if found is not None and str(found) != key:
-                targets.append(str(found))
-        return tuple(targets)
-
-    def _read_imports(
-        self, path: Path, digest: str | None, data: bytes | None, record: bool = True
-    ) -> tuple[bool, list[str], str | None, int] | None:
-        """(whether the file mentions Redis, the module names its import lines may name,
-        its text when it was read, its length in characters), or None when it cannot be
-        read. `digest` and `data` are the scan store's (`ScanStore.scan_digest`). With a
-        scan store (a run with the results cache), a file whose stat is unchanged since a
-        run stored what it read is not read again: the scan of a 2,800-file project read
-        every file at each run that re-checked a helper module."""
-        store = self._scan_store
-        package = self.modules.package_of(path) if digest is not None else ""
-        if store is not None and digest is not None:
-            row = store.load_scan(path, digest)
-            if _is_scan_row(row) and row[0] == package:
-                return row[1], row[2], None, row[3]
-        try:
-            text = (data if data is not None else path.read_bytes()).decode("utf-8", "replace")
-        except OSError:
-            return None
-        # Whether it mentions Redis also for a file without imports: the check order
-        # (`memory_order`) asks which files will be parsed.
-        uses_redis = prefilter(text, self.config)
-        if "import" not in text:
-            candidates = []
-        else:
-            package = package or self.modules.package_of(path)
-            candidates = list(dict.fromkeys(imported_modules(text, package)))
-        if store is not None and digest is not None and record:
-            store.save_scan(path, digest, [package, uses_redis, candidates, len(text)])
-        return uses_redis, candidates, text, len(text)
-
-    def _mentions(self, importer: str, name: str) -> bool:
-        """Whether the importer's text has `name` as a word (`\\bname\\b`): its words,
-        the maximal runs of word characters, are read once per importer, on the first
-        question (a search per (importer, name) read a test suite's texts hundreds of
-        times over). An importer the scan store answered is read now."""
-        words = self._importer_words.get(importer)
-        if words is None:
-            text = self._importer_texts.pop(importer, None)
-            if text is None:
-                try:
-                    text = Path(importer).read_bytes().decode("utf-8", errors="replace")
-                except OSError:
-                    text = ""
-            words = self._importer_words[importer] = frozenset(_WORD.findall(text))
-        return name in words if name.isidentifier() else True
+        """The import graph with the projects around `near` scanned (`ImportScan.scan`):
+        imported project file -> the files importing it."""
+        if self.graph.scan(near) and self._retention is not None:
+            self._retention.graph_changed()
+        return self.graph.importers
 
     def imported_by_redis_module(self, path: Path) -> bool:
         """Whether a file that mentions Redis imports this one: its functions may be
         called with a client (`wipe(r)`, `Inbox(connection=r)`), so it is analysed."""
         self._scan_project(path)
         key = str(self.modules.real_path(path))
-        importers = self._helpers.get(key)
+        importers = self.graph.helpers.get(key)
         if not importers:
             return False
         # What makes it a helper is its importers' text: a cached result depends on them
@@ -669,7 +444,7 @@ class ProjectIndex:
         be parsed (its calls are unknown, so nothing may be concluded from the others)."""
         found: list[ModuleFacts] = []
         for importer in self._scan_project(Path(path)).get(path, ()):
-            if not self._mentions(importer, name):
+            if not self.graph.mentions(importer, name):
                 continue
             self._edges.setdefault(path, set()).add(importer)
             facts = self.facts_for_file(Path(importer))

@@ -8,7 +8,7 @@ it: the module is one of those files, one of them imports it (directly or throug
 modules they import: re-exports, base classes), or it imports one of them (callers of
 their functions, `Resolver.project_callers`). Everything else is released.
 
-The prediction uses the project's textual import graph (`ProjectIndex._scan_project`).
+The prediction uses the project's textual import graph (`semantics/import_scan.py`).
 It is never a condition for correct findings: a released module asked for again is
 parsed again from the same text, so the only cost of a wrong guess is that parse.
 """
