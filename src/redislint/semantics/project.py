@@ -1,16 +1,18 @@
-"""Cross-file facts: which module a file is, and the facts of project modules it imports.
+"""Cross-file facts: the facts of the project modules a checked file imports, and of
+those that import it.
 
-Project modules are analysed on demand, when a checked file imports from one of them
-(a client, a factory, a key builder, a constant), and each is parsed once per process
-while it may still be needed: a later check of the same file reuses the parsed tree and
-its facts. A run that says in which order it checks its files (`check_in_order`) frees
-the trees no later file can read (`semantics/retention.py`); one asked for again is
-parsed again from the text it was parsed from.
+Which module a file is and which file an import names is `semantics/modules.py`; who
+imports whom, `semantics/import_scan.py`. Project modules are analysed on demand, when
+a checked file imports from one of them (a client, a factory, a key builder, a
+constant), and each is parsed once per process while it may still be needed: a later
+check of the same file reuses the parsed tree and its facts. A run that says in which
+order it checks its files (`check_in_order`) frees the trees no later file can read
+(`semantics/retention.py`); one asked for again is parsed again from the text it was
+parsed from.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,8 +34,6 @@ from redislint.semantics.scopes import ModuleFacts
 from redislint.source_shape import code_shape
 from redislint.source_text import decode_source
 from redislint.walk_memo import WalkMemo
-
-_WORD = re.compile(r"\w+")
 
 
 class ProjectIndex:
